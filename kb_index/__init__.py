@@ -1,0 +1,1 @@
+"""Knowledge base: ingest, chunking, hybrid dense + lexical retrieval, persistence."""

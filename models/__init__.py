@@ -1,0 +1,1 @@
+"""ML models of the triage service: encoder, intent classifier, signals, artifacts."""

@@ -1,0 +1,327 @@
+"""Intent classifier: sentence embeddings plus lexical n-grams, fused and calibrated.
+
+Two linear heads score every intent: logistic regression on the frozen sentence
+embedding, and a linear model on hashed n-gram TF-IDF. Their scores are fused with a
+weight and divided by a temperature, both fitted on held-out predictions, so the
+resulting probabilities are calibrated. A message is out of scope when the
+``out_of_scope`` class wins or when no in-scope intent reaches the rejection threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from models.artifact_manifest import (
+    ArtifactManifest,
+    EncoderInfo,
+    check_encoder,
+    read_manifest,
+    write_artifact,
+)
+from models.errors import ArtifactError, InvalidInputError
+from models.lexical_features import LexicalFeaturizer
+from models.protocols import Encoder
+
+logger = logging.getLogger(__name__)
+
+ARTIFACT_TYPE = "intent-classifier"
+DEFAULT_OOS_LABEL = "out_of_scope"
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    """One candidate intent and its calibrated probability."""
+
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class IntentPrediction:
+    """The intent decision for one message."""
+
+    label: str
+    confidence: float
+    category: str | None
+    alternatives: tuple[LabelScore, ...]
+    out_of_scope: bool
+    ambiguous: bool
+
+
+@dataclass(frozen=True)
+class IntentHeads:
+    """The fitted numbers of an intent classifier, independent of any file format."""
+
+    labels: tuple[str, ...]
+    emb_coef: FloatArray
+    emb_intercept: FloatArray
+    lex_coef: sp.csr_matrix | None
+    lex_intercept: FloatArray | None
+    lex_idf: FloatArray | None
+    fusion_weight: float
+    temperature: float
+    oos_threshold: float
+    ambiguity_margin: float
+    oos_label: str = DEFAULT_OOS_LABEL
+
+    def __post_init__(self) -> None:
+        n = len(self.labels)
+        if self.emb_coef.shape[0] != n or self.emb_intercept.shape != (n,):
+            raise ArtifactError("embedding head does not match the label set")
+        if self.lex_coef is not None and self.lex_coef.shape[0] != n:
+            raise ArtifactError("lexical head does not match the label set")
+        if self.temperature <= 0:
+            raise ArtifactError("temperature must be positive")
+
+
+def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Row-wise softmax, numerically stable."""
+    return np.exp(_log_softmax(z))
+
+
+class IntentClassifier:
+    """Calibrated intent classifier with out-of-scope rejection and an ambiguity flag."""
+
+    def __init__(
+        self,
+        heads: IntentHeads,
+        *,
+        encoder: Encoder,
+        categories: Mapping[str, str] | None = None,
+        name: str = "intent",
+        version: str = "0",
+        manifest: ArtifactManifest | None = None,
+    ) -> None:
+        if heads.emb_coef.shape[1] != encoder.dimension:
+            raise ArtifactError(
+                f"embedding head expects {heads.emb_coef.shape[1]}-d vectors, encoder gives "
+                f"{encoder.dimension}-d"
+            )
+        self.heads = heads
+        self.encoder = encoder
+        self.categories = dict(categories or {})
+        self.name = name
+        self._version = version
+        self.manifest = manifest
+        self._lexical = (
+            LexicalFeaturizer(n_buckets=heads.lex_idf.shape[0], idf=heads.lex_idf)
+            if heads.lex_idf is not None
+            else None
+        )
+        labels = list(heads.labels)
+        self._oos_index = labels.index(heads.oos_label) if heads.oos_label in labels else None
+        self._in_scope = np.array(
+            [i for i in range(len(labels)) if i != self._oos_index], dtype=np.int64
+        )
+
+    # -- identity -----------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """``name@version`` as written in the manifest."""
+        return f"{self.name}@{self._version}"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every class, ``out_of_scope`` included when it was trained."""
+        return self.heads.labels
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        """The in-scope intents only."""
+        return tuple(self.heads.labels[i] for i in self._in_scope)
+
+    @property
+    def oos_label(self) -> str:
+        """Label returned for rejected messages."""
+        return self.heads.oos_label
+
+    # -- inference ----------------------------------------------------------------
+    def fused_logits(
+        self, embeddings: FloatArray, texts: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
+        """Uncalibrated fused scores, shape ``(n, n_labels)``."""
+        h = self.heads
+        z = _log_softmax(embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept)
+        if self._lexical is not None and h.lex_coef is not None and h.lex_intercept is not None:
+            feats = self._lexical.transform(texts)
+            lex = np.asarray((feats @ h.lex_coef.T).todense(), dtype=np.float64) + h.lex_intercept
+            z = z + h.fusion_weight * lex
+        return z
+
+    def predict_proba_embedded(self, embeddings: FloatArray, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities from precomputed embeddings."""
+        return softmax(self.fused_logits(embeddings, texts) / self.heads.temperature)
+
+    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Calibrated probabilities over ``labels`` for each text."""
+        return self.predict_proba_embedded(self.encoder.encode(texts), texts)
+
+    def predict(self, texts: Sequence[str], *, top_k: int = 3) -> list[IntentPrediction]:
+        """Decide the intent of each text."""
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise InvalidInputError(f"text #{i} is empty")
+        if not texts:
+            return []
+        return self.decide(self.predict_proba(texts), top_k=top_k)
+
+    def decide(self, proba: npt.NDArray[np.float64], *, top_k: int = 3) -> list[IntentPrediction]:
+        """Turn probability rows into decisions (rejection, ambiguity, alternatives)."""
+        h = self.heads
+        results = []
+        for row in proba:
+            in_scope = row[self._in_scope]
+            order = self._in_scope[np.argsort(-in_scope)]
+            best = int(order[0])
+            p_best = float(row[best])
+            p_second = float(row[order[1]]) if len(order) > 1 else 0.0
+            oos_wins = self._oos_index is not None and int(np.argmax(row)) == self._oos_index
+            rejected = oos_wins or p_best < h.oos_threshold
+            if rejected:
+                p_oos = float(row[self._oos_index]) if self._oos_index is not None else 0.0
+                label, confidence, category = h.oos_label, max(p_oos, 1.0 - p_best), None
+                alternatives = order[:top_k]
+            else:
+                label, confidence = h.labels[best], p_best
+                category = self.categories.get(label)
+                alternatives = order[1 : top_k + 1]
+            results.append(
+                IntentPrediction(
+                    label=label,
+                    confidence=round(confidence, 4),
+                    category=category,
+                    alternatives=tuple(
+                        LabelScore(h.labels[int(j)], round(float(row[j]), 4)) for j in alternatives
+                    ),
+                    out_of_scope=rejected,
+                    ambiguous=(not rejected) and (p_best - p_second) < h.ambiguity_margin,
+                )
+            )
+        return results
+
+    # -- persistence --------------------------------------------------------------
+    def save(
+        self,
+        folder: Path,
+        *,
+        training_data: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> ArtifactManifest:
+        """Write the artifact folder (atomically) with its manifest."""
+        h = self.heads
+
+        def write(tmp: Path) -> None:
+            np.save(tmp / "emb_coef.npy", h.emb_coef.astype(np.float32))
+            np.save(tmp / "emb_intercept.npy", h.emb_intercept.astype(np.float32))
+            if h.lex_coef is not None and h.lex_intercept is not None and h.lex_idf is not None:
+                coef = h.lex_coef.tocsr().astype(np.float32)
+                coef.eliminate_zeros()
+                np.save(tmp / "lex_coef_data.npy", coef.data)
+                np.save(tmp / "lex_coef_indices.npy", coef.indices.astype(np.int32))
+                np.save(tmp / "lex_coef_indptr.npy", coef.indptr.astype(np.int64))
+                np.save(tmp / "lex_intercept.npy", h.lex_intercept.astype(np.float32))
+                np.save(tmp / "lex_idf.npy", h.lex_idf.astype(np.float32))
+
+        all_params = {
+            "oos_label": h.oos_label,
+            "fusion_weight": h.fusion_weight,
+            "temperature": h.temperature,
+            "oos_threshold": h.oos_threshold,
+            "ambiguity_margin": h.ambiguity_margin,
+            "lexical": h.lex_coef is not None,
+            "categories": self.categories,
+            **dict(params or {}),
+        }
+        manifest = write_artifact(
+            folder,
+            name=self.name,
+            type=ARTIFACT_TYPE,
+            version=self._version,
+            encoder=EncoderInfo(self.encoder.model_id, self.encoder.dimension),
+            writer=write,
+            training_data=training_data,
+            labels=list(h.labels),
+            metrics=metrics,
+            params=all_params,
+        )
+        self.manifest = manifest
+        return manifest
+
+    @classmethod
+    def from_artifact(cls, folder: Path, *, encoder: Encoder) -> IntentClassifier:
+        """Load an artifact folder, verifying checksums and encoder compatibility."""
+        folder = Path(folder)
+        manifest = read_manifest(folder, expected_type=ARTIFACT_TYPE)
+        check_encoder(manifest, encoder, source=folder)
+        p = manifest.params
+        try:
+            labels = tuple(manifest.labels)
+            lex_coef = lex_intercept = lex_idf = None
+            if p.get("lexical"):
+                idf = np.load(folder / "lex_idf.npy")
+                lex_coef = sp.csr_matrix(
+                    (
+                        np.load(folder / "lex_coef_data.npy"),
+                        np.load(folder / "lex_coef_indices.npy"),
+                        np.load(folder / "lex_coef_indptr.npy"),
+                    ),
+                    shape=(len(labels), idf.shape[0]),
+                )
+                lex_intercept = np.load(folder / "lex_intercept.npy")
+                lex_idf = idf
+            heads = IntentHeads(
+                labels=labels,
+                emb_coef=np.load(folder / "emb_coef.npy"),
+                emb_intercept=np.load(folder / "emb_intercept.npy"),
+                lex_coef=lex_coef,
+                lex_intercept=lex_intercept,
+                lex_idf=lex_idf,
+                fusion_weight=float(p["fusion_weight"]),
+                temperature=float(p["temperature"]),
+                oos_threshold=float(p["oos_threshold"]),
+                ambiguity_margin=float(p["ambiguity_margin"]),
+                oos_label=str(p.get("oos_label", DEFAULT_OOS_LABEL)),
+            )
+        except (OSError, KeyError, ValueError, TypeError) as exc:
+            raise ArtifactError(f"{folder}: cannot read intent classifier ({exc})") from exc
+        categories = p.get("categories") or {}
+        if not isinstance(categories, dict):
+            raise ArtifactError(f"{folder}: 'categories' must be an object")
+        return cls(
+            heads,
+            encoder=encoder,
+            categories={str(k): str(v) for k, v in categories.items()},
+            name=manifest.name,
+            version=manifest.version,
+            manifest=manifest,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """Summary for logs and the readiness probe."""
+        return json.loads(
+            json.dumps(
+                {
+                    "version": self.version,
+                    "labels": len(self.labels),
+                    "lexical": self._lexical is not None,
+                    "oos_threshold": self.heads.oos_threshold,
+                }
+            )
+        )

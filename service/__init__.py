@@ -1,0 +1,1 @@
+"""FastAPI service: the versioned REST API over the triage models and knowledge base."""

@@ -1,0 +1,106 @@
+"""One place that turns errors into HTTP answers: clear 4xx messages, never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.errors import (
+    ArtifactError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TriageError,
+    UpstreamError,
+)
+
+logger = logging.getLogger(__name__)
+
+_STATUS_BY_ERROR: dict[type[TriageError], int] = {
+    InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    ConflictError: status.HTTP_409_CONFLICT,
+    UpstreamError: status.HTTP_502_BAD_GATEWAY,
+    ArtifactError: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON shape of every error: ``detail`` is a sentence a person can act on."""
+    body: dict[str, Any] = {"detail": message, "code": code}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        where, rest = parts[0], parts[1:]
+        return ".".join(rest) if rest and where == "body" else ".".join([where, *rest])
+    return ".".join(parts)
+
+
+def status_for(exc: TriageError) -> int:
+    """HTTP status of a domain error: the nearest registered base class wins."""
+    for cls in type(exc).__mro__:
+        if cls in _STATUS_BY_ERROR:
+            return _STATUS_BY_ERROR[cls]
+    return status.HTTP_400_BAD_REQUEST
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                ctx = err.get("ctx") or {}
+                return JSONResponse(
+                    status_code=status.HTTP_400_BAD_REQUEST,
+                    content=error_body(
+                        "invalid_json",
+                        f"request body is not valid JSON: {ctx.get('error', 'parse error')}",
+                    ),
+                )
+            field = _field_path(err.get("loc", ()))
+            errors.append({"field": field or "body", "message": err.get("msg", "invalid")})
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content=error_body("validation_error", message, errors),
+        )
+
+    @app.exception_handler(TriageError)
+    async def _domain(request: Request, exc: TriageError) -> JSONResponse:
+        code = status_for(exc)
+        if code >= 500:
+            logger.warning("%s on %s: %s", exc.code, request.url.path, exc)
+        return JSONResponse(status_code=code, content=error_body(exc.code, str(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return JSONResponse(
+            status_code=exc.status_code,
+            content=error_body(code, str(exc.detail)),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Last resort: a bug. Log it with the trace, answer without internals.
+        logger.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(
+            status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+            content=error_body("internal_error", "internal error; the incident was logged"),
+        )

@@ -1,0 +1,1 @@
+"""Command line: train, evaluate and retrain models; manage the KB and orders."""

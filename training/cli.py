@@ -1,0 +1,48 @@
+"""The ``triage`` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+app = typer.Typer(
+    name="triage",
+    help="helpdesk-triage: serve the API, train and evaluate models, manage the KB.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Bind address (default: TRIAGE_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default: TRIAGE_PORT or 8000)."),
+    workers: int = typer.Option(None, help="Worker processes (default: TRIAGE_WORKERS or 1)."),
+) -> None:
+    """Run the HTTP service with uvicorn."""
+    import uvicorn
+
+    from service.settings import Settings
+
+    settings = Settings()
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+if __name__ == "__main__":
+    app()
