@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INTENT_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "intent-bitext"
+DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.yaml"
 
 
 class Settings(BaseSettings):
@@ -44,6 +45,56 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, description="When set, every /v1 call needs `Authorization: Bearer <key>`."
     )
+
+    # -- database and orders (service/database.py, service/orders/) ---------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the service database; default: SQLite file "
+        "<data_dir>/triage.db. PostgreSQL: postgresql+psycopg://user:pass@host/db.",
+    )
+    orders_connector: str = Field(
+        default="sql", description="Where orders come from: 'sql' (embedded table) or 'http'."
+    )
+    orders_seed_sample: bool = Field(
+        default=False,
+        description="At startup, fill an empty orders table with the generated demo sample.",
+    )
+    orders_http_order_url: str | None = Field(
+        default=None, description="Order API URL template with {order_id}."
+    )
+    orders_http_customer_orders_url: str | None = Field(
+        default=None,
+        description="URL template listing a customer's orders ({customer_id} and/or {email}).",
+    )
+    orders_http_auth_header: str = "Authorization"
+    orders_http_auth_value: SecretStr | None = Field(
+        default=None, description="Value of the auth header, e.g. 'Bearer <token>'."
+    )
+    orders_http_field_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Order field to dotted JSON path, e.g. {"order_id": "number"} (JSON).',
+    )
+    orders_http_status_map: dict[str, str] = Field(
+        default_factory=dict, description='Shop status to ours, e.g. {"sent": "shipped"} (JSON).'
+    )
+    orders_http_order_root: str = ""
+    orders_http_orders_root: str = "orders"
+    orders_http_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    orders_http_retries: int = Field(default=2, ge=0, le=10)
+    orders_http_backoff_s: float = Field(default=0.2, ge=0, le=30)
+    orders_http_breaker_failures: int = Field(default=5, ge=1, le=1000)
+    orders_http_breaker_reset_s: float = Field(default=30.0, gt=0, le=3600)
+
+    # -- /v1/respond (service/respond/) ----------------------------------------------------
+    respond_policy_path: Path = Field(
+        default=DEFAULT_RESPOND_POLICY,
+        description="Decision policy YAML; checked at startup, a bad file stops the service.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, or the SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').as_posix()}"
 
     @field_validator("encoder_path", "intent_model_dir")
     @classmethod

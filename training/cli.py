@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from training.orders_commands import orders_app
 app = typer.Typer(
     name="triage",
     help="helpdesk-triage: serve the API, train and evaluate models, manage the KB.",
@@ -42,6 +43,9 @@ def serve(
         workers=workers or settings.workers,
         log_level=settings.log_level,
     )
+
+
+app.add_typer(orders_app, name="orders")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Orders: the domain type, connectors (embedded SQL table, shop HTTP API), import, samples."""
