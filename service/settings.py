@@ -46,6 +46,20 @@ class Settings(BaseSettings):
         default=None, description="When set, every /v1 call needs `Authorization: Bearer <key>`."
     )
 
+    # -- knowledge base (kb_index/, service/api/kb.py) ------------------------------------
+    kb_index_dir: Path | None = Field(
+        default=None, description="KB index folder; default: <data_dir>/kb_index."
+    )
+    kb_seed_sample: bool = Field(
+        default=True,
+        description="At startup, ingest the demo store's sample help centre into an empty KB.",
+    )
+
+    @property
+    def resolved_kb_index_dir(self) -> Path:
+        """``kb_index_dir``, or ``<data_dir>/kb_index``."""
+        return self.kb_index_dir or self.data_dir / "kb_index"
+
     # -- database and orders (service/database.py, service/orders/) ---------------------
     database_url: str | None = Field(
         default=None,

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from training.kb_commands import kb_app
 from training.orders_commands import orders_app
 app = typer.Typer(
     name="triage",
@@ -46,6 +47,7 @@ def serve(
 
 
 app.add_typer(orders_app, name="orders")
+app.add_typer(kb_app, name="kb")
 
 
 if __name__ == "__main__":
