@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from service.api import health, kb, triage
+from service.api import health, kb, respond, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
 from service.errors import install_error_handlers
@@ -57,5 +57,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
     app.include_router(triage.router, prefix=f"/{API_VERSION}", dependencies=secured)
+    app.include_router(respond.router, prefix=f"/{API_VERSION}", dependencies=secured)
     app.include_router(kb.router, prefix=f"/{API_VERSION}", dependencies=secured)
     return app

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 
 from kb_index.knowledge_base import KnowledgeBase
 from models.intent_classifier import IntentClassifier
 from models.protocols import Encoder
 from models.sentence_encoder import SentenceTransformerEncoder
 from models.triage_pipeline import Triager
+from service.database import Database
 from service.kb_resources import load_knowledge_base
+from service.orders.order_connector import OrderConnector, build_order_connector
+from service.orders.sample_orders import seed_if_empty
+from service.orders.sql_order_connector import SqlOrderConnector
+from service.respond.response_pipeline import ResponsePipeline, build_response_pipeline
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,10 +31,17 @@ class Resources:
     intent: IntentClassifier
     triager: Triager
     versions: dict[str, str] = field(default_factory=dict)
+    database: Database | None = None
+    orders: OrderConnector | None = None
+    responder: ResponsePipeline | None = None
     kb: KnowledgeBase | None = None
 
     def close(self) -> None:
         """Release connections and files held by the resources."""
+        if self.orders is not None:
+            self.orders.close()
+        if self.database is not None:
+            self.database.close()
 
 
 def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
@@ -44,6 +57,28 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     versions = {"encoder": enc.model_id, "intent_model": intent.version}
     kb = load_knowledge_base(settings, encoder=enc)
     versions["kb_index"] = kb.version
+    database = Database(settings.resolved_database_url)
+    orders: OrderConnector | None = None
+    try:
+        versions["database"] = database.migrate()
+        if settings.orders_seed_sample:
+            seed_if_empty(SqlOrderConnector(database), today=date.today())
+        orders = build_order_connector(settings, database)
+        responder = build_response_pipeline(
+            settings,
+            triager=triager,
+            intent_labels=intent.labels,
+            intent_version=intent.version,
+            orders=orders,
+            retriever=kb,
+        )
+    except BaseException:
+        if orders is not None:
+            orders.close()
+        database.close()
+        raise
+    versions["orders"] = orders.name
+    versions["respond_policy"] = responder.decider.policy.version
     logger.info("resources loaded: %s", versions)
     return Resources(
         settings=settings,
@@ -51,5 +86,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         intent=intent,
         triager=triager,
         versions=versions,
+        database=database,
+        orders=orders,
+        responder=responder,
         kb=kb,
     )

@@ -1,0 +1,1 @@
+"""The /v1/respond decision: policy, order auto-replies, suggestions."""

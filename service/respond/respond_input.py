@@ -1,0 +1,52 @@
+"""What ``/v1/respond`` is asked about: a message, its sender and the conversation so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from service.orders.customer_identity import CustomerIdentity
+
+
+class TurnRole(StrEnum):
+    """Who wrote a turn of the conversation."""
+
+    CUSTOMER = "customer"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    """One earlier message of the conversation, oldest first in ``RespondInput.history``."""
+
+    role: TurnRole
+    text: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RespondInput:
+    """One incoming message with the authenticated sender and earlier turns."""
+
+    text: str
+    subject: str | None = None
+    channel: str = "email"
+    customer: CustomerIdentity = field(default_factory=CustomerIdentity)
+    conversation_id: str | None = None
+    history: tuple[HistoryTurn, ...] = ()
+
+    @property
+    def unanswered_customer_turns(self) -> int:
+        """Earlier customer turns after the last agent turn (the customer keeps writing)."""
+        count = 0
+        for turn in reversed(self.history):
+            if turn.role is TurnRole.AGENT:
+                break
+            count += 1
+        return count
+
+    @property
+    def agent_turns(self) -> tuple[HistoryTurn, ...]:
+        """Earlier replies to the customer."""
+        return tuple(t for t in self.history if t.role is TurnRole.AGENT)

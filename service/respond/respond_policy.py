@@ -1,0 +1,209 @@
+"""The operator-editable decision policy of ``/v1/respond``, read and checked at startup."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from models.errors import TriageError
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "default_policy.yaml"
+
+UrgencyLevel = Literal["low", "normal", "high", "critical"]
+URGENCY_ORDER: tuple[str, ...] = ("low", "normal", "high", "critical")
+ChannelName = Literal["email", "chat", "social", "phone", "web"]
+
+
+class PolicyError(TriageError):
+    """The policy file is missing, unreadable or says something impossible."""
+
+    code = "invalid_policy"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _AutoReply(_Strict):
+    intents: Annotated[list[str], Field(max_length=100)] = ["track_order", "delivery_period"]
+    min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
+    languages: Annotated[list[str], Field(min_length=1, max_length=50)] = ["en"]
+    channels: list[ChannelName] = ["email", "chat", "web", "social", "phone"]
+    max_urgency: Literal["low", "normal", "high"] = "high"
+
+
+class _Escalate(_Strict):
+    urgency: Annotated[list[UrgencyLevel], Field(min_length=1)] = ["critical"]
+    human_request_intents: list[str] = ["contact_human_agent"]
+    human_request_patterns: Annotated[list[str], Field(max_length=100)] = []
+
+    @field_validator("urgency")
+    @classmethod
+    def _critical_always(cls, value: list[str]) -> list[str]:
+        if "critical" not in value:
+            raise ValueError("must include 'critical': critical messages always go to a human")
+        return value
+
+    @field_validator("human_request_patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for i, pattern in enumerate(value):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"pattern #{i} {pattern!r} is not a regular expression ({exc})"
+                ) from None
+        return value
+
+
+class _Orders(_Strict):
+    recent_limit: Annotated[int, Field(ge=1, le=100)] = 10
+    recent_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 90
+
+
+class _Conversation(_Strict):
+    repeat_contact_turns: Annotated[int, Field(ge=1, le=50)] = 2
+
+
+class _Reply(_Strict):
+    public_channels: list[ChannelName] = ["social"]
+    timezone: str = "UTC"
+    signature: Annotated[str, Field(min_length=1, max_length=200)] = "The Customer Care team"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+        return value
+
+    @field_validator("signature")
+    @classmethod
+    def _no_placeholders(cls, value: str) -> str:
+        if "{" in value or "}" in value:
+            raise ValueError("must be plain text, without { } placeholders")
+        return value
+
+
+class _Suggestions(_Strict):
+    max_passages: Annotated[int, Field(ge=0, le=10)] = 3
+
+
+class _PolicyFile(_Strict):
+    version: Literal[1]
+    auto_reply: _AutoReply = _AutoReply()
+    escalate: _Escalate = _Escalate()
+    orders: _Orders = _Orders()
+    conversation: _Conversation = _Conversation()
+    reply: _Reply = _Reply()
+    suggestions: _Suggestions = _Suggestions()
+
+
+@dataclass(frozen=True)
+class RespondPolicy:
+    """What ``ResponseDecider`` may do on its own, and when it must hand over."""
+
+    auto_reply_intents: frozenset[str]
+    min_confidence: float
+    languages: frozenset[str]
+    auto_reply_channels: frozenset[str]
+    max_auto_reply_urgency: str
+    escalate_urgency: frozenset[str]
+    human_request_intents: frozenset[str]
+    human_request_patterns: tuple[re.Pattern[str], ...]
+    recent_order_limit: int
+    recent_order_max_age_days: int
+    repeat_contact_turns: int
+    public_channels: frozenset[str]
+    timezone: ZoneInfo
+    signature: str
+    max_suggestions: int
+    source: str = "built-in"
+    version: str = "1"
+
+    @property
+    def intents(self) -> frozenset[str]:
+        """Every intent label the policy names (checked against the loaded classifier)."""
+        return self.auto_reply_intents | self.human_request_intents
+
+    def urgency_allows_auto_reply(self, level: str | None) -> bool:
+        """``level`` is at most ``max_auto_reply_urgency`` (unknown urgency counts as normal)."""
+        rank = URGENCY_ORDER.index(level) if level in URGENCY_ORDER else 1
+        return rank <= URGENCY_ORDER.index(self.max_auto_reply_urgency)
+
+    def check_intents(self, known: Iterable[str], *, model: str) -> None:
+        """Refuse a policy naming intents the classifier cannot predict (a typo never matches)."""
+        unknown = sorted(self.intents - set(known))
+        if unknown:
+            raise PolicyError(
+                f"respond policy {self.source}: intent(s) {', '.join(unknown)} are not labels "
+                f"of the intent model {model}"
+            )
+
+    @classmethod
+    def default(cls) -> RespondPolicy:
+        """The shipped policy."""
+        return load_policy(DEFAULT_POLICY_PATH)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "(top level)"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def load_policy(path: Path) -> RespondPolicy:
+    """Read and validate a policy file.
+
+    Raises:
+        PolicyError: naming the file and the offending key.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"respond policy {path}: cannot read it ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"respond policy {path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"respond policy {path}: expected a mapping with 'version: 1' at the top")
+    try:
+        parsed = _PolicyFile.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(f"respond policy {path}: {_describe(exc)}") from exc
+    auto, esc, reply = parsed.auto_reply, parsed.escalate, parsed.reply
+    return RespondPolicy(
+        auto_reply_intents=frozenset(auto.intents),
+        min_confidence=auto.min_confidence,
+        languages=frozenset(lang.lower() for lang in auto.languages),
+        auto_reply_channels=frozenset(auto.channels),
+        max_auto_reply_urgency=auto.max_urgency,
+        escalate_urgency=frozenset(esc.urgency),
+        human_request_intents=frozenset(esc.human_request_intents),
+        human_request_patterns=tuple(
+            re.compile(p, re.IGNORECASE) for p in esc.human_request_patterns
+        ),
+        recent_order_limit=parsed.orders.recent_limit,
+        recent_order_max_age_days=parsed.orders.recent_max_age_days,
+        repeat_contact_turns=parsed.conversation.repeat_contact_turns,
+        public_channels=frozenset(reply.public_channels),
+        timezone=ZoneInfo(reply.timezone),
+        signature=reply.signature.strip(),
+        max_suggestions=parsed.suggestions.max_passages,
+        source=str(path),
+        version=hashlib.sha256(raw).hexdigest()[:12],
+    )

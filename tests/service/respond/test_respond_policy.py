@@ -1,0 +1,87 @@
+"""The policy file: the shipped default loads; any mistake stops startup with a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.respond.respond_policy import (
+    DEFAULT_POLICY_PATH,
+    PolicyError,
+    RespondPolicy,
+    load_policy,
+)
+
+
+def _policy(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_policy_has_the_documented_defaults() -> None:
+    policy = load_policy(DEFAULT_POLICY_PATH)
+    assert policy.auto_reply_intents == {"track_order", "delivery_period"}
+    assert policy.escalate_urgency == {"critical"}
+    assert "contact_human_agent" in policy.human_request_intents
+    assert policy.public_channels == {"social"}
+    assert any(p.search("I want to speak to a human") for p in policy.human_request_patterns)
+    assert not any(p.search("where is my order?") for p in policy.human_request_patterns)
+
+
+def test_minimal_file_takes_defaults_for_the_rest(tmp_path: Path) -> None:
+    policy = load_policy(_policy(tmp_path, "version: 1\nauto_reply:\n  min_confidence: 0.8\n"))
+    assert policy.min_confidence == 0.8
+    assert policy.auto_reply_intents == {"track_order", "delivery_period"}
+    assert policy.source == str(tmp_path / "policy.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version: 1\nauto_reply:\n  min_confidence: 1.5\n", "auto_reply.min_confidence"),
+        (
+            "version: 1\nauto_reply:\n  min_confidnce: 0.5\n",
+            "auto_reply.min_confidnce: Extra inputs",
+        ),
+        ("version: 1\nauto_reply:\n  channels: [email, fax]\n", "auto_reply.channels.1"),
+        ("version: 1\nescalate:\n  urgency: [high]\n", "must include 'critical'"),
+        (
+            "version: 1\nescalate:\n  human_request_patterns: ['(unclosed']\n",
+            "not a regular expression",
+        ),
+        ("version: 1\nreply:\n  timezone: Mars/Olympus\n", "not an IANA time zone"),
+        ("version: 1\nreply:\n  signature: 'Hi {{name}}'\n", "without { } placeholders"),
+        ("version: 2\n", "version"),
+        ("auto_reply: {}\n", "version: Field required"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("version: 1\nauto_reply: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_invalid_policy_names_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = _policy(tmp_path, text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+
+
+def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read it"):
+        load_policy(tmp_path / "nope.yaml")
+
+
+def test_intents_the_model_does_not_know_are_refused(tmp_path: Path) -> None:
+    policy = load_policy(_policy(tmp_path, "version: 1\nauto_reply:\n  intents: [track_ordr]\n"))
+    with pytest.raises(PolicyError, match=r"track_ordr are not labels of the intent model m@1"):
+        policy.check_intents(["track_order", "contact_human_agent"], model="m@1")
+    RespondPolicy.default().check_intents(
+        ["track_order", "delivery_period", "contact_human_agent"], model="m@1"
+    )
+
+
+def test_policy_version_changes_with_the_file(tmp_path: Path) -> None:
+    a = load_policy(_policy(tmp_path, "version: 1\n"))
+    b = load_policy(_policy(tmp_path, "version: 1\nsuggestions:\n  max_passages: 2\n"))
+    assert a.version != b.version

@@ -1,0 +1,102 @@
+"""Triage → decision → KB passages, over a real in-memory KB of the sample help centre."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb_index.document_loader import load_documents
+from kb_index.knowledge_base import KnowledgeBase
+from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+from models.intent_classifier import IntentPrediction
+from models.triage_pipeline import TriageInput, TriageResult
+from service.orders.customer_identity import CustomerIdentity
+from service.respond.decision import Action, Reason
+from service.respond.respond_input import RespondInput
+from service.respond.response_decider import ResponseDecider
+from service.respond.response_pipeline import ResponsePipeline
+from service.respond.triage_signals import find_order_ids
+from tests.fixtures.hashing_encoder import HashingEncoder
+
+JANE = CustomerIdentity(email="jane@example.com", name="Jane")
+
+
+class FixedIntentTriager:
+    """Triage with a preset intent (the classifier is tested elsewhere); records its input."""
+
+    def __init__(self, label: str, confidence: float = 0.9) -> None:
+        self.prediction = IntentPrediction(label, confidence, None, (), False, False)
+        self.seen: list[TriageInput] = []
+
+    def triage(self, message: TriageInput) -> TriageResult:
+        self.seen.append(message)
+        return TriageResult(intent=self.prediction, model_version="fixed@1")
+
+
+@pytest.fixture(scope="module")
+def knowledge_base() -> KnowledgeBase:
+    kb = KnowledgeBase(encoder=HashingEncoder(128))
+    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
+    return kb
+
+
+def test_suggest_carries_knowledge_base_passages(
+    decider: ResponseDecider, knowledge_base: KnowledgeBase
+) -> None:
+    pipeline = ResponsePipeline(
+        triager=FixedIntentTriager("get_refund"), decider=decider, retriever=knowledge_base
+    )
+    outcome = pipeline.respond(RespondInput(text="How long does a refund take?", customer=JANE))
+    decision = outcome.decision
+    assert decision.action is Action.SUGGEST
+    assert decision.reasons == (Reason.INTENT_NOT_ALLOWED, Reason.KB_PASSAGES)
+    assert 1 <= len(decision.suggestions) <= decider.policy.max_suggestions
+    assert len({s.id for s in decision.suggestions}) == len(decision.suggestions)
+    assert any("refund" in s.title.lower() for s in decision.suggestions)
+    assert all(s.text.strip() and s.doc_id for s in decision.suggestions)
+
+
+def test_auto_reply_carries_no_suggestions(
+    decider: ResponseDecider, knowledge_base: KnowledgeBase
+) -> None:
+    pipeline = ResponsePipeline(
+        triager=FixedIntentTriager("track_order"), decider=decider, retriever=knowledge_base
+    )
+    outcome = pipeline.respond(RespondInput(text="where is my order #4411829", customer=JANE))
+    assert outcome.decision.action is Action.AUTO_REPLY
+    assert outcome.decision.suggestions == ()
+    assert outcome.triage.model_version == "fixed@1"
+
+
+def test_order_number_in_the_subject_counts(decider: ResponseDecider) -> None:
+    triager = FixedIntentTriager("track_order")
+    pipeline = ResponsePipeline(triager=triager, decider=decider)
+    outcome = pipeline.respond(
+        RespondInput(
+            text="any news?",
+            subject="Order #4411829",
+            customer=CustomerIdentity(email="omar@example.com"),
+        )
+    )
+    assert outcome.decision.action is Action.ESCALATE
+    assert outcome.decision.reasons == (Reason.ORDER_NOT_VERIFIED,)
+    assert triager.seen[0].subject == "Order #4411829"
+
+
+def test_without_a_knowledge_base_suggest_has_no_passages(decider: ResponseDecider) -> None:
+    pipeline = ResponsePipeline(triager=FixedIntentTriager("get_refund"), decider=decider)
+    outcome = pipeline.respond(RespondInput(text="refund please", customer=JANE))
+    assert outcome.decision.action is Action.SUGGEST
+    assert outcome.decision.suggestions == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("where is my order #4411829?", ["4411829"]),
+        ("Order no. AB-12345 and order number 4411830", ["AB-12345", "4411830"]),
+        ("#4411829 #4411829", ["4411829"]),
+        ("call me on 0151 4411829 about the €129 charge", []),
+    ],
+)
+def test_fallback_order_number_finder(text: str, ids: list[str]) -> None:
+    assert find_order_ids(text) == ids
