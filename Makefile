@@ -20,8 +20,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The demo seeds sample orders into an empty orders table (see README: jane@example.com).
 run: install
-	$(BIN)/triage serve --host $(HOST) --port $(PORT)
+	TRIAGE_ORDERS_SEED_SAMPLE=$${TRIAGE_ORDERS_SEED_SAMPLE:-true} \
+		$(BIN)/triage serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,7 +8,11 @@ through a revision under ``service/migrations/versions/``.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,8 @@ from models.errors import TriageError
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# Alembic keeps its running context in module globals: one migration per process at a time.
+_IN_PROCESS = threading.Lock()
 
 # Stable constraint names, so later revisions (and batch mode on SQLite) can refer to them.
 NAMING_CONVENTION = {
@@ -110,10 +116,14 @@ class Database:
         return self._sessions()
 
     def migrate(self) -> str:
-        """Upgrade the schema to the newest revision; returns that revision."""
+        """Upgrade the schema to the newest revision; returns that revision.
+
+        Safe when several workers start at once: PostgreSQL serialises on an advisory
+        lock (see ``migrations/env.py``), a SQLite file on a lock file next to it.
+        """
         config = alembic_config()
         try:
-            with self.engine.begin() as connection:
+            with _IN_PROCESS, self._sqlite_file_lock(), self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except TriageError:
@@ -125,6 +135,19 @@ class Database:
         revision = self.current_revision()
         logger.info("database %s at revision %s", self.display_url, revision)
         return revision or "none"
+
+    @contextmanager
+    def _sqlite_file_lock(self) -> Iterator[None]:
+        database = self.url.database
+        if self.dialect != "sqlite" or database in (None, "", ":memory:"):
+            yield
+            return
+        with Path(f"{database}.migrate-lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def current_revision(self) -> str | None:
         """The revision the database is at (``None`` before the first migration)."""

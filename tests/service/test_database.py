@@ -1,0 +1,69 @@
+"""The service database: URL checks and migrations that several workers may run at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from service.database import Database, DatabaseError, head_revision
+from tests.service.conftest import POSTGRES_ADMIN_URL
+
+
+def _migrate(url: str) -> str:
+    database = Database(url)
+    try:
+        return database.migrate()
+    finally:
+        database.close()
+
+
+def _migrate_concurrently(url: str, workers: int = 3) -> list[str]:
+    """Like uvicorn workers: separate processes migrating the same new database."""
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(_migrate, [url] * workers))
+
+
+def test_workers_starting_together_on_a_new_sqlite_file_all_migrate(tmp_path: Path) -> None:
+    url = f"sqlite:///{(tmp_path / 'new' / 'triage.db').as_posix()}"
+    assert _migrate_concurrently(url) == [head_revision()] * 3
+
+
+def test_threads_of_one_process_migrating_together_do_not_collide(tmp_path: Path) -> None:
+    url = f"sqlite:///{(tmp_path / 'triage.db').as_posix()}"
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(_migrate, [url] * 3)) == [head_revision()] * 3
+
+
+@pytest.mark.integration
+def test_workers_starting_together_on_a_new_postgres_database_all_migrate() -> None:
+    name = f"triage_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        assert _migrate_concurrently(url) == [head_revision()] * 3
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_nonsense_url_is_refused_with_the_url_named() -> None:
+    with pytest.raises(DatabaseError, match="not a SQLAlchemy URL"):
+        Database("not a url")
+
+
+def test_unreachable_database_fails_migration_clearly() -> None:
+    db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    with pytest.raises(
+        DatabaseError, match=r"cannot migrate database postgresql\+psycopg://nobody@"
+    ):
+        db.migrate()
+    db.close()
