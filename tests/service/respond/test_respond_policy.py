@@ -85,3 +85,37 @@ def test_policy_version_changes_with_the_file(tmp_path: Path) -> None:
     a = load_policy(_policy(tmp_path, "version: 1\n"))
     b = load_policy(_policy(tmp_path, "version: 1\nsuggestions:\n  max_passages: 2\n"))
     assert a.version != b.version
+
+
+def test_bad_policy_file_stops_the_pipeline_from_being_built(tmp_path: Path) -> None:
+    from service.respond.response_pipeline import build_response_pipeline
+    from service.settings import Settings
+
+    path = _policy(tmp_path, "version: 1\nauto_reply:\n  min_confidence: lots\n")
+    settings = Settings(data_dir=tmp_path, respond_policy_path=path)
+    with pytest.raises(PolicyError, match=r"policy.yaml: auto_reply.min_confidence: Input should"):
+        build_response_pipeline(
+            settings,
+            triager=_NoTriage(),
+            intent_labels=["track_order", "delivery_period", "contact_human_agent"],
+            intent_version="m@1",
+            orders=_NoOrders(),
+        )
+
+
+class _NoTriage:
+    def triage(self, message: object) -> object:
+        raise AssertionError("not called while building")
+
+
+class _NoOrders:
+    name = "none"
+
+    def get_order(self, order_id: str) -> None:
+        raise AssertionError("not called while building")
+
+    def recent_orders(self, customer: object, *, limit: int) -> list[object]:
+        raise AssertionError("not called while building")
+
+    def close(self) -> None:
+        pass
