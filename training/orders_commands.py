@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,7 +76,10 @@ def import_orders(
         raise typer.Exit(1)
     database, store = _store(database_url)
     try:
-        counts = store.upsert_orders(parsed.orders)
+        with typer.progressbar(
+            length=len(parsed.orders), label="importing", file=sys.stderr
+        ) as bar:
+            counts = store.upsert_orders(parsed.orders, progress=bar.update)
     finally:
         database.close()
     skipped = f", {len(parsed.errors)} invalid rows skipped" if parsed.errors else ""

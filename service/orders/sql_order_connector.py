@@ -158,8 +158,14 @@ class SqlOrderConnector:
             raise OrderConnectorError(f"order table query failed: {exc}") from exc
         return [o for o in orders if customer.owns(o)]
 
-    def upsert_orders(self, orders: Iterable[Order]) -> UpsertCounts:
-        """Insert new orders and overwrite existing ones with the same id, in one transaction."""
+    def upsert_orders(
+        self, orders: Iterable[Order], *, progress: Callable[[int], None] | None = None
+    ) -> UpsertCounts:
+        """Insert new orders and overwrite existing ones with the same id, in one transaction.
+
+        Args:
+            progress: called with the number of rows written after each batch.
+        """
         insert = _DIALECT_INSERT[self.database.dialect]
         now = datetime.now(UTC)
         by_id = {o.id: order_to_row(o, now=now) for o in orders}  # last row of an id wins
@@ -178,6 +184,8 @@ class SqlOrderConnector:
                     or 0
                 )
                 session.execute(_upsert_statement(insert, batch))
+                if progress is not None:
+                    progress(len(batch))
         logger.info("upserted %d orders (%d new)", len(rows), len(rows) - existing)
         return UpsertCounts(inserted=len(rows) - existing, updated=existing)
 
