@@ -9,7 +9,6 @@ resulting probabilities are calibrated. A message is out of scope when the
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -74,6 +73,8 @@ class IntentHeads:
     oos_threshold: float
     ambiguity_margin: float
     oos_label: str = DEFAULT_OOS_LABEL
+    prototypes: FloatArray | None = None
+    similarity_threshold: float = 0.0
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -83,6 +84,8 @@ class IntentHeads:
             raise ArtifactError("lexical head does not match the label set")
         if self.temperature <= 0:
             raise ArtifactError("temperature must be positive")
+        if self.prototypes is not None and self.prototypes.shape[1] != self.emb_coef.shape[1]:
+            raise ArtifactError("prototype vectors do not match the embedding head")
 
 
 def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -93,6 +96,23 @@ def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Row-wise softmax, numerically stable."""
     return np.exp(_log_softmax(z))
+
+
+def max_similarity(
+    queries: npt.NDArray[np.floating[Any]],
+    prototypes: npt.NDArray[np.floating[Any]],
+    *,
+    block: int = 4096,
+) -> npt.NDArray[np.float64]:
+    """Cosine similarity of each (normalised) query to its nearest prototype, blockwise."""
+    out = np.full(len(queries), -1.0)
+    if len(prototypes) == 0 or len(queries) == 0:
+        return out
+    q = queries.astype(np.float32)
+    for start in range(0, len(prototypes), block):
+        part = prototypes[start : start + block].astype(np.float32)
+        out = np.maximum(out, (q @ part.T).max(axis=1))
+    return out
 
 
 class IntentClassifier:
@@ -168,9 +188,22 @@ class IntentClassifier:
         """Calibrated probabilities from precomputed embeddings."""
         return softmax(self.fused_logits(embeddings, texts) / self.heads.temperature)
 
+    def similarity(self, embeddings: FloatArray) -> npt.NDArray[np.float64] | None:
+        """Nearest-neighbour similarity to in-scope training examples (None without them)."""
+        if self.heads.prototypes is None:
+            return None
+        return max_similarity(embeddings, self.heads.prototypes)
+
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Calibrated probabilities over ``labels`` for each text."""
         return self.predict_proba_embedded(self.encoder.encode(texts), texts)
+
+    def predict_embedded(
+        self, embeddings: FloatArray, texts: Sequence[str], *, top_k: int = 3
+    ) -> list[IntentPrediction]:
+        """Decisions from precomputed embeddings (evaluation encodes in bulk)."""
+        proba = self.predict_proba_embedded(embeddings, texts)
+        return self.decide(proba, similarity=self.similarity(embeddings), top_k=top_k)
 
     def predict(self, texts: Sequence[str], *, top_k: int = 3) -> list[IntentPrediction]:
         """Decide the intent of each text."""
@@ -179,20 +212,32 @@ class IntentClassifier:
                 raise InvalidInputError(f"text #{i} is empty")
         if not texts:
             return []
-        return self.decide(self.predict_proba(texts), top_k=top_k)
+        return self.predict_embedded(self.encoder.encode(texts), texts, top_k=top_k)
 
-    def decide(self, proba: npt.NDArray[np.float64], *, top_k: int = 3) -> list[IntentPrediction]:
-        """Turn probability rows into decisions (rejection, ambiguity, alternatives)."""
+    def decide(
+        self,
+        proba: npt.NDArray[np.float64],
+        *,
+        similarity: npt.NDArray[np.float64] | None = None,
+        top_k: int = 3,
+    ) -> list[IntentPrediction]:
+        """Turn probability rows into decisions (rejection, ambiguity, alternatives).
+
+        A message is rejected when the out-of-scope class wins, when no in-scope intent
+        reaches ``oos_threshold``, or when it is further from every in-scope training
+        example than ``similarity_threshold`` allows.
+        """
         h = self.heads
         results = []
-        for row in proba:
+        for n, row in enumerate(proba):
             in_scope = row[self._in_scope]
             order = self._in_scope[np.argsort(-in_scope)]
             best = int(order[0])
             p_best = float(row[best])
             p_second = float(row[order[1]]) if len(order) > 1 else 0.0
             oos_wins = self._oos_index is not None and int(np.argmax(row)) == self._oos_index
-            rejected = oos_wins or p_best < h.oos_threshold
+            too_far = similarity is not None and similarity[n] < h.similarity_threshold
+            rejected = oos_wins or p_best < h.oos_threshold or too_far
             if rejected:
                 p_oos = float(row[self._oos_index]) if self._oos_index is not None else 0.0
                 label, confidence, category = h.oos_label, max(p_oos, 1.0 - p_best), None
@@ -238,14 +283,18 @@ class IntentClassifier:
                 np.save(tmp / "lex_coef_indptr.npy", coef.indptr.astype(np.int64))
                 np.save(tmp / "lex_intercept.npy", h.lex_intercept.astype(np.float32))
                 np.save(tmp / "lex_idf.npy", h.lex_idf.astype(np.float32))
+            if h.prototypes is not None:
+                np.save(tmp / "prototypes.npy", h.prototypes.astype(np.float16))
 
         all_params = {
             "oos_label": h.oos_label,
             "fusion_weight": h.fusion_weight,
             "temperature": h.temperature,
             "oos_threshold": h.oos_threshold,
+            "similarity_threshold": h.similarity_threshold,
             "ambiguity_margin": h.ambiguity_margin,
             "lexical": h.lex_coef is not None,
+            "prototypes": h.prototypes is not None,
             "categories": self.categories,
             **dict(params or {}),
         }
@@ -286,6 +335,7 @@ class IntentClassifier:
                 )
                 lex_intercept = np.load(folder / "lex_intercept.npy")
                 lex_idf = idf
+            prototypes = np.load(folder / "prototypes.npy") if p.get("prototypes") else None
             heads = IntentHeads(
                 labels=labels,
                 emb_coef=np.load(folder / "emb_coef.npy"),
@@ -298,6 +348,8 @@ class IntentClassifier:
                 oos_threshold=float(p["oos_threshold"]),
                 ambiguity_margin=float(p["ambiguity_margin"]),
                 oos_label=str(p.get("oos_label", DEFAULT_OOS_LABEL)),
+                prototypes=prototypes,
+                similarity_threshold=float(p.get("similarity_threshold", 0.0)),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read intent classifier ({exc})") from exc
@@ -311,17 +363,4 @@ class IntentClassifier:
             name=manifest.name,
             version=manifest.version,
             manifest=manifest,
-        )
-
-    def describe(self) -> dict[str, Any]:
-        """Summary for logs and the readiness probe."""
-        return json.loads(
-            json.dumps(
-                {
-                    "version": self.version,
-                    "labels": len(self.labels),
-                    "lexical": self._lexical is not None,
-                    "oos_threshold": self.heads.oos_threshold,
-                }
-            )
         )

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         """``database_url``, or the SQLite file under ``data_dir``."""
         return self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').as_posix()}"
 
-    @field_validator("encoder_path", "intent_model_dir")
+    @field_validator("encoder_path")
     @classmethod
     def _folder_exists(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_dir():

@@ -1,0 +1,242 @@
+"""`triage train`, `triage evaluate` and `triage split`: the intent-model commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from models.errors import TriageError
+
+DataOpt = typer.Option(..., "--data", exists=True, dir_okay=False, help="Labelled CSV file.")
+TextCol = typer.Option("text", "--text-column", help="Column holding the message text.")
+LabelCol = typer.Option("label", "--label-column", help="Column holding the label.")
+OosOpt = typer.Option("out_of_scope", "--oos-label", help="Label that marks out-of-scope rows.")
+NegOpt = typer.Option(
+    None,
+    "--negatives",
+    exists=True,
+    dir_okay=False,
+    help="CSV of other-domain texts (e.g. CLINC150) added as out-of-scope examples; "
+    "intents overlapping e-commerce support are left out.",
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _encoder():  # type: ignore[no-untyped-def]
+    from models.sentence_encoder import SentenceTransformerEncoder
+    from service.settings import Settings
+
+    settings = Settings()
+    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
+
+
+def train(
+    data: Path = DataOpt,
+    text_column: str = TextCol,
+    label_column: str = LabelCol,
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Artifact folder to write."),
+    val: Path | None = typer.Option(
+        None, "--val", exists=True, dir_okay=False, help="Validation CSV used for tuning."
+    ),
+    oos_label: str = OosOpt,
+    category_column: str | None = typer.Option(
+        None, "--category-column", help="Column with each intent's category."
+    ),
+    negatives: Path | None = NegOpt,
+    negatives_text_column: str = typer.Option("text", "--negatives-text-column"),
+    negatives_label_column: str = typer.Option("label", "--negatives-label-column"),
+    negatives_per_intent: int = typer.Option(15, "--negatives-per-intent", min=1),
+    negatives_as_class: bool = typer.Option(
+        False,
+        "--negatives-as-class/--negatives-for-calibration",
+        help="Train the negatives as an out-of-scope class, or (default) use them only to "
+        "fit the rejection thresholds.",
+    ),
+    lexical: bool = typer.Option(True, "--lexical/--no-lexical", help="Fuse n-gram features."),
+    max_in_scope_drop: float = typer.Option(
+        0.01,
+        "--max-in-scope-drop",
+        min=0.0,
+        max=0.5,
+        help="In-scope accuracy the rejection thresholds may cost on held-out predictions.",
+    ),
+    name: str = typer.Option("intent", "--name", help="Artifact name in the manifest."),
+    version: str = typer.Option(
+        None, "--version", help="Artifact version (default: UTC date and time)."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train an intent classifier and write its artifact folder."""
+    from training.datasets import clinc_negatives, read_labelled_csv, with_negatives
+    from training.intent_training import TrainingConfig, train_intent_classifier
+
+    try:
+        train_set = read_labelled_csv(
+            data, text_column=text_column, label_column=label_column, category_column=category_column
+        )
+        extra: list[str] = []
+        sources: list[str] = []
+        if negatives is not None:
+            neg = read_labelled_csv(
+                negatives, text_column=negatives_text_column, label_column=negatives_label_column
+            )
+            extra += clinc_negatives(neg, oos_label=oos_label, per_intent=negatives_per_intent, seed=seed)
+            sources.append(f"{negatives}:{neg.sha256}")
+        if extra and negatives_as_class:
+            train_set = with_negatives(train_set, extra, oos_label=oos_label, source=";".join(sources))
+        val_set = (
+            read_labelled_csv(val, text_column=text_column, label_column=label_column) if val else None
+        )
+        typer.echo(
+            f"training on {len(train_set)} rows, {len(set(train_set.labels))} labels"
+            + (f"; {len(extra)} out-of-scope negatives" if extra else "")
+        )
+        version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
+        result = train_intent_classifier(
+            train_set,
+            encoder=_encoder(),
+            val=val_set,
+            negatives=[] if negatives_as_class else extra,
+            oos_label=oos_label,
+            config=TrainingConfig(lexical=lexical, seed=seed, max_in_scope_drop=max_in_scope_drop),
+            categories=train_set.categories,
+            name=name,
+            version=version,
+        )
+    except TriageError as exc:
+        raise _fail(str(exc)) from exc
+
+    from training.evaluation import evaluate_labels
+
+    heldout = evaluate_labels(result.heldout_true, result.heldout_pred, oos_label=oos_label)
+    metrics = {**result.metrics, **{f"heldout_{k}": v for k, v in heldout.summary().items()}}
+    training_data = {
+        "path": str(data),
+        "sha256": train_set.sha256,
+        "rows": len(train_set),
+        "text_column": text_column,
+        "label_column": label_column,
+        "negatives": sources,
+        "validation": str(val) if val else None,
+    }
+    result.classifier.save(out, training_data=training_data, metrics=metrics, params=result.params)
+    typer.echo(f"held-out metrics ({result.calibration_source}):")
+    typer.echo(json.dumps(heldout.summary(), indent=2))
+    typer.echo(
+        f"fusion weight {result.classifier.heads.fusion_weight}, temperature "
+        f"{result.classifier.heads.temperature:.3f}, out-of-scope threshold "
+        f"{result.classifier.heads.oos_threshold}, similarity threshold "
+        f"{result.classifier.heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
+    )
+    typer.echo(f"wrote {out}")
+
+
+def evaluate(
+    data: Path = DataOpt,
+    model: Path | None = typer.Option(
+        None, "--model", file_okay=False, help="Artifact folder (default: the active model)."
+    ),
+    text_column: str = TextCol,
+    label_column: str = LabelCol,
+    oos_label: str = OosOpt,
+    negatives: Path | None = NegOpt,
+    negatives_text_column: str = typer.Option("text", "--negatives-text-column"),
+    negatives_label_column: str = typer.Option("label", "--negatives-label-column"),
+    negatives_per_intent: int = typer.Option(
+        1_000_000, "--negatives-per-intent", min=1, help="Cap per negative intent (default: all)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    report: Path | None = typer.Option(
+        None, "--report", file_okay=False, help="Write report.md and a confusion matrix here."
+    ),
+) -> None:
+    """Evaluate an intent classifier on a labelled CSV."""
+    from models.intent_classifier import IntentClassifier
+    from service.settings import Settings
+    from training.datasets import clinc_negatives, read_labelled_csv, with_negatives
+    from training.evaluation import evaluate_labels
+    from training.intent_training import encode_texts
+
+    try:
+        folder = model or Settings().intent_model_dir
+        encoder = _encoder()
+        classifier = IntentClassifier.from_artifact(folder, encoder=encoder)
+        dataset = read_labelled_csv(data, text_column=text_column, label_column=label_column)
+        if negatives is not None:
+            neg = read_labelled_csv(
+                negatives, text_column=negatives_text_column, label_column=negatives_label_column
+            )
+            extra = clinc_negatives(neg, oos_label=oos_label, per_intent=negatives_per_intent)
+            dataset = with_negatives(dataset, extra, oos_label=oos_label, source=str(negatives))
+    except TriageError as exc:
+        raise _fail(str(exc)) from exc
+    embeddings = encode_texts(encoder, dataset.texts, desc="encoding evaluation data")
+    decisions = classifier.predict_embedded(embeddings.astype("float32"), dataset.texts)
+    predicted = [d.label for d in decisions]
+    result = evaluate_labels(dataset.labels, predicted, oos_label=oos_label)
+    if report is not None:
+        from training.reports import write_markdown_report
+
+        path = write_markdown_report(
+            result,
+            report,
+            title=f"Intent evaluation: {classifier.version}",
+            context={
+                "model": str(folder),
+                "data": f"{data} ({len(dataset)} rows)",
+                "negatives": str(negatives) if negatives else "none",
+                "evaluated at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        if not as_json:
+            typer.echo(f"wrote {path}")
+    if as_json:
+        typer.echo(json.dumps(result.summary()))
+        return
+    typer.echo(f"model {classifier.version} on {data} ({result.n} rows)")
+    for key, value in result.summary().items():
+        typer.echo(f"  {key:<18} {value}")
+    typer.echo(f"  {'label':<28} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>5}")
+    for c in result.per_class:
+        typer.echo(f"  {c.label:<28} {c.precision:6.3f} {c.recall:6.3f} {c.f1:6.3f} {c.support:5d}")
+
+
+def split(
+    data: Path = DataOpt,
+    label_column: str = LabelCol,
+    out_dir: Path = typer.Option(..., "--out-dir", file_okay=False),
+    test_size: float = typer.Option(0.2, "--test-size", min=0.01, max=0.99),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Write a stratified train.csv / test.csv split of a labelled CSV (for holdout figures)."""
+    with data.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        if label_column not in header:
+            raise _fail(f"{data}: no column {label_column!r}")
+        rows = list(reader)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_label[row[label_column]].append(i)
+    rng = random.Random(seed)
+    test: set[int] = set()
+    for indices in by_label.values():
+        rng.shuffle(indices)
+        test.update(indices[: max(1, round(len(indices) * test_size))])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, keep in (("train.csv", lambda i: i not in test), ("test.csv", lambda i: i in test)):
+        with (out_dir / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(row for i, row in enumerate(rows) if keep(i))
+    typer.echo(f"wrote {out_dir}/train.csv ({len(rows) - len(test)}) and test.csv ({len(test)})")

@@ -1,0 +1,401 @@
+"""Fitting the intent classifier: heads, fusion weight, temperature, rejection threshold.
+
+Everything that is tuned (fusion weight, temperature, out-of-scope threshold) is fitted on
+held-out predictions: the ``--val`` file when one is given, otherwise out-of-fold
+predictions from stratified k-fold cross-validation of the training data. Nothing is
+ever tuned on the data used to report final figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
+
+from models.errors import InvalidInputError
+from models.intent_classifier import IntentClassifier, IntentHeads, max_similarity, softmax
+from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
+from models.protocols import Encoder
+from training.datasets import LabelledTexts
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters. Defaults were chosen on BANKING77/CLINC150 train splits only."""
+
+    c_embedding: float = 20.0
+    c_lexical: float = 0.5
+    lexical: bool = True
+    lexical_buckets: int = DEFAULT_BUCKETS
+    folds: int = 5
+    fusion_grid: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)
+    # Lexical n-grams fit templated training text very well; prefer the embedding-led model
+    # unless the n-grams buy more than this much held-out accuracy (it generalises better).
+    fusion_tolerance: float = 0.0025
+    max_in_scope_drop: float = 0.01
+    gibberish_negatives: int = 200
+    ambiguity_margin: float = 0.15
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FittedHeads:
+    """The two linear heads fitted on one set of rows."""
+
+    labels: tuple[str, ...]
+    emb: LogisticRegression
+    lex: LinearSVC | None
+    featurizer: LexicalFeaturizer | None
+
+    def scores(self, embeddings: FloatArray, lexical: sp.csr_matrix | None) -> tuple[FloatArray, FloatArray | None]:
+        """Embedding log-probabilities and lexical decision scores, columns in ``labels`` order."""
+        log_p = self.emb.predict_log_proba(embeddings)
+        lex = None
+        if self.lex is not None and lexical is not None:
+            lex = np.asarray(self.lex.decision_function(lexical), dtype=np.float64)
+            if lex.ndim == 1:  # binary case: one column for the positive class
+                lex = np.stack([-lex, lex], axis=1)
+        return log_p, lex
+
+
+@dataclass
+class TrainingResult:
+    """The classifier and the figures measured on held-out predictions while fitting it."""
+
+    classifier: IntentClassifier
+    calibration_source: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    heldout_true: list[str] = field(default_factory=list)
+    heldout_pred: list[str] = field(default_factory=list)
+
+
+def _fit_heads(
+    embeddings: FloatArray,
+    lexical: sp.csr_matrix | None,
+    y: npt.NDArray[np.int64],
+    labels: tuple[str, ...],
+    config: TrainingConfig,
+    featurizer: LexicalFeaturizer | None,
+) -> FittedHeads:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        emb = LogisticRegression(C=config.c_embedding, max_iter=3000)
+        emb.fit(embeddings, y)
+        lex = None
+        if lexical is not None:
+            lex = LinearSVC(C=config.c_lexical, max_iter=5000)
+            lex.fit(lexical, y)
+    if list(emb.classes_) != list(range(len(labels))):
+        raise InvalidInputError("every label needs at least one training row in each fold")
+    return FittedHeads(labels=labels, emb=emb, lex=lex, featurizer=featurizer)
+
+
+def _fuse(log_p: FloatArray, lex: FloatArray | None, weight: float) -> FloatArray:
+    return log_p if lex is None or weight == 0 else log_p + weight * lex
+
+
+def _fit_temperature(logits: FloatArray, y: npt.NDArray[np.int64]) -> float:
+    """Temperature minimising negative log-likelihood (Guo et al. 2017)."""
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        z = z - z.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(z).sum(axis=1))
+        return float(np.mean(log_norm - z[np.arange(len(y)), y]))
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(50.0)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def expected_calibration_error(proba: FloatArray, y: npt.NDArray[np.int64], bins: int = 15) -> float:
+    """ECE of the top-class probability, equal-width bins."""
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        mask = (conf > lo) & (conf <= hi)
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
+    return float(ece)
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Held-out predictions used for tuning: probabilities, similarity, gold labels.
+
+    ``y`` is -1 for calibration-only negatives (out of scope, never trained on).
+    """
+
+    proba: FloatArray
+    similarity: FloatArray
+    y: npt.NDArray[np.int64]
+
+
+def _rejection_curves(
+    held: HeldOut, oos_index: int | None, p_grid: FloatArray, s_grid: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """In-scope accuracy and out-of-scope recall for every (probability, similarity) pair."""
+    proba, y = held.proba, held.y
+    n_labels = proba.shape[1]
+    in_idx = np.array([i for i in range(n_labels) if i != oos_index])
+    best_in = in_idx[proba[:, in_idx].argmax(axis=1)]
+    p_best = proba[np.arange(len(y)), best_in]
+    oos_wins = proba.argmax(axis=1) == oos_index if oos_index is not None else np.zeros(len(y), bool)
+    is_oos = (y < 0) | ((y == oos_index) if oos_index is not None else False)
+    correct = best_in == y
+    acc = np.zeros((len(p_grid), len(s_grid)))
+    rec = np.zeros_like(acc)
+    for i, pt in enumerate(p_grid):
+        base = oos_wins | (p_best < pt)
+        for j, st in enumerate(s_grid):
+            rejected = base | (held.similarity < st)
+            if (~is_oos).any():
+                acc[i, j] = ((~rejected) & correct)[~is_oos].mean()
+            if is_oos.any():
+                rec[i, j] = rejected[is_oos].mean()
+    return acc, rec
+
+
+def choose_thresholds(
+    held: HeldOut, oos_index: int | None, config: TrainingConfig
+) -> tuple[float, float, dict[str, float]]:
+    """Pick the probability and similarity rejection thresholds on held-out predictions.
+
+    The pair with the best out-of-scope recall whose in-scope accuracy stays within
+    ``max_in_scope_drop`` of the accuracy without any threshold; among equals, the one
+    with the higher in-scope accuracy, then the lower thresholds. Without any
+    out-of-scope examples nothing is rejected.
+    """
+    p_grid = np.round(np.arange(0.0, 0.951, 0.05), 2)
+    s_grid = np.round(np.arange(0.0, 0.901, 0.01), 2)
+    acc, rec = _rejection_curves(held, oos_index, p_grid, s_grid)
+    is_oos = (held.y < 0) | ((held.y == oos_index) if oos_index is not None else False)
+    if not is_oos.any():
+        return 0.0, 0.0, {"in_scope_accuracy": float(acc[0, 0])}
+    floor = acc[0, 0] - config.max_in_scope_drop
+    # Lexicographic choice: recall, then accuracy, then the smallest thresholds.
+    best: tuple[float, float, float, float] | None = None
+    for i in range(len(p_grid)):
+        for j in range(len(s_grid)):
+            if acc[i, j] < floor - 1e-12:
+                continue
+            key = (rec[i, j], acc[i, j], -p_grid[i], -s_grid[j])
+            if best is None or key > best:
+                best = key
+    assert best is not None  # (0, 0) always qualifies
+    p_t, s_t = -best[2], -best[3]
+    return float(p_t), float(s_t), {"in_scope_accuracy": float(best[1]), "oos_recall": float(best[0])}
+
+
+def encode_texts(
+    encoder: Encoder, texts: Sequence[str], *, desc: str = "encoding", chunk: int = 512
+) -> FloatArray:
+    """Encode with a progress bar (tqdm on stderr)."""
+    from tqdm import tqdm
+
+    parts = []
+    for start in tqdm(range(0, len(texts), chunk), desc=desc, unit="batch", leave=False):
+        parts.append(encoder.encode(texts[start : start + chunk]))
+    if not parts:
+        return np.zeros((0, encoder.dimension), dtype=np.float64)
+    return np.vstack(parts).astype(np.float64)
+
+
+def train_intent_classifier(
+    train: LabelledTexts,
+    *,
+    encoder: Encoder,
+    val: LabelledTexts | None = None,
+    negatives: Sequence[str] = (),
+    oos_label: str = "out_of_scope",
+    config: TrainingConfig | None = None,
+    categories: dict[str, str] | None = None,
+    name: str = "intent",
+    version: str = "0",
+) -> TrainingResult:
+    """Fit an intent classifier on ``train``; tune on ``val`` or on out-of-fold predictions.
+
+    Args:
+        train: labelled rows; rows labelled ``oos_label`` become an out-of-scope class.
+        encoder: the sentence encoder (its id goes into the manifest).
+        val: optional validation rows for tuning instead of cross-validation.
+        negatives: out-of-scope texts used only to fit the rejection thresholds, never as
+            a class (other data sets differ in style, and a class would learn the style).
+            Synthetic gibberish is always added to them.
+        oos_label: the out-of-scope label.
+        config: hyper-parameters.
+        categories: intent → category, stored in the artifact.
+        name: artifact name.
+        version: artifact version.
+    """
+    from tqdm import tqdm
+
+    from training.datasets import gibberish
+
+    config = config or TrainingConfig()
+    labels = tuple(sorted(set(train.labels)))
+    if len([label for label in labels if label != oos_label]) < 2:
+        raise InvalidInputError("training data needs at least two in-scope labels")
+    if val is not None:
+        unknown = sorted(set(val.labels) - set(labels) - {oos_label})
+        if unknown:
+            raise InvalidInputError(f"validation labels not in training data: {', '.join(unknown[:10])}")
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[label] for label in train.labels], dtype=np.int64)
+    oos_index = index.get(oos_label)
+    in_scope_rows = y != (oos_index if oos_index is not None else -1)
+
+    neg_texts = list(negatives) + gibberish(config.gibberish_negatives, seed=config.seed)
+    embeddings = encode_texts(encoder, train.texts, desc="encoding training data")
+    neg_emb = encode_texts(encoder, neg_texts, desc="encoding negatives")
+    featurizer = LexicalFeaturizer(n_buckets=config.lexical_buckets).fit(train.texts) if config.lexical else None
+    lexical = featurizer.transform(train.texts) if featurizer else None
+    neg_lex = featurizer.transform(neg_texts) if featurizer else None
+
+    def fit(rows: npt.NDArray[np.int64] | slice) -> FittedHeads:
+        return _fit_heads(
+            embeddings[rows], lexical[rows] if lexical is not None else None, y[rows], labels, config, featurizer
+        )
+
+    # Held-out scores for tuning: (log-probabilities, lexical scores, similarity, gold).
+    n_neg = len(neg_texts)
+    if val is not None:
+        source = f"validation file {val.source}"
+        heads = fit(slice(None))
+        v_emb = np.vstack([encode_texts(encoder, val.texts, desc="encoding validation data"), neg_emb])
+        v_texts = list(val.texts)
+        v_lex = sp.vstack([featurizer.transform(v_texts), neg_lex]).tocsr() if featurizer and neg_lex is not None else None
+        held_log_p, held_lex = heads.scores(v_emb, v_lex)
+        held_sim = max_similarity(v_emb, embeddings[in_scope_rows])
+        held_y = np.array(
+            [index.get(label, -1) if label != oos_label else (oos_index if oos_index is not None else -1) for label in val.labels]
+            + [-1] * n_neg,
+            dtype=np.int64,
+        )
+    else:
+        min_count = int(np.bincount(y).min())
+        folds = min(config.folds, min_count)
+        if folds < 2:
+            raise InvalidInputError("every label needs at least two rows for cross-validation (or pass --val)")
+        source = f"{folds}-fold cross-validation of the training data"
+        n = len(y)
+        held_log_p = np.zeros((n + n_neg, len(labels)))
+        held_lex = np.zeros((n + n_neg, len(labels))) if lexical is not None else None
+        held_sim = np.zeros(n + n_neg)
+        neg_fold = np.arange(n_neg) % folds
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+        for k, (tr, te) in enumerate(tqdm(list(splitter.split(embeddings, y)), desc="cross-validation", unit="fold")):
+            heads_k = fit(tr)
+            neg_rows = np.flatnonzero(neg_fold == k)
+            q_emb = np.vstack([embeddings[te], neg_emb[neg_rows]])
+            q_lex = (
+                sp.vstack([lexical[te], neg_lex[neg_rows]]).tocsr()
+                if lexical is not None and neg_lex is not None
+                else None
+            )
+            log_p, lex = heads_k.scores(q_emb, q_lex)
+            rows = np.concatenate([te, n + neg_rows])
+            held_log_p[rows] = log_p
+            if held_lex is not None and lex is not None:
+                held_lex[rows] = lex
+            held_sim[rows] = max_similarity(q_emb, embeddings[tr[in_scope_rows[tr]]])
+        held_y = np.concatenate([y, -np.ones(n_neg, dtype=np.int64)])
+        heads = fit(slice(None))
+
+    labelled = held_y >= 0
+    # Fusion weight: the smallest weight within `fusion_tolerance` of the best accuracy.
+    grid = tuple(sorted(config.fusion_grid)) if held_lex is not None else (0.0,)
+    accs = [
+        float((np.argmax(_fuse(held_log_p[labelled], held_lex[labelled] if held_lex is not None else None, w), axis=1) == held_y[labelled]).mean())
+        for w in grid
+    ]
+    weight = float(next(w for w, a in zip(grid, accs, strict=True) if a >= max(accs) - config.fusion_tolerance))
+    logits = _fuse(held_log_p, held_lex, weight)
+    temperature = _fit_temperature(logits[labelled], held_y[labelled])
+    proba = softmax(logits / temperature)
+    held = HeldOut(proba=proba, similarity=held_sim, y=held_y)
+    p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config)
+
+    lex_coef = lex_intercept = lex_idf = None
+    if weight > 0 and heads.lex is not None and featurizer is not None and featurizer.idf is not None:
+        coef = np.asarray(heads.lex.coef_, dtype=np.float32)
+        intercept = np.asarray(heads.lex.intercept_, dtype=np.float32)
+        if coef.shape[0] == 1:  # binary LinearSVC keeps one row
+            coef = np.vstack([-coef, coef])
+            intercept = np.array([-intercept[0], intercept[0]], dtype=np.float32)
+        lex_coef, lex_intercept, lex_idf = sp.csr_matrix(coef), intercept, featurizer.idf
+    emb_coef = np.asarray(heads.emb.coef_, dtype=np.float32)
+    emb_intercept = np.asarray(heads.emb.intercept_, dtype=np.float32)
+    if emb_coef.shape[0] == 1:  # binary logistic regression keeps one row
+        emb_coef = np.vstack([np.zeros_like(emb_coef), emb_coef])
+        emb_intercept = np.array([0.0, emb_intercept[0]], dtype=np.float32)
+    fitted = IntentHeads(
+        labels=labels,
+        emb_coef=emb_coef,
+        emb_intercept=emb_intercept,
+        lex_coef=lex_coef,
+        lex_intercept=lex_intercept,
+        lex_idf=lex_idf,
+        fusion_weight=weight if lex_coef is not None else 0.0,
+        temperature=temperature,
+        oos_threshold=p_threshold,
+        ambiguity_margin=config.ambiguity_margin,
+        oos_label=oos_label,
+        prototypes=embeddings[in_scope_rows].astype(np.float16) if s_threshold > 0 else None,
+        similarity_threshold=s_threshold,
+    )
+    classifier = IntentClassifier(
+        fitted,
+        encoder=encoder,
+        categories={k: v for k, v in (categories or {}).items() if k in index},
+        name=name,
+        version=version,
+    )
+    decisions = classifier.decide(proba, similarity=held_sim if s_threshold > 0 else None)
+    heldout_pred = [d.label for d in decisions]
+    heldout_true = [labels[i] if i >= 0 else oos_label for i in held_y]
+    metrics = {
+        "calibration_source": source,
+        "heldout_n": len(held_y),
+        "heldout_calibration_negatives": n_neg,
+        "heldout_accuracy_no_rejection": float((proba[labelled].argmax(axis=1) == held_y[labelled]).mean()),
+        "heldout_ece": round(expected_calibration_error(proba[labelled], held_y[labelled]), 4),
+        "fusion_accuracy_by_weight": dict(zip([str(g) for g in grid], [round(a, 4) for a in accs], strict=True)),
+        **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
+    }
+    params = {
+        "c_embedding": config.c_embedding,
+        "c_lexical": config.c_lexical,
+        "lexical_buckets": config.lexical_buckets,
+        "folds": config.folds,
+        "max_in_scope_drop": config.max_in_scope_drop,
+        "fusion_tolerance": config.fusion_tolerance,
+        "gibberish_negatives": config.gibberish_negatives,
+        "seed": config.seed,
+    }
+    return TrainingResult(
+        classifier=classifier,
+        calibration_source=source,
+        metrics=metrics,
+        params=params,
+        heldout_true=heldout_true,
+        heldout_pred=heldout_pred,
+    )
