@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.errors import TriageError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "default_policy.yaml"
 
@@ -143,12 +146,26 @@ class RespondPolicy:
         return rank <= URGENCY_ORDER.index(self.max_auto_reply_urgency)
 
     def check_intents(self, known: Iterable[str], *, model: str) -> None:
-        """Refuse a policy naming intents the classifier cannot predict (a typo never matches)."""
-        unknown = sorted(self.intents - set(known))
+        """Compare the policy's intents with the labels the classifier can predict.
+
+        Intents the model lacks are logged (a smaller or retrained model may not have
+        them all); a policy none of whose auto-reply intents exist is refused, since it
+        could never answer anything and is almost certainly a typo or the wrong model.
+        """
+        labels = set(known)
+        unknown = sorted(self.intents - labels)
         if unknown:
+            logger.warning(
+                "respond policy %s names intents the intent model %s does not predict: %s",
+                self.source,
+                model,
+                ", ".join(unknown),
+            )
+        if self.auto_reply_intents and not self.auto_reply_intents & labels:
             raise PolicyError(
-                f"respond policy {self.source}: intent(s) {', '.join(unknown)} are not labels "
-                f"of the intent model {model}"
+                f"respond policy {self.source}: none of the auto_reply intents "
+                f"({', '.join(sorted(self.auto_reply_intents))}) are labels of the intent "
+                f"model {model}"
             )
 
     @classmethod
