@@ -79,18 +79,13 @@ class RoutingPolicy:
             return RoutingDecision(self.queue_by_category[key], priority, f"category {key}")
         return RoutingDecision(self.default_queue, priority, "default")
 
-    def check_categories(self, known: Collection[str]) -> None:
-        """Refuse category names the intent model does not produce (typos, renamed ones)."""
+    def unknown_categories(self, known: Collection[str]) -> list[str]:
+        """Category names in the file that the intent model never produces (dead rules)."""
         known_upper = {k.upper() for k in known}
         named = set(self.queue_by_category)
         for rule in self.rules:
             named |= set(rule.category or ())
-        unknown = sorted(named - known_upper)
-        if unknown:
-            raise RoutingConfigError(
-                f"{self.source}: categories {unknown} are not produced by the intent model "
-                f"(it knows {sorted(known_upper)})"
-            )
+        return sorted(named - known_upper)
 
     @classmethod
     def from_file(cls, path: Path) -> RoutingPolicy:

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from models.entity_extractor import Entity
+from models.errors import InvalidInputError
 from models.intent_classifier import IntentClassifier, IntentPrediction
+from models.language_detector import LanguageDetector, LanguageGuess
+from models.message_analyzer import MessageAnalyzer
+from models.routing_policy import RoutingDecision, RoutingPolicy
+from models.sentiment_analyzer import Sentiment
+from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
+
+
+@dataclass(frozen=True)
+class ConversationTurn:
+    """An earlier message of the conversation: who wrote it, what, and when."""
+
+    role: str  # "customer" or "agent"
+    text: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -15,6 +32,12 @@ class TriageInput:
     text: str
     subject: str | None = None
     channel: str | None = None
+    history: tuple[ConversationTurn, ...] = ()
+
+    @property
+    def prior_customer_messages(self) -> int:
+        """Earlier messages from the customer in this conversation (repeat contact)."""
+        return sum(1 for turn in self.history if turn.role == "customer")
 
 
 @dataclass(frozen=True)
@@ -23,13 +46,39 @@ class TriageResult:
 
     intent: IntentPrediction
     model_version: str
+    #: False when the intent cannot be relied on (e.g. a language the model was not
+    #: trained on); ``untrusted_reason`` then says why.
+    intent_trusted: bool = True
+    untrusted_reason: str | None = None
+    urgency: UrgencyAssessment | None = None
+    sentiment: Sentiment | None = None
+    entities: tuple[Entity, ...] = ()
+    language: LanguageGuess | None = None
+    routing: RoutingDecision | None = None
+    #: What the models read: subject plus the customer's new text, or for long
+    #: messages its most request-like sentences.
+    focus_text: str = ""
 
 
 class Triager:
     """Runs the triage models over messages. Pure and thread-safe after construction."""
 
-    def __init__(self, *, intent: IntentClassifier) -> None:
+    def __init__(
+        self,
+        *,
+        intent: IntentClassifier,
+        urgency: UrgencyClassifier | None = None,
+        language: LanguageDetector | None = None,
+        routing: RoutingPolicy | None = None,
+        analyzer: MessageAnalyzer | None = None,
+    ) -> None:
+        if urgency is not None and urgency.encoder.model_id != intent.encoder.model_id:
+            raise ValueError("the urgency and intent models must share one encoder")
         self.intent = intent
+        self.urgency = urgency
+        self.language = language
+        self.routing = routing
+        self.analyzer = analyzer or MessageAnalyzer()
 
     @staticmethod
     def classification_text(message: TriageInput) -> str:
@@ -46,6 +95,53 @@ class Triager:
 
     def triage_many(self, messages: Sequence[TriageInput]) -> list[TriageResult]:
         """Triage a batch; encoding runs once for the whole batch."""
-        texts = [self.classification_text(m) for m in messages]
-        intents = self.intent.predict(texts)
-        return [TriageResult(intent=i, model_version=self.intent.version) for i in intents]
+        if not messages:
+            return []
+        for i, m in enumerate(messages):
+            if not m.text.strip():
+                raise InvalidInputError(f"text #{i} is empty")
+        analyses = [
+            self.analyzer.analyze(
+                m.text, subject=m.subject, prior_contacts=m.prior_customer_messages
+            )
+            for m in messages
+        ]
+        texts = [a.focus_text for a in analyses]
+        # One encoder pass serves the intent and the urgency model.
+        embeddings = self.intent.encoder.encode(texts)
+        intents = self.intent.predict_embedded(embeddings, texts)
+        urgencies: Sequence[UrgencyAssessment | None] = (
+            self.urgency.assess(embeddings, [a.signals for a in analyses])
+            if self.urgency is not None
+            else [None] * len(messages)
+        )
+        results = []
+        for analysis, intent, urgency in zip(analyses, intents, urgencies, strict=True):
+            language = self.language.detect(analysis.signal_text) if self.language else None
+            trusted, reason = True, None
+            if language is not None and not language.supported:
+                trusted = False
+                reason = f"language {language.code!r} is not supported by the intent model"
+            routing = None
+            if self.routing is not None and urgency is not None:
+                category = intent.category if trusted and not intent.out_of_scope else None
+                routing = self.routing.route(
+                    category=category,
+                    urgency=urgency.level,
+                    language_supported=language.supported if language else True,
+                )
+            results.append(
+                TriageResult(
+                    intent=intent,
+                    model_version=self.intent.version,
+                    intent_trusted=trusted,
+                    untrusted_reason=reason,
+                    urgency=urgency,
+                    sentiment=analysis.sentiment,
+                    entities=analysis.entities,
+                    language=language,
+                    routing=routing,
+                    focus_text=analysis.focus_text,
+                )
+            )
+        return results

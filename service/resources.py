@@ -8,9 +8,13 @@ from datetime import date
 
 from kb_index.knowledge_base import KnowledgeBase
 from models.intent_classifier import IntentClassifier
+from models.language_detector import LanguageDetector
+from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
+from models.routing_policy import RoutingPolicy
 from models.sentence_encoder import SentenceTransformerEncoder
 from models.triage_pipeline import Triager
+from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
 from service.kb_resources import load_knowledge_base
 from service.orders.order_connector import OrderConnector, build_order_connector
@@ -49,12 +53,41 @@ def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
 
 
+def build_triager(
+    settings: Settings, *, intent: IntentClassifier, encoder: Encoder
+) -> tuple[Triager, dict[str, str]]:
+    """The triage pipeline with urgency, language and routing; any bad artifact raises."""
+    urgency = UrgencyClassifier.from_artifact(settings.urgency_model_dir, encoder=encoder)
+    routing = RoutingPolicy.from_file(settings.routing_file)
+    categories = {c for c in intent.categories.values() if c}
+    unknown = routing.unknown_categories(categories) if categories else []
+    if unknown:
+        # Not fatal: a smaller intent model may simply not produce every category.
+        logger.warning(
+            "routing file %s names categories the intent model never produces: %s",
+            settings.routing_file,
+            unknown,
+        )
+    language = LanguageDetector(supported=settings.supported_languages).load()
+    analyzer = MessageAnalyzer()
+    triager = Triager(
+        intent=intent, urgency=urgency, language=language, routing=routing, analyzer=analyzer
+    )
+    versions = {
+        "urgency_model": urgency.version,
+        "sentiment": analyzer.sentiment.version,
+        "language_detector": language.version,
+        "routing": str(settings.routing_file),
+    }
+    return triager, versions
+
+
 def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Resources:
     """Load and verify every artifact; any failure propagates and stops startup."""
     enc = encoder if encoder is not None else build_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=enc)
-    triager = Triager(intent=intent)
-    versions = {"encoder": enc.model_id, "intent_model": intent.version}
+    triager, signal_versions = build_triager(settings, intent=intent, encoder=enc)
+    versions = {"encoder": enc.model_id, "intent_model": intent.version, **signal_versions}
     kb = load_knowledge_base(settings, encoder=enc)
     versions["kb_index"] = kb.version
     database = Database(settings.resolved_database_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,12 +19,27 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
+MAX_HISTORY_TURNS = 50
+
+
+class TurnIn(WireModel):
+    """An earlier message of the conversation (for repeat-contact detection)."""
+
+    role: Literal["customer", "agent"]
+    text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+    at: datetime | None = None
+
+
 class TriageRequest(WireModel):
     """One message to triage."""
 
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="Message body")]
     subject: Annotated[str | None, Field(default=None, max_length=1_000)] = None
     channel: Channel | None = None
+    history: Annotated[
+        list[TurnIn],
+        Field(default_factory=list, max_length=MAX_HISTORY_TURNS, description="Earlier turns"),
+    ]
 
     @field_validator("text")
     @classmethod
@@ -57,10 +73,56 @@ class IntentOut(BaseModel):
     ambiguous: bool
 
 
+class UrgencyOut(BaseModel):
+    """How soon the message needs an answer, and why."""
+
+    level: Literal["low", "normal", "high", "critical"]
+    score: float = Field(ge=0.0, le=1.0)
+    reasons: list[str]
+
+
+class SentimentOut(BaseModel):
+    """Polarity of the message (VADER compound score)."""
+
+    label: Literal["negative", "neutral", "positive"]
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class EntityOut(BaseModel):
+    """An entity with character offsets into the request's ``text``."""
+
+    type: str
+    value: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class LanguageOut(BaseModel):
+    """Detected language (ISO 639-1, ``und`` when undetermined)."""
+
+    code: str
+    supported: bool
+
+
+class RoutingOut(BaseModel):
+    """Queue and priority from the routing file."""
+
+    queue: str
+    priority: str
+
+
 class TriageResponse(BaseModel):
     """Every triage signal for one message."""
 
     intent: IntentOut
+    intent_trusted: bool = True
+    untrusted_reason: str | None = None
+    urgency: UrgencyOut | None = None
+    sentiment: SentimentOut | None = None
+    entities: list[EntityOut] = Field(default_factory=list)
+    language: LanguageOut | None = None
+    routing: RoutingOut | None = None
+    focus_text: str | None = None
     model_version: str
 
 

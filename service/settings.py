@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INTENT_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "intent-bitext"
 DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.yaml"
+DEFAULT_URGENCY_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "urgency-en"
+DEFAULT_ROUTING_FILE = PACKAGE_ROOT / "service" / "routing.yaml"
 
 
 class Settings(BaseSettings):
@@ -104,6 +106,28 @@ class Settings(BaseSettings):
         default=DEFAULT_RESPOND_POLICY,
         description="Decision policy YAML; checked at startup, a bad file stops the service.",
     )
+
+    # -- triage signals (models/urgency_classifier.py, language, routing) ----------------
+    urgency_model_dir: Path = Field(
+        default=DEFAULT_URGENCY_MODEL, description="Urgency artifact folder (manifest checked)."
+    )
+    routing_file: Path = Field(
+        default=DEFAULT_ROUTING_FILE,
+        description="Queue/priority routing YAML; a bad file stops the service at startup.",
+    )
+    supported_languages: tuple[str, ...] = Field(
+        default=("en",), min_length=1, description="Languages the intent model can be trusted on."
+    )
+
+    @field_validator("supported_languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from models.language_detector import DEFAULT_LANGUAGES
+
+        unknown = [c for c in value if c.lower() not in DEFAULT_LANGUAGES]
+        if unknown:
+            raise ValueError(f"languages {unknown} are not detected (known: {DEFAULT_LANGUAGES})")
+        return tuple(c.lower() for c in value)
 
     @property
     def resolved_database_url(self) -> str:

@@ -31,6 +31,14 @@ def real_encoder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def tiny_urgency_dir(tmp_path_factory: pytest.TempPathFactory, hashing_encoder: HashingEncoder) -> Path:
+    """An urgency model on the hashing encoder, trained on the urgency data set's train split."""
+    from tests.fixtures.urgency_tiny import train_tiny_urgency
+
+    return train_tiny_urgency(hashing_encoder, tmp_path_factory.mktemp("models") / "urgency-tiny")
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Folder with the public data sets (Bitext, BANKING77, CLINC150)."""
     if not (SHARED_DATA / "bitext_customer_support.csv").is_file():

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from training import entity_commands, urgency_commands
 from training.kb_commands import kb_app
 from training.orders_commands import orders_app
 app = typer.Typer(
@@ -48,6 +49,8 @@ def serve(
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
+app.add_typer(entity_commands.app, name="entities")
+app.add_typer(urgency_commands.app, name="urgency")
 
 
 if __name__ == "__main__":

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from models.triage_pipeline import TriageInput, TriageResult
+from models.triage_pipeline import ConversationTurn, TriageInput, TriageResult
 from service.deps import TriagerDep
 from service.schemas import (
     AlternativeOut,
+    EntityOut,
     IntentOut,
+    LanguageOut,
+    RoutingOut,
+    SentimentOut,
     TriageBatchRequest,
     TriageBatchResponse,
     TriageRequest,
     TriageResponse,
+    UrgencyOut,
 )
 
 router = APIRouter(tags=["triage"])
@@ -20,7 +25,12 @@ router = APIRouter(tags=["triage"])
 
 def to_input(request: TriageRequest) -> TriageInput:
     """Wire request to domain input."""
-    return TriageInput(text=request.text, subject=request.subject, channel=request.channel)
+    return TriageInput(
+        text=request.text,
+        subject=request.subject,
+        channel=request.channel,
+        history=tuple(ConversationTurn(t.role, t.text, t.at) for t in request.history),
+    )
 
 
 def to_response(result: TriageResult) -> TriageResponse:
@@ -37,6 +47,36 @@ def to_response(result: TriageResult) -> TriageResponse:
             out_of_scope=intent.out_of_scope,
             ambiguous=intent.ambiguous,
         ),
+        intent_trusted=result.intent_trusted,
+        untrusted_reason=result.untrusted_reason,
+        urgency=(
+            UrgencyOut(
+                level=result.urgency.level,
+                score=result.urgency.score,
+                reasons=list(result.urgency.reasons),
+            )
+            if result.urgency is not None
+            else None
+        ),
+        sentiment=(
+            SentimentOut(label=result.sentiment.label, score=result.sentiment.score)
+            if result.sentiment is not None
+            else None
+        ),
+        entities=[
+            EntityOut(type=e.type, value=e.value, start=e.start, end=e.end) for e in result.entities
+        ],
+        language=(
+            LanguageOut(code=result.language.code, supported=result.language.supported)
+            if result.language is not None
+            else None
+        ),
+        routing=(
+            RoutingOut(queue=result.routing.queue, priority=result.routing.priority)
+            if result.routing is not None
+            else None
+        ),
+        focus_text=result.focus_text or None,
         model_version=result.model_version,
     )
 
