@@ -103,3 +103,36 @@ def test_shipped_model_on_adversarial_wording(real_encoder, text: str, allowed: 
     analysis = MessageAnalyzer().analyze(text)
     (decision,) = model.assess(real_encoder.encode([analysis.focus_text]), [analysis.signals])
     assert decision.level in allowed, decision
+
+
+LONG_EMAIL = """Hello,
+
+I hope you are all keeping well. I have been shopping with you for about six years and I
+have always recommended you to friends and family, which is why I am writing rather than
+simply calling my bank.
+
+In January I ordered a rug and two lamps. They arrived on time and I am very happy with
+them; the rug in particular looks lovely in the hallway and the lamps are exactly as shown.
+
+However, looking at my statement this weekend, I found three further payments to your
+company of $420 each, on three different days, that I did not make. Nobody in my household
+has used the account. Please stop these payments and refund them.
+
+Kind regards,
+Margaret Ellis
+Flat 2, 14 Harbour Road
+
+On Tue, 7 Jan 2025 at 10:12, Shop Support <help@shop.example> wrote:
+> Thank you for your order! It has shipped.
+"""
+
+
+@pytest.mark.encoder
+def test_request_buried_in_paragraph_three_is_still_critical(real_encoder) -> None:  # type: ignore[no-untyped-def]
+    model = UrgencyClassifier.from_artifact(DEFAULT_URGENCY_MODEL, encoder=real_encoder)
+    analysis = MessageAnalyzer().analyze(LONG_EMAIL, subject="Payments on my card")
+    assert "did not make" in analysis.focus_text
+    assert "Thank you for your order" not in analysis.focus_text
+    (decision,) = model.assess(real_encoder.encode([analysis.focus_text]), [analysis.signals])
+    assert decision.level == "critical"
+    assert "mentions unauthorized charges" in decision.reasons
