@@ -30,12 +30,16 @@ _PRIORITY: Final = {name: rank for rank, name in enumerate(ENTITY_TYPES)}
 
 @dataclass(frozen=True)
 class Entity:
-    """One entity: ``text[start:end] == value`` in the text it was found in."""
+    """One entity: ``text[start:end] == value`` in the text it was found in.
+
+    ``source`` names that text: the message body (``text``) or its ``subject``.
+    """
 
     type: str
     value: str
     start: int
     end: int
+    source: str = "text"
 
 
 _MONTH = (

@@ -19,7 +19,11 @@ FOCUS_WORDS = 150
 
 @dataclass(frozen=True)
 class MessageAnalysis:
-    """A cleaned message with its entities (original offsets), sentiment and signals."""
+    """A cleaned message with its entities (original offsets), sentiment and signals.
+
+    Entities found in the body carry offsets into the original ``text``; those found
+    in the subject have ``source="subject"`` and offsets into the subject.
+    """
 
     cleaned: CleanedMessage
     focus_text: str
@@ -59,6 +63,11 @@ class MessageAnalyzer:
         for e in self.entities.extract(view.text):
             start, end = view.original_span(e.start, e.end)
             found.append(Entity(type=e.type, value=e.value, start=start, end=end))
+        if subject:
+            found.extend(
+                Entity(type=e.type, value=e.value, start=e.start, end=e.end, source="subject")
+                for e in self.entities.extract(subject)
+            )
         body = cleaned.body.text
         signal_text = f"{cleaned.subject}\n{body}" if cleaned.subject else body
         if not signal_text.strip():

@@ -52,7 +52,8 @@ class TriageResult:
     untrusted_reason: str | None = None
     urgency: UrgencyAssessment | None = None
     sentiment: Sentiment | None = None
-    entities: tuple[Entity, ...] = ()
+    #: ``None`` when the pipeline did not extract entities (e.g. a test double).
+    entities: tuple[Entity, ...] | None = None
     language: LanguageGuess | None = None
     routing: RoutingDecision | None = None
     #: What the models read: subject plus the customer's new text, or for long

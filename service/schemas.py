@@ -89,12 +89,13 @@ class SentimentOut(BaseModel):
 
 
 class EntityOut(BaseModel):
-    """An entity with character offsets into the request's ``text``."""
+    """An entity with character offsets into the request's ``text`` (or ``subject``)."""
 
     type: str
     value: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    source: Literal["text", "subject"] = "text"
 
 
 class LanguageOut(BaseModel):

@@ -64,7 +64,14 @@ def to_response(result: TriageResult) -> TriageResponse:
             else None
         ),
         entities=[
-            EntityOut(type=e.type, value=e.value, start=e.start, end=e.end) for e in result.entities
+            EntityOut(
+                type=e.type,
+                value=e.value,
+                start=e.start,
+                end=e.end,
+                source="subject" if e.source == "subject" else "text",
+            )
+            for e in result.entities or ()
         ],
         language=(
             LanguageOut(code=result.language.code, supported=result.language.supported)

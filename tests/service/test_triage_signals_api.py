@@ -72,7 +72,16 @@ def test_html_email_with_quote_gets_every_signal(client: TestClient) -> None:
     assert all(e["value"] != "9999999" for e in body["entities"])  # quoted thread
     for entity in body["entities"]:
         assert EMAIL[entity["start"] : entity["end"]] == entity["value"]
+        assert entity["source"] == "text"
     assert "9999999" not in body["focus_text"]
+
+
+def test_order_number_in_the_subject_is_an_entity_of_the_subject(client: TestClient) -> None:
+    subject = "Re: Order #4411829"
+    body = client.post("/v1/triage", json={"text": "any news?", "subject": subject}).json()
+    (entity,) = body["entities"]
+    assert entity["source"] == "subject"
+    assert subject[entity["start"] : entity["end"]] == entity["value"] == "#4411829"
 
 
 def test_entities_offsets_point_into_the_original_text(client: TestClient) -> None:
