@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, field_validator
 
+from models.triage_pipeline import ConversationTurn
 from service.api.triage import to_response as triage_response
 from service.deps import ResourcesDep
 from service.orders.customer_identity import CustomerIdentity
 from service.orders.order import Order
 from service.respond.decision import Action
-from service.respond.respond_input import HistoryTurn, RespondInput, TurnRole
+from service.respond.respond_input import RespondInput
 from service.respond.response_pipeline import RespondOutcome, ResponsePipeline
-from service.schemas import MAX_TEXT_CHARS, Channel, TriageResponse, WireModel
+from service.schemas import (
+    MAX_HISTORY_TURNS,
+    MAX_TEXT_CHARS,
+    Channel,
+    TriageResponse,
+    TurnIn,
+    WireModel,
+)
 
 router = APIRouter(tags=["respond"])
-
-MAX_HISTORY_TURNS = 50
 
 
 def _not_blank(value: str) -> str:
@@ -46,23 +52,13 @@ class CustomerIn(WireModel):
     name: Annotated[str | None, Field(default=None, max_length=200)] = None
 
 
-class HistoryTurnIn(WireModel):
-    """An earlier turn of the conversation, oldest first."""
-
-    role: Literal["customer", "agent"]
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
-    at: datetime | None = None
-
-
 class RespondRequest(WireModel):
     """One message to answer, with its sender and conversation."""
 
     message: MessageIn
     customer: CustomerIn = Field(default_factory=CustomerIn)
     conversation_id: Annotated[str | None, Field(default=None, max_length=200)] = None
-    history: Annotated[
-        list[HistoryTurnIn], Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
-    ]
+    history: Annotated[list[TurnIn], Field(default_factory=list, max_length=MAX_HISTORY_TURNS)]
 
 
 class ReplyOut(BaseModel):
@@ -144,7 +140,7 @@ def to_input(body: RespondRequest) -> RespondInput:
             id=body.customer.id, email=body.customer.email, name=body.customer.name
         ),
         conversation_id=body.conversation_id,
-        history=tuple(HistoryTurn(TurnRole(t.role), t.text, t.at) for t in body.history),
+        history=tuple(ConversationTurn(t.role, t.text, t.at) for t in body.history),
     )
 
 

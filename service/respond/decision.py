@@ -35,6 +35,7 @@ class Reason(StrEnum):
     AMBIGUOUS_INTENT = "ambiguous_intent"
     OUT_OF_SCOPE = "out_of_scope"
     LANGUAGE_UNSUPPORTED = "language_unsupported"
+    INTENT_UNTRUSTED = "intent_untrusted"
     URGENCY_TOO_HIGH = "urgency_too_high"
     CHANNEL_NOT_ALLOWED = "channel_not_allowed"
     ORDER_NOT_IDENTIFIED = "order_not_identified"

@@ -3,50 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
 
+from models.triage_pipeline import ConversationTurn
 from service.orders.customer_identity import CustomerIdentity
 
-
-class TurnRole(StrEnum):
-    """Who wrote a turn of the conversation."""
-
-    CUSTOMER = "customer"
-    AGENT = "agent"
-
-
-@dataclass(frozen=True)
-class HistoryTurn:
-    """One earlier message of the conversation, oldest first in ``RespondInput.history``."""
-
-    role: TurnRole
-    text: str
-    at: datetime | None = None
+CUSTOMER = "customer"
+AGENT = "agent"
 
 
 @dataclass(frozen=True)
 class RespondInput:
-    """One incoming message with the authenticated sender and earlier turns."""
+    """One incoming message with the authenticated sender and earlier turns (oldest first)."""
 
     text: str
     subject: str | None = None
     channel: str = "email"
     customer: CustomerIdentity = field(default_factory=CustomerIdentity)
     conversation_id: str | None = None
-    history: tuple[HistoryTurn, ...] = ()
+    history: tuple[ConversationTurn, ...] = ()
 
     @property
     def unanswered_customer_turns(self) -> int:
         """Earlier customer turns after the last agent turn (the customer keeps writing)."""
         count = 0
         for turn in reversed(self.history):
-            if turn.role is TurnRole.AGENT:
+            if turn.role == AGENT:
                 break
             count += 1
         return count
 
     @property
-    def agent_turns(self) -> tuple[HistoryTurn, ...]:
+    def agent_turns(self) -> tuple[ConversationTurn, ...]:
         """Earlier replies to the customer."""
-        return tuple(t for t in self.history if t.role is TurnRole.AGENT)
+        return tuple(t for t in self.history if t.role == AGENT)

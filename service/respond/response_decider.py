@@ -148,6 +148,8 @@ class ResponseDecider:
         )
         if not language_ok:
             blockers.append(Reason.LANGUAGE_UNSUPPORTED)
+        elif not signals.intent_trusted:
+            blockers.append(Reason.INTENT_UNTRUSTED)
         if not policy.urgency_allows_auto_reply(signals.urgency):
             blockers.append(Reason.URGENCY_TOO_HIGH)
         if request.channel not in policy.auto_reply_channels:

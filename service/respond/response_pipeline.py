@@ -85,7 +85,12 @@ class ResponsePipeline:
     @staticmethod
     def triage_input(request: RespondInput) -> TriageInput:
         """The message as the triage pipeline takes it."""
-        return TriageInput(text=request.text, subject=request.subject, channel=request.channel)
+        return TriageInput(
+            text=request.text,
+            subject=request.subject,
+            channel=request.channel,
+            history=request.history,
+        )
 
     def respond(self, request: RespondInput) -> RespondOutcome:
         """Decide what to do with one message."""

@@ -56,23 +56,23 @@ class TriageSignals:
     urgency: str | None = None
     language: str | None = None
     language_supported: bool | None = None
+    intent_trusted: bool = True
     order_ids: tuple[str, ...] = ()
 
 
 def signals_from(
     result: TriageResult, *, text: str, order_ids: OrderIdExtractor = find_order_ids
 ) -> TriageSignals:
-    """Signals of ``result``; order numbers from its entities, else from ``order_ids``."""
-    urgency = getattr(result, "urgency", None)
-    language = getattr(result, "language", None)
-    entities = getattr(result, "entities", None)
-    if entities is not None:
-        ids = normalise_order_ids(e.value for e in entities if e.type == "order_id")
+    """Signals of ``result``; order numbers from its entities (body and subject), or from
+    ``order_ids`` when the pipeline extracted none at all (``entities is None``)."""
+    if result.entities is not None:
+        ids = normalise_order_ids(e.value for e in result.entities if e.type == "order_id")
     else:
         ids = list(order_ids(text))
     return TriageSignals(
-        urgency=getattr(urgency, "level", None),
-        language=getattr(language, "code", None),
-        language_supported=getattr(language, "supported", None),
+        urgency=result.urgency.level if result.urgency is not None else None,
+        language=result.language.code if result.language is not None else None,
+        language_supported=result.language.supported if result.language is not None else None,
+        intent_trusted=result.intent_trusted,
         order_ids=tuple(ids),
     )

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from models.intent_classifier import IntentPrediction, LabelScore
+from models.triage_pipeline import ConversationTurn
 from service.orders.customer_identity import CustomerIdentity
 from service.orders.http_order_connector import HttpOrderApiConfig, HttpOrderConnector
 from service.orders.order import Order, OrderStatus
 from service.orders.sql_order_connector import SqlOrderConnector
 from service.respond.decision import Action, Reason
-from service.respond.respond_input import HistoryTurn, RespondInput, TurnRole
+from service.respond.respond_input import RespondInput
 from service.respond.respond_policy import RespondPolicy
 from service.respond.response_decider import ResponseDecider
 from service.respond.triage_signals import TriageSignals
@@ -47,7 +48,7 @@ def ask(
     customer: CustomerIdentity = JANE,
     *,
     channel: str = "email",
-    history: tuple[HistoryTurn, ...] = (),
+    history: tuple[ConversationTurn, ...] = (),
 ) -> RespondInput:
     return RespondInput(text=text, customer=customer, channel=channel, history=history)
 
@@ -265,6 +266,11 @@ def test_critical_urgency_escalates_even_with_a_verified_order(decider: Response
         (intent("get_refund"), signals("4411829"), [Reason.INTENT_NOT_ALLOWED]),
         (intent(), signals("4411829", language="de"), [Reason.LANGUAGE_UNSUPPORTED]),
         (
+            intent(),
+            TriageSignals(urgency="normal", intent_trusted=False, order_ids=("4411829",)),
+            [Reason.INTENT_UNTRUSTED],
+        ),
+        (
             intent("get_refund", 0.3, ambiguous=True),
             signals("4411829"),
             [Reason.INTENT_NOT_ALLOWED, Reason.LOW_CONFIDENCE, Reason.AMBIGUOUS_INTENT],
@@ -313,8 +319,8 @@ def test_answer_already_given_is_not_sent_again(decider: ResponseDecider) -> Non
     first = decider.decide(ask(), intent(), signals("4411829"))
     assert first.reply is not None
     history = (
-        HistoryTurn(TurnRole.CUSTOMER, "where is my order #4411829?"),
-        HistoryTurn(TurnRole.AGENT, first.reply),
+        ConversationTurn("customer", "where is my order #4411829?"),
+        ConversationTurn("agent", first.reply),
     )
     again = decider.decide(
         ask("still nothing, where is it??", history=history), intent(), signals()
@@ -326,8 +332,8 @@ def test_answer_already_given_is_not_sent_again(decider: ResponseDecider) -> Non
 
 def test_agent_turn_about_another_topic_does_not_block(decider: ResponseDecider) -> None:
     history = (
-        HistoryTurn(TurnRole.CUSTOMER, "do you sell gift cards?"),
-        HistoryTurn(TurnRole.AGENT, "We do! They are on the gift page."),
+        ConversationTurn("customer", "do you sell gift cards?"),
+        ConversationTurn("agent", "We do! They are on the gift page."),
     )
     decision = decider.decide(ask(history=history), intent(), signals("4411829"))
     assert decision.action is Action.AUTO_REPLY
@@ -335,8 +341,8 @@ def test_agent_turn_about_another_topic_does_not_block(decider: ResponseDecider)
 
 def test_repeated_unanswered_turns_are_flagged_as_repeat_contact(decider: ResponseDecider) -> None:
     history = (
-        HistoryTurn(TurnRole.CUSTOMER, "where is my order?", datetime(2026, 11, 20, tzinfo=UTC)),
-        HistoryTurn(TurnRole.CUSTOMER, "hello??", datetime(2026, 11, 21, tzinfo=UTC)),
+        ConversationTurn("customer", "where is my order?", datetime(2026, 11, 20, tzinfo=UTC)),
+        ConversationTurn("customer", "hello??", datetime(2026, 11, 21, tzinfo=UTC)),
     )
     decision = decider.decide(ask(history=history), intent(), signals("4411829"))
     assert decision.action is Action.AUTO_REPLY

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kb_index.document_loader import load_documents
 from kb_index.knowledge_base import KnowledgeBase
 from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+from models.entity_extractor import EntityExtractor
 from models.intent_classifier import IntentPrediction
-from models.triage_pipeline import TriageInput, TriageResult
+from models.triage_pipeline import ConversationTurn, TriageInput, TriageResult
 from service.orders.customer_identity import CustomerIdentity
 from service.respond.decision import Action, Reason
 from service.respond.respond_input import RespondInput
@@ -21,15 +24,23 @@ JANE = CustomerIdentity(email="jane@example.com", name="Jane")
 
 
 class FixedIntentTriager:
-    """Triage with a preset intent (the classifier is tested elsewhere); records its input."""
+    """Triage with a preset intent (the classifier is tested elsewhere) and the real entity
+    extractor over subject and body; records its input."""
 
     def __init__(self, label: str, confidence: float = 0.9) -> None:
         self.prediction = IntentPrediction(label, confidence, None, (), False, False)
+        self.extractor = EntityExtractor()
         self.seen: list[TriageInput] = []
 
     def triage(self, message: TriageInput) -> TriageResult:
         self.seen.append(message)
-        return TriageResult(intent=self.prediction, model_version="fixed@1")
+        entities = [
+            *self.extractor.extract(message.subject or ""),
+            *self.extractor.extract(message.text),
+        ]
+        return TriageResult(
+            intent=self.prediction, model_version="fixed@1", entities=tuple(entities)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +98,26 @@ def test_without_a_knowledge_base_suggest_has_no_passages(decider: ResponseDecid
     outcome = pipeline.respond(RespondInput(text="refund please", customer=JANE))
     assert outcome.decision.action is Action.SUGGEST
     assert outcome.decision.suggestions == ()
+
+
+def test_history_reaches_triage(decider: ResponseDecider) -> None:
+    triager = FixedIntentTriager("track_order")
+    history = (ConversationTurn("customer", "where is my order?"),)
+    ResponsePipeline(triager=triager, decider=decider).respond(
+        RespondInput(text="hello??", customer=JANE, history=history)
+    )
+    assert triager.seen[0].history == history
+    assert triager.seen[0].prior_customer_messages == 1
+
+
+def test_without_entities_the_fallback_finds_order_numbers(decider: ResponseDecider) -> None:
+    class NoEntities(FixedIntentTriager):
+        def triage(self, message: TriageInput) -> TriageResult:
+            return replace(super().triage(message), entities=None)  # type: ignore[arg-type]
+
+    pipeline = ResponsePipeline(triager=NoEntities("track_order"), decider=decider)
+    outcome = pipeline.respond(RespondInput(text="where is order #4411829", customer=JANE))
+    assert outcome.decision.order is not None and outcome.decision.order.id == "4411829"
 
 
 @pytest.mark.parametrize(
