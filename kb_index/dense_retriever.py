@@ -42,6 +42,9 @@ class DenseConfig:
         hnsw_ef_search: query-time beam width (recall vs latency).
         compact_dead_fraction: rebuild from stored vectors once this share of rows is
             deleted (HNSW cannot remove points, so deletions are tombstones until then).
+        search_threads: OpenMP threads per query. One: requests already run in parallel,
+            and on a busy machine OpenMP's spinning threads made a 10k-row exact search
+            25x slower (24 ms instead of 0.9 ms, see the bench).
     """
 
     exact_max_rows: int = 20_000
@@ -49,6 +52,7 @@ class DenseConfig:
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 96
     compact_dead_fraction: float = 0.25
+    search_threads: int = 1
 
     def kind_for(self, rows: int) -> IndexKind:
         """Index kind to use for ``rows`` stored rows."""
@@ -62,6 +66,7 @@ class DenseConfig:
             "hnsw_ef_construction": self.hnsw_ef_construction,
             "hnsw_ef_search": self.hnsw_ef_search,
             "compact_dead_fraction": self.compact_dead_fraction,
+            "search_threads": self.search_threads,
         }
 
 
@@ -208,6 +213,8 @@ class DenseRetriever:
         if self.rows == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        # OpenMP settings are per calling thread, so this does not slow down index builds.
+        faiss.omp_set_num_threads(self.config.search_threads)
         mask = None
         if allowed is not None:
             mask = allowed & self.alive
@@ -216,28 +223,26 @@ class DenseRetriever:
         if mask is None:
             scores, ids = self.index.search(q, min(k, self.rows))
         else:
-            candidates = np.flatnonzero(mask)
-            if len(candidates) == 0:
+            allowed_rows = int(mask.sum())
+            if allowed_rows == 0:
                 return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-            if self.kind == "flat" or len(candidates) <= self.config.exact_max_rows:
-                # Few allowed rows: an exact scan over them beats a filtered graph walk
-                # and never misses results the way a restrictive HNSW filter can.
-                return self._exact(q[0], candidates, k)
             bitmap = np.packbits(mask, bitorder="little")
             selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(bitmap))
-            params = _faiss.SearchParametersHNSW(sel=selector, efSearch=self.config.hnsw_ef_search)
-            scores, ids = self.index.search(q, min(k, len(candidates)), params=params)
+            if self.kind == "hnsw" and allowed_rows > self.config.exact_max_rows:
+                params = _faiss.SearchParametersHNSW(
+                    sel=selector, efSearch=self.config.hnsw_ef_search
+                )
+                scores, ids = self.index.search(q, min(k, allowed_rows), params=params)
+            else:
+                # Few allowed rows: an exact scan of just those beats a filtered graph walk
+                # and never misses results the way a restrictive HNSW filter can.
+                flat = (
+                    self.index if self.kind == "flat" else faiss.downcast_index(self.index.storage)
+                )
+                params = _faiss.SearchParameters(sel=selector)
+                scores, ids = flat.search(q, min(k, allowed_rows), params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
-
-    def _exact(
-        self, query: FloatArray, candidates: npt.NDArray[np.int64], k: int
-    ) -> tuple[npt.NDArray[np.int64], FloatArray]:
-        scores = self.vectors[candidates] @ query
-        k = min(k, len(candidates))
-        top = np.argpartition(-scores, k - 1)[:k]
-        order = top[np.argsort(-scores[top], kind="stable")]
-        return candidates[order].astype(np.int64), scores[order].astype(np.float32)
 
     def serialize_index(self) -> bytes | None:
         """The HNSW graph as bytes (flat indexes are rebuilt from vectors instead)."""

@@ -12,7 +12,7 @@ retrieval and ``0`` exactly BM25, so the weighted form can always match the bett
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -202,13 +202,12 @@ class HybridRetriever:
         )
         bonus = None
         if self.fusion.title_weight > 0:
+            weight = np.float32(self.fusion.title_weight)
             words = set(tokenize(query))
-            if words:
-                bonus = {
-                    doc_id: self.fusion.title_weight * len(words & title) / len(words)
-                    for doc_id, title in state.title_tokens.items()
-                    if words & title
-                }
+
+            def bonus(ordinals: Sequence[int]) -> npt.NDArray[np.float32]:
+                return weight * state.title_matches(words, ordinals)
+
         return state.group(candidates, fused, k=k, doc_bonus=bonus)
 
     def _fuse(
@@ -232,8 +231,10 @@ class HybridRetriever:
 
 
 def _top_rows(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) <= k:
-        return positive[np.argsort(-scores[positive], kind="stable")].astype(np.int64)
-    top = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+    """Rows of the ``k`` best positive scores, best first (one partition over all rows)."""
+    if len(scores) == 0:
+        return np.zeros(0, dtype=np.int64)
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[scores[top] > 0]
     return top[np.argsort(-scores[top], kind="stable")].astype(np.int64)
