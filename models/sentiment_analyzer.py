@@ -46,6 +46,7 @@ SUPPORT_LEXICON: Final[dict[str, float]] = {
     "ridiculous": -1.8,
     "useless": -1.9,
     "rubbish": -1.8,
+    "joke": -1.5,  # "this is a joke" is a complaint, not amusement
 }
 
 

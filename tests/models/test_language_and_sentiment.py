@@ -64,6 +64,7 @@ def test_accuracy_on_the_short_message_sets(detector: LanguageDetector, name: st
         ("Thanks so much, love the new boots!", "positive"),
         ("Can I change my delivery address?", "neutral"),
         ("Please help", "neutral"),
+        ("THIS IS A JOKE. WHERE DO I CHANGE MY ADDRESS", "negative"),
     ],
 )
 def test_sentiment_labels(text: str, label: str) -> None:
