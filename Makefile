@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint format pytest clean
+.PHONY: install run test lint format pytest clean default-model
 
 # torch goes in first so that no resolver swaps it for a multi-GB CUDA build.
 $(BIN)/.installed: pyproject.toml
@@ -41,3 +41,15 @@ test: lint pytest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+SHARED_DATA ?= ../shared/data
+INTENT_MODEL ?= models/artifacts/intent-bitext
+INTENT_VERSION ?= 1.0.0
+
+# Retrain the shipped default intent model (Bitext intents; CLINC150 other-domain texts and
+# synthetic gibberish only fit the rejection thresholds). See README "Default intent model".
+default-model: install
+	$(BIN)/triage train --data $(SHARED_DATA)/bitext_customer_support.csv \
+		--text-column instruction --label-column intent --category-column category \
+		--negatives $(SHARED_DATA)/clinc150_train.csv --max-in-scope-drop 0.001 \
+		--name intent-bitext --version $(INTENT_VERSION) --out $(INTENT_MODEL)

@@ -102,7 +102,9 @@ class ArtifactManifest:
         encoder = None
         if enc is not None:
             try:
-                encoder = EncoderInfo(model_id=str(enc["model_id"]), dimension=int(enc["dimension"]))
+                encoder = EncoderInfo(
+                    model_id=str(enc["model_id"]), dimension=int(enc["dimension"])
+                )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ArtifactError(f"{source}: malformed encoder entry {enc!r}") from exc
         files = raw["files"]
@@ -223,14 +225,14 @@ def write_artifact(
 def swap_folder(new: Path, target: Path) -> None:
     """Replace ``target`` by ``new`` with renames only, so readers never see half a folder."""
     if not target.exists():
-        os.replace(new, target)
+        new.replace(target)
         return
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
+    target.replace(old)
     try:
-        os.replace(new, target)
+        new.replace(target)
     except BaseException:
-        os.replace(old, target)
+        old.replace(target)
         raise
     shutil.rmtree(old, ignore_errors=True)

@@ -20,14 +20,16 @@ DEFAULT_BUCKETS = 2**18
 class LexicalFeaturizer:
     """Sublinear TF-IDF over hashed word 1-2-grams and char 2-5-grams (within words)."""
 
-    def __init__(self, *, n_buckets: int = DEFAULT_BUCKETS, idf: npt.NDArray[np.float32] | None = None):
+    def __init__(
+        self, *, n_buckets: int = DEFAULT_BUCKETS, idf: npt.NDArray[np.float32] | None = None
+    ):
         if n_buckets < 1024 or n_buckets & (n_buckets - 1):
             raise ValueError("n_buckets must be a power of two >= 1024")
         self.n_buckets = n_buckets
         half = n_buckets // 2
         common = {"alternate_sign": False, "norm": None, "n_features": half, "lowercase": True}
-        self._words = HashingVectorizer(ngram_range=(1, 2), **common)  # type: ignore[arg-type]
-        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)  # type: ignore[arg-type]
+        self._words = HashingVectorizer(ngram_range=(1, 2), **common)
+        self._chars = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common)
         if idf is not None and idf.shape != (n_buckets,):
             raise ValueError(f"idf has shape {idf.shape}, expected ({n_buckets},)")
         self.idf = idf

@@ -32,13 +32,13 @@ def default_encoder_path() -> Path:
 
 def _fingerprint(folder: Path) -> str:
     """Hash of the weight files, so that a retrained or swapped model gets a new id."""
-    digest = hashlib.sha256()
     weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     if not weights:
         raise ArtifactError(f"encoder folder {folder} holds no weight file (*.safetensors)")
+    digest = hashlib.sha256()
     for path in weights:
         with path.open("rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+            while block := fh.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()[:16]
 

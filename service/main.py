@@ -34,7 +34,11 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = resources is None
-        loaded = resources or await run_in_threadpool(load_resources, settings)
+        loaded = (
+            resources
+            if resources is not None
+            else await run_in_threadpool(load_resources, settings)
+        )
         app.state.resources = loaded
         try:
             yield

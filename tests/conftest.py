@@ -30,8 +30,44 @@ def real_encoder():  # type: ignore[no-untyped-def]
     return SentenceTransformerEncoder().load()
 
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
 @pytest.fixture(scope="session")
-def tiny_urgency_dir(tmp_path_factory: pytest.TempPathFactory, hashing_encoder: HashingEncoder) -> Path:
+def tiny_intent_dir(
+    tmp_path_factory: pytest.TempPathFactory, hashing_encoder: HashingEncoder
+) -> Path:
+    """A small intent classifier trained on tests/fixtures/intents_tiny.csv (hashing encoder)."""
+    from training.datasets import read_labelled_csv
+    from training.intent_training import TrainingConfig, train_intent_classifier
+
+    data = read_labelled_csv(
+        FIXTURES / "intents_tiny.csv",
+        text_column="text",
+        label_column="label",
+        category_column="category",
+    )
+    negatives = read_labelled_csv(
+        FIXTURES / "negatives_tiny.csv", text_column="text", label_column="label"
+    )
+    result = train_intent_classifier(
+        data,
+        encoder=hashing_encoder,
+        negatives=list(negatives.texts),
+        config=TrainingConfig(folds=3, gibberish_negatives=20, lexical_buckets=2**12),
+        categories=data.categories,
+        name="intent-tiny",
+        version="1",
+    )
+    folder = tmp_path_factory.mktemp("models") / "intent-tiny"
+    result.classifier.save(folder, training_data={"sha256": data.sha256}, metrics=result.metrics)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_urgency_dir(
+    tmp_path_factory: pytest.TempPathFactory, hashing_encoder: HashingEncoder
+) -> Path:
     """An urgency model on the hashing encoder, trained on the urgency data set's train split."""
     from tests.fixtures.urgency_tiny import train_tiny_urgency
 
@@ -44,3 +80,32 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "bitext_customer_support.csv").is_file():
         pytest.fail(f"public data sets not found under {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def app_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Service settings with embedded defaults and a throw-away data directory."""
+    from service.settings import Settings
+
+    return Settings(data_dir=tmp_path_factory.mktemp("service-data"))
+
+
+@pytest.fixture(scope="session")
+def app_resources(app_settings, real_encoder):  # type: ignore[no-untyped-def]
+    """The shipped default models and sample KB, loaded once (real encoder)."""
+    from service.resources import load_resources
+
+    resources = load_resources(app_settings, encoder=real_encoder)
+    yield resources
+    resources.close()
+
+
+@pytest.fixture
+def client(app_settings, app_resources):  # type: ignore[no-untyped-def]
+    """A TestClient over an app built by ``create_app`` with the shared resources."""
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+
+    with TestClient(create_app(app_settings, resources=app_resources)) as test_client:
+        yield test_client

@@ -6,9 +6,10 @@ import logging
 
 import typer
 
-from training import entity_commands, urgency_commands
+from training import entity_commands, intent_commands, urgency_commands
 from training.kb_commands import kb_app
 from training.orders_commands import orders_app
+
 app = typer.Typer(
     name="triage",
     help="helpdesk-triage: serve the API, train and evaluate models, manage the KB.",
@@ -23,6 +24,11 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+app.command("train")(intent_commands.train)
+app.command("evaluate")(intent_commands.evaluate)
+app.command("split")(intent_commands.split)
 
 
 @app.command()

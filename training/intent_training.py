@@ -8,6 +8,7 @@ ever tuned on the data used to report final figures.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -63,7 +64,9 @@ class FittedHeads:
     lex: LinearSVC | None
     featurizer: LexicalFeaturizer | None
 
-    def scores(self, embeddings: FloatArray, lexical: sp.csr_matrix | None) -> tuple[FloatArray, FloatArray | None]:
+    def scores(
+        self, embeddings: FloatArray, lexical: sp.csr_matrix | None
+    ) -> tuple[FloatArray, FloatArray | None]:
         """Embedding log-probabilities and lexical decision scores, columns in ``labels`` order."""
         log_p = self.emb.predict_log_proba(embeddings)
         lex = None
@@ -124,13 +127,15 @@ def _fit_temperature(logits: FloatArray, y: npt.NDArray[np.int64]) -> float:
     return float(np.exp(res.x))
 
 
-def expected_calibration_error(proba: FloatArray, y: npt.NDArray[np.int64], bins: int = 15) -> float:
+def expected_calibration_error(
+    proba: FloatArray, y: npt.NDArray[np.int64], bins: int = 15
+) -> float:
     """ECE of the top-class probability, equal-width bins."""
     conf = proba.max(axis=1)
     correct = proba.argmax(axis=1) == y
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mask = (conf > lo) & (conf <= hi)
         if mask.any():
             ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
@@ -158,7 +163,9 @@ def _rejection_curves(
     in_idx = np.array([i for i in range(n_labels) if i != oos_index])
     best_in = in_idx[proba[:, in_idx].argmax(axis=1)]
     p_best = proba[np.arange(len(y)), best_in]
-    oos_wins = proba.argmax(axis=1) == oos_index if oos_index is not None else np.zeros(len(y), bool)
+    oos_wins = (
+        proba.argmax(axis=1) == oos_index if oos_index is not None else np.zeros(len(y), bool)
+    )
     is_oos = (y < 0) | ((y == oos_index) if oos_index is not None else False)
     correct = best_in == y
     acc = np.zeros((len(p_grid), len(s_grid)))
@@ -202,7 +209,11 @@ def choose_thresholds(
                 best = key
     assert best is not None  # (0, 0) always qualifies
     p_t, s_t = -best[2], -best[3]
-    return float(p_t), float(s_t), {"in_scope_accuracy": float(best[1]), "oos_recall": float(best[0])}
+    return (
+        float(p_t),
+        float(s_t),
+        {"in_scope_accuracy": float(best[1]), "oos_recall": float(best[0])},
+    )
 
 
 def encode_texts(
@@ -257,7 +268,9 @@ def train_intent_classifier(
     if val is not None:
         unknown = sorted(set(val.labels) - set(labels) - {oos_label})
         if unknown:
-            raise InvalidInputError(f"validation labels not in training data: {', '.join(unknown[:10])}")
+            raise InvalidInputError(
+                f"validation labels not in training data: {', '.join(unknown[:10])}"
+            )
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[label] for label in train.labels], dtype=np.int64)
     oos_index = index.get(oos_label)
@@ -266,13 +279,22 @@ def train_intent_classifier(
     neg_texts = list(negatives) + gibberish(config.gibberish_negatives, seed=config.seed)
     embeddings = encode_texts(encoder, train.texts, desc="encoding training data")
     neg_emb = encode_texts(encoder, neg_texts, desc="encoding negatives")
-    featurizer = LexicalFeaturizer(n_buckets=config.lexical_buckets).fit(train.texts) if config.lexical else None
+    featurizer = (
+        LexicalFeaturizer(n_buckets=config.lexical_buckets).fit(train.texts)
+        if config.lexical
+        else None
+    )
     lexical = featurizer.transform(train.texts) if featurizer else None
     neg_lex = featurizer.transform(neg_texts) if featurizer else None
 
     def fit(rows: npt.NDArray[np.int64] | slice) -> FittedHeads:
         return _fit_heads(
-            embeddings[rows], lexical[rows] if lexical is not None else None, y[rows], labels, config, featurizer
+            embeddings[rows],
+            lexical[rows] if lexical is not None else None,
+            y[rows],
+            labels,
+            config,
+            featurizer,
         )
 
     # Held-out scores for tuning: (log-probabilities, lexical scores, similarity, gold).
@@ -280,13 +302,24 @@ def train_intent_classifier(
     if val is not None:
         source = f"validation file {val.source}"
         heads = fit(slice(None))
-        v_emb = np.vstack([encode_texts(encoder, val.texts, desc="encoding validation data"), neg_emb])
+        v_emb = np.vstack(
+            [encode_texts(encoder, val.texts, desc="encoding validation data"), neg_emb]
+        )
         v_texts = list(val.texts)
-        v_lex = sp.vstack([featurizer.transform(v_texts), neg_lex]).tocsr() if featurizer and neg_lex is not None else None
+        v_lex = (
+            sp.vstack([featurizer.transform(v_texts), neg_lex]).tocsr()
+            if featurizer and neg_lex is not None
+            else None
+        )
         held_log_p, held_lex = heads.scores(v_emb, v_lex)
         held_sim = max_similarity(v_emb, embeddings[in_scope_rows])
         held_y = np.array(
-            [index.get(label, -1) if label != oos_label else (oos_index if oos_index is not None else -1) for label in val.labels]
+            [
+                index.get(label, -1)
+                if label != oos_label
+                else (oos_index if oos_index is not None else -1)
+                for label in val.labels
+            ]
             + [-1] * n_neg,
             dtype=np.int64,
         )
@@ -294,7 +327,9 @@ def train_intent_classifier(
         min_count = int(np.bincount(y).min())
         folds = min(config.folds, min_count)
         if folds < 2:
-            raise InvalidInputError("every label needs at least two rows for cross-validation (or pass --val)")
+            raise InvalidInputError(
+                "every label needs at least two rows for cross-validation (or pass --val)"
+            )
         source = f"{folds}-fold cross-validation of the training data"
         n = len(y)
         held_log_p = np.zeros((n + n_neg, len(labels)))
@@ -302,7 +337,9 @@ def train_intent_classifier(
         held_sim = np.zeros(n + n_neg)
         neg_fold = np.arange(n_neg) % folds
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
-        for k, (tr, te) in enumerate(tqdm(list(splitter.split(embeddings, y)), desc="cross-validation", unit="fold")):
+        for k, (tr, te) in enumerate(
+            tqdm(list(splitter.split(embeddings, y)), desc="cross-validation", unit="fold")
+        ):
             heads_k = fit(tr)
             neg_rows = np.flatnonzero(neg_fold == k)
             q_emb = np.vstack([embeddings[te], neg_emb[neg_rows]])
@@ -324,10 +361,24 @@ def train_intent_classifier(
     # Fusion weight: the smallest weight within `fusion_tolerance` of the best accuracy.
     grid = tuple(sorted(config.fusion_grid)) if held_lex is not None else (0.0,)
     accs = [
-        float((np.argmax(_fuse(held_log_p[labelled], held_lex[labelled] if held_lex is not None else None, w), axis=1) == held_y[labelled]).mean())
+        float(
+            (
+                np.argmax(
+                    _fuse(
+                        held_log_p[labelled],
+                        held_lex[labelled] if held_lex is not None else None,
+                        w,
+                    ),
+                    axis=1,
+                )
+                == held_y[labelled]
+            ).mean()
+        )
         for w in grid
     ]
-    weight = float(next(w for w, a in zip(grid, accs, strict=True) if a >= max(accs) - config.fusion_tolerance))
+    weight = float(
+        next(w for w, a in zip(grid, accs, strict=True) if a >= max(accs) - config.fusion_tolerance)
+    )
     logits = _fuse(held_log_p, held_lex, weight)
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
@@ -335,7 +386,12 @@ def train_intent_classifier(
     p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config)
 
     lex_coef = lex_intercept = lex_idf = None
-    if weight > 0 and heads.lex is not None and featurizer is not None and featurizer.idf is not None:
+    if (
+        weight > 0
+        and heads.lex is not None
+        and featurizer is not None
+        and featurizer.idf is not None
+    ):
         coef = np.asarray(heads.lex.coef_, dtype=np.float32)
         intercept = np.asarray(heads.lex.intercept_, dtype=np.float32)
         if coef.shape[0] == 1:  # binary LinearSVC keeps one row
@@ -376,9 +432,13 @@ def train_intent_classifier(
         "calibration_source": source,
         "heldout_n": len(held_y),
         "heldout_calibration_negatives": n_neg,
-        "heldout_accuracy_no_rejection": float((proba[labelled].argmax(axis=1) == held_y[labelled]).mean()),
+        "heldout_accuracy_no_rejection": float(
+            (proba[labelled].argmax(axis=1) == held_y[labelled]).mean()
+        ),
         "heldout_ece": round(expected_calibration_error(proba[labelled], held_y[labelled]), 4),
-        "fusion_accuracy_by_weight": dict(zip([str(g) for g in grid], [round(a, 4) for a in accs], strict=True)),
+        "fusion_accuracy_by_weight": dict(
+            zip([str(g) for g in grid], [round(a, 4) for a in accs], strict=True)
+        ),
         **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
     }
     params = {

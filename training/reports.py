@@ -32,8 +32,15 @@ def plot_confusion_matrix(report: EvaluationReport, path: Path, *, title: str) -
         for i in range(n):
             for j in range(n):
                 if cm[i, j]:
-                    ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=7,
-                            color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(int(cm[i, j])),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -50,12 +57,22 @@ def write_markdown_report(
     lines += [f"- **{k}**: {v}" for k, v in context.items()]
     lines += ["", "## Headline", "", "| metric | value |", "|---|---|"]
     for key, value in report.summary().items():
-        lines.append(f"| {key} | {value:.4f} |" if isinstance(value, float) else f"| {key} | {value} |")
+        lines.append(
+            f"| {key} | {value:.4f} |" if isinstance(value, float) else f"| {key} | {value} |"
+        )
     if report.oos_precision is not None:
         lines.append(f"| oos_precision | {report.oos_precision:.4f} |")
-    lines += ["", "## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Per class",
+        "",
+        "| label | precision | recall | F1 | support |",
+        "|---|---|---|---|---|",
+    ]
     for c in sorted(report.per_class, key=lambda c: c.f1):
-        lines.append(f"| {c.label} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | {c.support} |")
+        lines.append(
+            f"| {c.label} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} | {c.support} |"
+        )
     lines += ["", "## Confusion matrix", "", "![confusion matrix](confusion_matrix.png)", ""]
     confusions = []
     cm = np.array(report.confusion)
@@ -64,7 +81,12 @@ def write_markdown_report(
             if i != j and cm[i, j]:
                 confusions.append((int(cm[i, j]), true, pred))
     if confusions:
-        lines += ["### Most frequent confusions", "", "| count | true | predicted |", "|---|---|---|"]
+        lines += [
+            "### Most frequent confusions",
+            "",
+            "| count | true | predicted |",
+            "|---|---|---|",
+        ]
         lines += [f"| {n} | {t} | {p} |" for n, t, p in sorted(confusions, reverse=True)[:20]]
         lines.append("")
     path = folder / "report.md"

@@ -1,0 +1,133 @@
+"""Intent classifier: artifact round trip, refusal of corrupt or foreign artifacts, decisions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.errors import ArtifactError, EncoderMismatchError, InvalidInputError
+from models.intent_classifier import IntentClassifier
+from tests.fixtures.hashing_encoder import HashingEncoder
+
+
+def test_artifact_round_trip_gives_identical_probabilities(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    texts = ["where is my parcel please", "reset my password"]
+    copy = tmp_path / "copy"
+    clf.save(copy)
+    again = IntentClassifier.from_artifact(copy, encoder=hashing_encoder)
+    assert np.allclose(clf.predict_proba(texts), again.predict_proba(texts), atol=1e-4)
+    assert again.labels == clf.labels
+    assert again.categories["track_order"] == "ORDER"
+
+
+def test_manifest_records_encoder_labels_categories_and_checksums(tiny_intent_dir: Path) -> None:
+    manifest = json.loads((tiny_intent_dir / "manifest.json").read_text())
+    assert manifest["type"] == "intent-classifier"
+    assert manifest["encoder"] == {"model_id": "test/hashing-encoder", "dimension": 64}
+    assert set(manifest["labels"]) >= {"track_order", "get_refund"}
+    assert manifest["params"]["categories"]["get_refund"] == "REFUND"
+    assert manifest["training_data"]["sha256"]
+    assert "numpy" in manifest["libraries"]
+    for name, digest in manifest["files"].items():
+        assert (tiny_intent_dir / name).is_file()
+        assert len(digest) == 64
+
+
+def test_predicts_trained_intents_with_category(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    track, refund = clf.predict(["where is my parcel", "i want a refund for my purchase"])
+    assert track.label == "track_order"
+    assert track.category == "ORDER"
+    assert refund.label == "get_refund"
+    assert 0.0 <= refund.confidence <= 1.0
+    assert all(a.label != refund.label for a in refund.alternatives)
+
+
+def test_probabilities_sum_to_one(tiny_intent_dir: Path, hashing_encoder: HashingEncoder) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    proba = clf.predict_proba(["hello there", "refund", "xyz"])
+    assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_gibberish_is_out_of_scope(tiny_intent_dir: Path, hashing_encoder: HashingEncoder) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    (pred,) = clf.predict(["qwvzx jjkpt wwwq"])
+    assert pred.out_of_scope
+    assert pred.label == "out_of_scope"
+    assert pred.category is None
+
+
+def test_empty_text_is_rejected(tiny_intent_dir: Path, hashing_encoder: HashingEncoder) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    with pytest.raises(InvalidInputError):
+        clf.predict(["   "])
+
+
+def test_loading_with_another_encoder_fails_clearly(tiny_intent_dir: Path) -> None:
+    other = HashingEncoder(model_id="test/another-encoder")
+    with pytest.raises(EncoderMismatchError, match="another-encoder"):
+        IntentClassifier.from_artifact(tiny_intent_dir, encoder=other)
+
+
+def test_loading_with_another_dimension_fails(tiny_intent_dir: Path) -> None:
+    with pytest.raises(EncoderMismatchError, match="expects 64-d"):
+        IntentClassifier.from_artifact(tiny_intent_dir, encoder=HashingEncoder(dimension=32))
+
+
+def test_edited_weight_file_fails_checksum(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_intent_dir, broken)
+    coef = np.load(broken / "emb_coef.npy")
+    np.save(broken / "emb_coef.npy", coef * 2)
+    with pytest.raises(ArtifactError, match=r"checksum mismatch for emb_coef\.npy"):
+        IntentClassifier.from_artifact(broken, encoder=hashing_encoder)
+
+
+def test_missing_weight_file_fails(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_intent_dir, broken)
+    (broken / "emb_intercept.npy").unlink()
+    with pytest.raises(ArtifactError, match="missing"):
+        IntentClassifier.from_artifact(broken, encoder=hashing_encoder)
+
+
+def test_missing_folder_and_wrong_type_fail(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    with pytest.raises(ArtifactError, match="does not exist"):
+        IntentClassifier.from_artifact(tmp_path / "nowhere", encoder=hashing_encoder)
+    other = tmp_path / "other"
+    shutil.copytree(tiny_intent_dir, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["type"] = "kb-index"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="not 'intent-classifier'"):
+        IntentClassifier.from_artifact(other, encoder=hashing_encoder)
+
+
+def test_ambiguous_flag_when_top_two_are_close(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    labels = list(clf.labels)
+    row = np.zeros((1, len(labels)))
+    row[0, labels.index("track_order")] = 0.48
+    row[0, labels.index("get_refund")] = 0.46
+    row[0] += (1 - row.sum()) / len(labels)
+    (decision,) = clf.decide(row)
+    assert not decision.out_of_scope
+    assert decision.ambiguous
+    assert decision.alternatives[0].label == "get_refund"
