@@ -7,6 +7,7 @@ started with, so a search never sees half an update.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -20,9 +21,12 @@ from kb_index.lexical_retriever import LexicalRetriever, tokenize
 SNIPPET_CHARS = 320
 
 
+_MARKUP = re.compile(r"(?m)^\s{0,3}#{1,6}\s+|\*\*|__|`")
+
+
 def make_snippet(text: str, *, limit: int = SNIPPET_CHARS) -> str:
-    """The start of a passage, cut at a word boundary."""
-    flat = " ".join(text.split())
+    """The start of a passage as plain text (heading marks and emphasis dropped), cut at a word."""
+    flat = " ".join(_MARKUP.sub("", text).split())
     if len(flat) <= limit:
         return flat
     cut = flat.rfind(" ", 0, limit)

@@ -45,7 +45,7 @@ def test_results_are_grouped_per_document_with_citation_data(kb: KnowledgeBase) 
     assert top.heading == "Return costs"
     document = kb.get("returns")
     assert document.text[top.start : top.end] == top.passage
-    assert top.snippet.startswith("## Return costs")
+    assert top.snippet.startswith("Return costs Returns within the Netherlands are free.")
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
