@@ -50,6 +50,7 @@ INTENT_VERSION ?= 1.0.0
 # synthetic gibberish only fit the rejection thresholds). See README "Default intent model".
 default-model: install
 	$(BIN)/triage train --data $(SHARED_DATA)/bitext_customer_support.csv \
+		--extra-data training/data/intent_supplement.csv \
 		--text-column instruction --label-column intent --category-column category \
 		--negatives $(SHARED_DATA)/clinc150_train.csv --max-in-scope-drop 0.001 \
 		--name intent-bitext --version $(INTENT_VERSION) --out $(INTENT_MODEL)

@@ -172,10 +172,27 @@ def gibberish(n: int, *, seed: int = 0) -> list[str]:
             ]
             out.append(" ".join(words))
         elif kind == 2:
-            out.append("".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(5, 30))))
+            out.append(
+                "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(5, 30)))
+            )
         else:
             out.append("".join(rng.choices("?!.,;:-_*#@ ", k=rng.randint(2, 12))) or "??")
     return out
+
+
+def concatenate(first: LabelledTexts, *others: LabelledTexts) -> LabelledTexts:
+    """Rows of several labelled sets; the sha covers all of them in order."""
+    parts = (first, *others)
+    categories: dict[str, str] = {}
+    for part in parts:
+        categories.update(part.categories or {})
+    return LabelledTexts(
+        texts=tuple(t for part in parts for t in part.texts),
+        labels=tuple(label for part in parts for label in part.labels),
+        source=";".join(part.source for part in parts),
+        sha256=hashlib.sha256(":".join(part.sha256 for part in parts).encode()).hexdigest(),
+        categories=categories or None,
+    )
 
 
 def with_negatives(

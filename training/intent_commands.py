@@ -45,6 +45,13 @@ def train(
     text_column: str = TextCol,
     label_column: str = LabelCol,
     out: Path = typer.Option(..., "--out", file_okay=False, help="Artifact folder to write."),
+    extra_data: list[Path] = typer.Option(
+        [],
+        "--extra-data",
+        exists=True,
+        dir_okay=False,
+        help="More labelled CSVs with the same columns (repeatable), e.g. our own phrasings.",
+    ),
     val: Path | None = typer.Option(
         None, "--val", exists=True, dir_okay=False, help="Validation CSV used for tuning."
     ),
@@ -77,12 +84,25 @@ def train(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train an intent classifier and write its artifact folder."""
-    from training.datasets import clinc_negatives, read_labelled_csv, with_negatives
+    from training.datasets import (
+        clinc_negatives,
+        concatenate,
+        read_labelled_csv,
+        with_negatives,
+    )
     from training.intent_training import TrainingConfig, train_intent_classifier
 
     try:
-        train_set = read_labelled_csv(
-            data, text_column=text_column, label_column=label_column, category_column=category_column
+        train_set = concatenate(
+            *(
+                read_labelled_csv(
+                    path,
+                    text_column=text_column,
+                    label_column=label_column,
+                    category_column=category_column,
+                )
+                for path in [data, *extra_data]
+            )
         )
         extra: list[str] = []
         sources: list[str] = []
@@ -90,12 +110,18 @@ def train(
             neg = read_labelled_csv(
                 negatives, text_column=negatives_text_column, label_column=negatives_label_column
             )
-            extra += clinc_negatives(neg, oos_label=oos_label, per_intent=negatives_per_intent, seed=seed)
+            extra += clinc_negatives(
+                neg, oos_label=oos_label, per_intent=negatives_per_intent, seed=seed
+            )
             sources.append(f"{negatives}:{neg.sha256}")
         if extra and negatives_as_class:
-            train_set = with_negatives(train_set, extra, oos_label=oos_label, source=";".join(sources))
+            train_set = with_negatives(
+                train_set, extra, oos_label=oos_label, source=";".join(sources)
+            )
         val_set = (
-            read_labelled_csv(val, text_column=text_column, label_column=label_column) if val else None
+            read_labelled_csv(val, text_column=text_column, label_column=label_column)
+            if val
+            else None
         )
         typer.echo(
             f"training on {len(train_set)} rows, {len(set(train_set.labels))} labels"
@@ -122,6 +148,7 @@ def train(
     metrics = {**result.metrics, **{f"heldout_{k}": v for k, v in heldout.summary().items()}}
     training_data = {
         "path": str(data),
+        "extra": [str(p) for p in extra_data],
         "sha256": train_set.sha256,
         "rows": len(train_set),
         "text_column": text_column,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from models.intent_classifier import IntentClassifier
-from training.datasets import clinc_negatives, read_labelled_csv
+from training.datasets import clinc_negatives, concatenate, read_labelled_csv
 from training.evaluation import evaluate_labels
 from training.intent_training import TrainingConfig, encode_texts, train_intent_classifier
 
@@ -33,7 +33,13 @@ def test_default_recipe_holdout_accuracy_on_bitext(
         rng.shuffle(rows)
         test_rows += rows[: round(0.2 * len(rows))]
     held = set(test_rows)
-    train = data.subset(i for i in range(len(data)) if i not in held)
+    supplement = read_labelled_csv(
+        Path(__file__).resolve().parents[2] / "training" / "data" / "intent_supplement.csv",
+        text_column="instruction",
+        label_column="intent",
+        category_column="category",
+    )
+    train = concatenate(data.subset(i for i in range(len(data)) if i not in held), supplement)
     test = data.subset(sorted(held))
     clinc = read_labelled_csv(
         shared_data / "clinc150_train.csv", text_column="text", label_column="label"
