@@ -1,0 +1,277 @@
+"""Plain text and sentences of a help-centre passage (Markdown as the KB stores it).
+
+Drafts quote the knowledge base sentence by sentence. A customer should not see
+``**bold**`` markers, link syntax or table pipes, so a passage is first rendered to plain
+text, line by line and deterministically: headings are dropped, list markers removed,
+table rows become "cell: header value; ..." lines and inline markup is stripped. Every
+sentence a draft uses is a verbatim substring of that rendering (:func:`plain_text`),
+which is what makes a draft checkable against its citations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+SentenceKind = Literal["sentence", "list_item", "table_row"]
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+_SPACES = re.compile(r"\s+")
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"“'(]?[A-Z0-9€£$])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "approx.", "no.", "nr.", "vs.", "incl.", "min.")
+# Words that make a list item a statement rather than a noun phrase ("Gift cards.").
+_CLAUSE_WORDS = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "can",
+        "cannot",
+        "can't",
+        "could",
+        "will",
+        "won't",
+        "would",
+        "may",
+        "might",
+        "must",
+        "should",
+        "shall",
+        "do",
+        "does",
+        "did",
+        "don't",
+        "doesn't",
+        "has",
+        "have",
+        "had",
+        "take",
+        "takes",
+        "taken",
+        "get",
+        "gets",
+        "need",
+        "needs",
+        "needed",
+        "show",
+        "shows",
+        "appear",
+        "appears",
+        "send",
+        "sends",
+        "choose",
+        "open",
+        "select",
+        "contact",
+        "use",
+        "pay",
+        "paid",
+        "refund",
+        "refunds",
+        "return",
+        "returns",
+        "keep",
+        "keeps",
+        "apply",
+        "applies",
+        "include",
+        "includes",
+        "expect",
+        "expects",
+        "arrive",
+        "arrives",
+        "reach",
+        "reaches",
+        "allow",
+        "allows",
+        "tell",
+        "tells",
+        "ask",
+        "asks",
+        "check",
+        "checks",
+        "receive",
+        "receives",
+        "we",
+        "you",
+        "it",
+        "they",
+        "there",
+        "this",
+        "that",
+    ]
+)
+# A list item opening with one of these is a statement ("A quick call to your bank ...").
+_STATEMENT_STARTS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "your",
+        "our",
+        "we",
+        "you",
+        "it",
+        "they",
+        "if",
+        "for",
+        "when",
+        "once",
+        "after",
+        "before",
+        "this",
+        "most",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class PassageSentence:
+    """A sentence of a passage's plain text: ``plain_text(passage)[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+    kind: SentenceKind
+
+    @property
+    def standalone(self) -> bool:
+        """Whether it reads as a statement on its own (not a fragment or a lead-in)."""
+        return is_standalone(self.text, self.kind)
+
+
+def _inline(text: str) -> str:
+    text = _LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _cells(line: str) -> list[str]:
+    body = line.strip()
+    if body.startswith("|"):
+        body = body[1:]
+    if body.endswith("|"):
+        body = body[:-1]
+    return [_inline(c) for c in body.split("|")]
+
+
+def _table_row(cells: list[str], header: list[str] | None) -> str:
+    cells = [c for c in cells]
+    if not cells or not cells[0]:
+        return ""
+    if len(cells) == 2:
+        return f"{cells[0]}: {cells[1]}." if cells[1] else ""
+    parts = []
+    for i, cell in enumerate(cells[1:], start=1):
+        if not cell:
+            continue
+        name = header[i].lower() if header and i < len(header) and header[i] else ""
+        parts.append(f"{name} {cell}" if name else cell)
+    return f"{cells[0]}: {'; '.join(parts)}." if parts else ""
+
+
+def _lines(passage: str) -> list[tuple[str, SentenceKind]]:
+    """Plain lines of a passage: paragraphs joined, list items and table rows separate."""
+    out: list[tuple[str, SentenceKind]] = []
+    paragraph: list[str] = []
+    header: list[str] | None = None
+    raw_lines = passage.splitlines()
+
+    def flush() -> None:
+        if paragraph:
+            text = _inline(" ".join(paragraph))
+            if text:
+                out.append((text, "sentence"))
+            paragraph.clear()
+
+    for i, line in enumerate(raw_lines):
+        stripped = line.strip()
+        if not stripped or _HEADING.match(line):
+            flush()
+            continue
+        if stripped.startswith("|"):
+            flush()
+            if _TABLE_RULE.match(stripped):
+                continue
+            following = raw_lines[i + 1].strip() if i + 1 < len(raw_lines) else ""
+            if _TABLE_RULE.match(following):
+                header = _cells(stripped)  # the header row of the table below
+                continue
+            row = _table_row(_cells(stripped), header)
+            if row:
+                out.append((row, "table_row"))
+            continue
+        header = None
+        if _BULLET.match(line):
+            flush()
+            text = _inline(_BULLET.sub("", line, count=1))
+            if text:
+                out.append((text, "list_item"))
+            continue
+        if out and out[-1][1] == "list_item" and not paragraph and line[:1].isspace():
+            out[-1] = (f"{out[-1][0]} {_inline(stripped)}", "list_item")
+            continue
+        paragraph.append(stripped)
+    flush()
+    return out
+
+
+def plain_text(passage: str) -> str:
+    """The passage as plain text, one line per paragraph, list item or table row."""
+    return "\n".join(text for text, _ in _lines(passage))
+
+
+def _split(text: str) -> list[tuple[int, int]]:
+    spans = []
+    cursor = 0
+    for match in _SENTENCE_END.finditer(text):
+        words = text[cursor : match.start()].lower().split()
+        if words and words[-1].lstrip("(\"'") in _ABBREVIATIONS:
+            continue
+        end = match.start() + len(match.group(0).rstrip())
+        spans.append((cursor, end))
+        cursor = match.end()
+    spans.append((cursor, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def split_sentences(passage: str) -> list[PassageSentence]:
+    """Sentences of ``plain_text(passage)`` with their offsets into it."""
+    sentences = []
+    offset = 0
+    for line, kind in _lines(passage):
+        spans = [(0, len(line))] if kind == "table_row" else _split(line)
+        for a, b in spans:
+            sentences.append(PassageSentence(line[a:b], offset + a, offset + b, kind))
+        offset += len(line) + 1
+    return sentences
+
+
+def is_standalone(text: str, kind: SentenceKind = "sentence") -> bool:
+    """A full statement a reply can quote: capitalised, closed by . ! or ?, not a lead-in
+    ("Include:"), and for list items a clause rather than a noun phrase ("Gift cards.")."""
+    words = text.split()
+    if len(words) < 4 or len(words) > 70:
+        return False
+    if text[-1] not in ".!?":
+        return False
+    if kind == "table_row":
+        return True
+    if not (text[0].isupper() or text[0].isdigit() or text[0] in '"“€£$'):
+        return False
+    lowered = [w.strip(".,;:!?()\"'“”").lower() for w in words]
+    # "Pillows, duvets and mattresses whose seal ..." is a noun phrase, not a statement.
+    noun_phrase = "whose" in lowered or not set(lowered) & _CLAUSE_WORDS
+    if kind == "list_item" and lowered[0] not in _STATEMENT_STARTS and noun_phrase:
+        return False
+    # A cross-reference alone ("See I was charged twice.") answers nothing.
+    return not (words[0].lower() == "see" and len(words) <= 8)

@@ -1,0 +1,138 @@
+"""`triage drafts ...`: fit the answerability gate and evaluate reply drafts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from models.errors import TriageError
+from models.protocols import Encoder
+
+app = typer.Typer(
+    name="drafts",
+    help="Reply drafts: fit the answerability gate, evaluate drafts on Bitext.",
+    no_args_is_help=True,
+)
+
+DocsOpt = typer.Option(
+    None,
+    "--docs",
+    exists=True,
+    help="Help-centre files or folder (default: the sample help centre).",
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _encoder() -> Encoder:
+    from models.sentence_encoder import SentenceTransformerEncoder
+    from service.settings import Settings
+
+    settings = Settings()
+    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+
+
+def build_offline_service(encoder: Encoder, docs: Path | None, **settings: object):  # type: ignore[no-untyped-def]
+    """An in-memory knowledge base of ``docs`` and a suggestion service over it."""
+    from kb_index.document_loader import load_documents
+    from kb_index.knowledge_base import KnowledgeBase
+    from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+    from service.drafting.suggestion_service import build_suggestion_service
+    from service.respond.respond_policy import RespondPolicy
+    from service.settings import Settings
+
+    kb = KnowledgeBase(encoder=encoder)
+    kb.upsert(load_documents([docs or SAMPLE_HELP_CENTRE_DIR]))
+    policy = RespondPolicy.default()
+    service = build_suggestion_service(
+        Settings(**settings),  # type: ignore[arg-type]
+        encoder=encoder,
+        retriever=kb,
+        signature=policy.signature,
+        k=max(policy.max_suggestions, 1),
+        index_version=lambda: kb.version,
+    )
+    return service, kb
+
+
+@app.command("fit-gate")
+def fit_gate_command(
+    negatives: Path = typer.Option(
+        ..., "--negatives", exists=True, dir_okay=False, help="CLINC150 CSV (text,label)."
+    ),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Gate artifact folder."),
+    queries: Path | None = typer.Option(
+        None, "--queries", exists=True, dir_okay=False, help="Answerable dev queries (JSONL)."
+    ),
+    docs: Path | None = DocsOpt,
+    per_intent: int = typer.Option(2, "--per-intent", min=1, help="Off-topic texts per intent."),
+    version: str = typer.Option(None, "--version", help="Artifact version (default: UTC date)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Fit the relevance threshold below which drafts become a holding reply."""
+    from kb_index.sample_help_centre import DEV_QUERIES_PATH
+    from training.answerability_fitting import (
+        fit_gate,
+        off_topic_queries,
+        read_dev_queries,
+        relevances,
+    )
+    from training.datasets import file_sha256, read_labelled_csv
+
+    try:
+        encoder = _encoder()
+        service, kb = build_offline_service(encoder, docs, drafts_min_relevance=0.0)
+        query_file = queries or DEV_QUERIES_PATH
+        positives_text = read_dev_queries(query_file)
+        clinc = read_labelled_csv(negatives, text_column="text", label_column="label")
+        negatives_text = off_topic_queries(clinc, per_intent=per_intent, seed=seed)
+    except TriageError as exc:
+        raise _fail(str(exc)) from exc
+    with _progress() as progress:
+        task = progress.add_task("scoring queries", total=len(positives_text) + len(negatives_text))
+
+        def step(n: int) -> None:
+            progress.advance(task, n)
+
+        pos = relevances(service, positives_text, progress=step)
+        neg = relevances(service, negatives_text, progress=step)
+    version = version or datetime.now(UTC).strftime("%Y.%m.%d")
+    fit = fit_gate(pos, neg, version=version)
+    training_data = {
+        "answerable": {"path": str(query_file), "sha256": file_sha256(query_file)},
+        "off_topic": {
+            "path": str(negatives),
+            "sha256": clinc.sha256,
+            "per_intent": per_intent,
+            "seed": seed,
+            "excluded_intents": "training.datasets.CLINC_OVERLAPPING_INTENTS",
+        },
+        "kb_index": kb.version,
+        "retrieved_per_query": service.k,
+    }
+    fit.gate.save(
+        out,
+        name="answerability-gate",
+        version=version,
+        encoder=encoder,
+        training_data=training_data,
+        metrics=fit.metrics,
+    )
+    typer.echo(json.dumps(fit.metrics, indent=2))
+    typer.echo(f"slope {fit.gate.slope}, intercept {fit.gate.intercept}; wrote {out}")
