@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from service.api import health, kb, respond, triage
+from service.api import feedback, health, kb, respond, suggest, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
 from service.errors import install_error_handlers
@@ -63,4 +63,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.include_router(triage.router, prefix=f"/{API_VERSION}", dependencies=secured)
     app.include_router(respond.router, prefix=f"/{API_VERSION}", dependencies=secured)
     app.include_router(kb.router, prefix=f"/{API_VERSION}", dependencies=secured)
+    app.include_router(suggest.router, prefix=f"/{API_VERSION}", dependencies=secured)
+    app.include_router(feedback.router, prefix=f"/{API_VERSION}", dependencies=secured)
     return app

@@ -16,10 +16,13 @@ from models.sentence_encoder import SentenceTransformerEncoder
 from models.triage_pipeline import Triager
 from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
+from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
+from service.feedback.feedback_store import FeedbackStore
 from service.kb_resources import load_knowledge_base
 from service.orders.order_connector import OrderConnector, build_order_connector
 from service.orders.sample_orders import seed_if_empty
 from service.orders.sql_order_connector import SqlOrderConnector
+from service.respond.respond_policy import load_policy
 from service.respond.response_pipeline import ResponsePipeline, build_response_pipeline
 from service.settings import Settings
 
@@ -39,9 +42,14 @@ class Resources:
     orders: OrderConnector | None = None
     responder: ResponsePipeline | None = None
     kb: KnowledgeBase | None = None
+    drafter: SuggestionService | None = None
+    feedback: FeedbackStore | None = None
 
     def close(self) -> None:
         """Release connections and files held by the resources."""
+        close_generator = getattr(self.drafter.generator, "close", None) if self.drafter else None
+        if close_generator is not None:
+            close_generator()
         if self.orders is not None:
             self.orders.close()
         if self.database is not None:
@@ -97,6 +105,15 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         if settings.orders_seed_sample:
             seed_if_empty(SqlOrderConnector(database), today=date.today())
         orders = build_order_connector(settings, database)
+        policy = load_policy(settings.respond_policy_path)
+        drafter = build_suggestion_service(
+            settings,
+            encoder=enc,
+            retriever=kb,
+            signature=policy.signature,
+            k=max(policy.max_suggestions, 1),
+            index_version=lambda: kb.version,
+        )
         responder = build_response_pipeline(
             settings,
             triager=triager,
@@ -104,6 +121,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             intent_version=intent.version,
             orders=orders,
             retriever=kb,
+            drafter=drafter,
         )
     except BaseException:
         if orders is not None:
@@ -112,6 +130,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         raise
     versions["orders"] = orders.name
     versions["respond_policy"] = responder.decider.policy.version
+    versions["drafts"] = f"{drafter.generator.name}; gate {drafter.gate.version}"
     logger.info("resources loaded: %s", versions)
     return Resources(
         settings=settings,
@@ -123,4 +142,6 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         orders=orders,
         responder=responder,
         kb=kb,
+        drafter=drafter,
+        feedback=FeedbackStore(database),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -13,6 +13,7 @@ DEFAULT_INTENT_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "intent-bitext"
 DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.yaml"
 DEFAULT_URGENCY_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "urgency-en"
 DEFAULT_ROUTING_FILE = PACKAGE_ROOT / "service" / "routing.yaml"
+DEFAULT_DRAFTS_GATE = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate"
 
 
 class Settings(BaseSettings):
@@ -106,6 +107,44 @@ class Settings(BaseSettings):
         default=DEFAULT_RESPOND_POLICY,
         description="Decision policy YAML; checked at startup, a bad file stops the service.",
     )
+
+    # -- reply drafts and feedback (service/drafting/, service/feedback/) -----------------
+    drafts_generator: str = Field(
+        default="extractive",
+        description="Who writes drafts: 'extractive' (offline, quotes the KB) or "
+        "'openai_chat' (an OpenAI-compatible endpoint, falling back to 'extractive').",
+    )
+    drafts_max_drafts: int = Field(default=3, ge=1, le=3)
+    drafts_max_sentences: int = Field(
+        default=3, ge=1, le=8, description="Most knowledge-base sentences in one draft."
+    )
+    drafts_gate_dir: Path = Field(
+        default=DEFAULT_DRAFTS_GATE,
+        description="Answerability gate artifact (fitted for the encoder; manifest checked).",
+    )
+    drafts_min_relevance: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Fixed answerability threshold instead of the gate artifact "
+        "(for another encoder until a gate is fitted with `triage drafts fit-gate`).",
+    )
+    drafts_llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:11434/v1."
+    )
+    drafts_llm_model: str | None = None
+    drafts_llm_api_key: SecretStr | None = None
+    drafts_llm_timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _llm_configured(self) -> Settings:
+        if self.drafts_generator == "openai_chat" and not (
+            self.drafts_llm_base_url and self.drafts_llm_model
+        ):
+            raise ValueError(
+                "drafts_generator 'openai_chat' needs drafts_llm_base_url and drafts_llm_model"
+            )
+        return self
 
     # -- triage signals (models/urgency_classifier.py, language, routing) ----------------
     urgency_model_dir: Path = Field(

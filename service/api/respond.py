@@ -100,7 +100,7 @@ class CitationOut(BaseModel):
 
 
 class SuggestionOut(BaseModel):
-    """A knowledge-base passage offered to the agent."""
+    """A reply draft (or, without a drafter, a knowledge-base passage) for the agent."""
 
     id: str
     text: str
@@ -118,6 +118,10 @@ class RespondResponse(BaseModel):
     reasons: list[str]
     order: OrderOut | None
     suggestions: list[SuggestionOut]
+    #: Id to send with ``POST /v1/feedback`` (each draft's own id works too).
+    suggestion_id: str | None = None
+    #: The knowledge base held no answer: the only draft is a holding reply.
+    needs_agent: bool = False
 
 
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
@@ -163,6 +167,19 @@ def order_out(order: Order) -> OrderOut:
 def to_response(outcome: RespondOutcome) -> RespondResponse:
     """Domain outcome to wire response."""
     decision = outcome.decision
+    if outcome.drafts is not None:
+        from service.api.suggest import drafts_out
+
+        return RespondResponse(
+            action=decision.action,
+            reply=None,
+            triage=triage_response(outcome.triage),
+            reasons=[r.value for r in decision.reasons],
+            order=order_out(decision.order) if decision.order is not None else None,
+            suggestions=drafts_out(outcome.drafts),
+            suggestion_id=outcome.drafts.id,
+            needs_agent=outcome.drafts.needs_agent,
+        )
     return RespondResponse(
         action=decision.action,
         reply=ReplyOut(text=decision.reply) if decision.reply is not None else None,
@@ -186,6 +203,17 @@ def to_response(outcome: RespondOutcome) -> RespondResponse:
 
 # Plain `def`: triage encodes text and the order lookup may block; both stay off the loop.
 @router.post("/respond", response_model=RespondResponse)
-def respond(body: RespondRequest, responder: ResponderDep) -> RespondResponse:
-    """Decide whether to auto-reply, suggest passages to an agent, or escalate."""
-    return to_response(responder.respond(to_input(body)))
+def respond(
+    body: RespondRequest, responder: ResponderDep, resources: ResourcesDep
+) -> RespondResponse:
+    """Decide whether to auto-reply, suggest drafts to an agent, or escalate.
+
+    The decision (and any drafts) is stored before the answer leaves; if the store fails
+    the call fails with 503 and can be retried, so no reply goes out unrecorded.
+    """
+    outcome = responder.respond(to_input(body))
+    if resources.feedback is not None:
+        from service.api.suggest import record_respond
+
+        record_respond(resources.feedback, body, outcome)
+    return to_response(outcome)

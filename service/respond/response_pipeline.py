@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from models.errors import TriageError
 from models.triage_pipeline import TriageInput, TriageResult
+from service.drafting.draft import DraftSet
+from service.drafting.draft_request import draft_request_from
 from service.orders.order_connector import OrderConnector
 from service.respond.decision import Action, Decision, Reason, Suggestion
 from service.respond.respond_input import RespondInput
@@ -18,6 +20,7 @@ from service.respond.response_decider import ResponseDecider
 from service.respond.triage_signals import OrderIdExtractor, find_order_ids, signals_from
 
 if TYPE_CHECKING:
+    from service.drafting.suggestion_service import SuggestionService
     from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,10 +63,11 @@ class PassageRetriever(Protocol):
 
 @dataclass(frozen=True)
 class RespondOutcome:
-    """The triage result and the decision built on it."""
+    """The triage result and the decision built on it (and, for ``suggest``, the drafts)."""
 
     triage: TriageResult
     decision: Decision
+    drafts: DraftSet | None = None
 
 
 class ResponsePipeline:
@@ -76,11 +80,14 @@ class ResponsePipeline:
         decider: ResponseDecider,
         retriever: PassageRetriever | None = None,
         order_ids: OrderIdExtractor = find_order_ids,
+        drafter: SuggestionService | None = None,
     ) -> None:
         self.triager = triager
         self.decider = decider
         self.retriever = retriever
         self.order_ids = order_ids
+        # When set, `suggest` decisions carry grounded reply drafts instead of raw passages.
+        self.drafter = drafter
 
     @staticmethod
     def triage_input(request: RespondInput) -> TriageInput:
@@ -98,6 +105,11 @@ class ResponsePipeline:
         text = f"{request.subject}\n{request.text}" if request.subject else request.text
         signals = signals_from(triage, text=text, order_ids=self.order_ids)
         decision = self.decider.decide(request, triage.intent, signals)
+        if decision.action is Action.SUGGEST and self.drafter is not None:
+            drafts = self.drafter.suggest(draft_request_from(request, triage))
+            reason = Reason.NO_KB_PASSAGES if drafts.needs_agent else Reason.KB_PASSAGES
+            decision = replace(decision, reasons=(*decision.reasons, reason))
+            return RespondOutcome(triage=triage, decision=decision, drafts=drafts)
         if decision.action is Action.SUGGEST:
             decision = self._with_passages(decision, text)
         return RespondOutcome(triage=triage, decision=decision)
@@ -135,6 +147,7 @@ def build_response_pipeline(
     intent_version: str,
     orders: OrderConnector,
     retriever: PassageRetriever | None = None,
+    drafter: SuggestionService | None = None,
 ) -> ResponsePipeline:
     """The pipeline ``settings`` describe; a bad policy file stops startup here.
 
@@ -145,4 +158,4 @@ def build_response_pipeline(
     policy = load_policy(settings.respond_policy_path)
     policy.check_intents(intent_labels, model=intent_version)
     decider = ResponseDecider(policy=policy, orders=orders)
-    return ResponsePipeline(triager=triager, decider=decider, retriever=retriever)
+    return ResponsePipeline(triager=triager, decider=decider, retriever=retriever, drafter=drafter)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from service.database import head_revision
 from service.main import create_app
 from service.resources import load_resources
 from service.respond.respond_policy import PolicyError
@@ -124,9 +125,14 @@ def test_suggest_returns_cited_knowledge_base_passages(respond_client: TestClien
     assert body["reasons"][0] == "intent_not_allowed"
     assert body["reply"] is None
     assert 1 <= len(body["suggestions"]) <= 3
+    # Suggestions are reply drafts (service/drafting/): each cites the articles it quotes.
+    assert body["suggestion_id"] and body["needs_agent"] is False
     for suggestion in body["suggestions"]:
-        [citation] = suggestion["citations"]
-        assert citation["doc_id"] and citation["title"] and suggestion["text"]
+        assert 1 <= len(suggestion["citations"]) <= 3
+        for citation in suggestion["citations"]:
+            assert citation["doc_id"] and citation["title"]
+        assert suggestion["text"].startswith("Hi Jane,") and suggestion["grounded"] is True
+        assert suggestion["id"].startswith(body["suggestion_id"])
         assert 0.0 <= suggestion["confidence"] <= 1.0
 
 
@@ -177,7 +183,7 @@ def test_bad_input_is_a_422_naming_the_field(
 
 def test_readiness_reports_database_orders_and_policy(respond_client: TestClient) -> None:
     versions = respond_client.get("/readyz").json()["versions"]
-    assert versions["database"] == "0001_orders"
+    assert versions["database"] == head_revision()
     assert versions["orders"] == "sql:sqlite"
     assert len(versions["respond_policy"]) == 12
 
