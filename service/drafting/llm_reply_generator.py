@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 NAME = "openai_chat"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MARKERS_WITH_SPACE = re.compile(r"[ \t]*(?:\[\d{1,3}\])+")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+# Split after . ! ? or a closing marker, but keep "fact. [1]" together.
+_SENTENCE = re.compile(r"(?<=[.!?\]])[ \t]+(?=[^\[\s])|\n+")
 _FORMS = {
     "email": "a complete, polite e-mail: greeting, answer, next steps, sign-off",
     "web": "a complete, polite reply to a web-form message",

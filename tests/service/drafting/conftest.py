@@ -41,3 +41,18 @@ def make_service(kb: KnowledgeBase, **settings: object) -> SuggestionService:
 def drafter(help_centre: KnowledgeBase) -> SuggestionService:
     """The default (extractive) drafting service over the help centre."""
     return make_service(help_centre)
+
+
+@pytest.fixture(scope="session")
+def real_drafter(real_encoder) -> SuggestionService:  # type: ignore[no-untyped-def]
+    """The shipped configuration: the help centre on the real encoder, the shipped gate."""
+    kb = KnowledgeBase(encoder=real_encoder)
+    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
+    return build_suggestion_service(
+        Settings(),
+        encoder=real_encoder,
+        retriever=kb,
+        signature="The Customer Care team",
+        k=3,
+        index_version=lambda: kb.version,
+    )

@@ -153,9 +153,7 @@ def test_a_sentence_the_agent_already_sent_is_not_offered_again(
         ConversationTurn("customer", REFUND.text),
         ConversationTurn("agent", sent.text),
     )
-    again = drafter.suggest(
-        DraftRequest(text=REFUND.text, intent=REFUND.intent, history=history)
-    )
+    again = drafter.suggest(DraftRequest(text=REFUND.text, intent=REFUND.intent, history=history))
     already = {s.text for s in sent.answer_sentences}
     for draft in again.drafts:
         assert not already & {s.text for s in draft.answer_sentences}
