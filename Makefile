@@ -44,7 +44,7 @@ clean:
 
 SHARED_DATA ?= ../shared/data
 INTENT_MODEL ?= models/artifacts/intent-bitext
-INTENT_VERSION ?= 1.0.0
+INTENT_VERSION ?= 1.1.0
 
 # Retrain the shipped default intent model (Bitext intents; CLINC150 other-domain texts and
 # synthetic gibberish only fit the rejection thresholds). See README "Default intent model".
@@ -52,5 +52,5 @@ default-model: install
 	$(BIN)/triage train --data $(SHARED_DATA)/bitext_customer_support.csv \
 		--extra-data training/data/intent_supplement.csv \
 		--text-column instruction --label-column intent --category-column category \
-		--negatives $(SHARED_DATA)/clinc150_train.csv --max-in-scope-drop 0.001 \
+		--negatives $(SHARED_DATA)/clinc150_train.csv --max-in-scope-drop 0.005 \
 		--name intent-bitext --version $(INTENT_VERSION) --out $(INTENT_MODEL)
