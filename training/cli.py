@@ -6,7 +6,13 @@ import logging
 
 import typer
 
-from training import entity_commands, intent_commands, urgency_commands
+from training import (
+    drafting_commands,
+    entity_commands,
+    feedback_commands,
+    intent_commands,
+    urgency_commands,
+)
 from training.kb_commands import kb_app
 from training.orders_commands import orders_app
 
@@ -29,6 +35,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug log
 app.command("train")(intent_commands.train)
 app.command("evaluate")(intent_commands.evaluate)
 app.command("split")(intent_commands.split)
+app.command("retrain")(feedback_commands.retrain)
 
 
 @app.command()
@@ -57,6 +64,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
 app.add_typer(entity_commands.app, name="entities")
 app.add_typer(urgency_commands.app, name="urgency")
+app.add_typer(drafting_commands.app, name="drafts")
 
 
 if __name__ == "__main__":

@@ -136,3 +136,81 @@ def fit_gate_command(
     )
     typer.echo(json.dumps(fit.metrics, indent=2))
     typer.echo(f"slope {fit.gate.slope}, intercept {fit.gate.intercept}; wrote {out}")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    data: Path = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help="bitext_customer_support.csv"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", file_okay=False, help="Write report.md and metrics.json here."
+    ),
+    per_intent: int = typer.Option(
+        0, "--per-intent", min=0, help="Seeded sample per intent (0: every message)."
+    ),
+    intents: str = typer.Option(
+        ",".join(
+            (
+                "check_refund_policy",
+                "payment_issue",
+                "change_shipping_address",
+                "delivery_options",
+                "complaint",
+            )
+        ),
+        "--intents",
+        help="Comma-separated Bitext intents (those that reach `suggest`).",
+    ),
+    docs: Path | None = DocsOpt,
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Share of drafts citing an on-topic article, and similarity to Bitext's responses."""
+    from models.sentiment_analyzer import SentimentAnalyzer
+    from training.draft_evaluation import (
+        evaluate_drafts,
+        read_bitext,
+        read_topics,
+        summarise,
+        write_report,
+    )
+
+    wanted = [i.strip() for i in intents.split(",") if i.strip()]
+    topics = read_topics()
+    missing = [i for i in wanted if i not in topics]
+    if missing:
+        raise _fail(f"no on-topic articles defined for {', '.join(missing)}")
+    try:
+        encoder = _encoder()
+        service, kb = build_offline_service(encoder, docs)
+        messages = read_bitext(data, intents=wanted, per_intent=per_intent or None, seed=seed)
+    except TriageError as exc:
+        raise _fail(str(exc)) from exc
+    analyzer = SentimentAnalyzer()
+    with _progress() as progress:
+        task = progress.add_task("drafting", total=len(messages))
+        results = evaluate_drafts(
+            service,
+            messages,
+            topics=topics,
+            encoder=encoder,
+            sentiment=lambda text: analyzer.analyze(text).label,
+            progress=lambda n: progress.advance(task, n),
+            seed=seed,
+        )
+    summary = summarise(results)
+    typer.echo(json.dumps(summary, indent=2))
+    if out is not None:
+        path = write_report(
+            results,
+            summary,
+            out,
+            context={
+                "data": f"{data} ({len(messages)} messages)",
+                "knowledge base": kb.version,
+                "generator": service.generator.name,
+                "gate": service.gate.version,
+                "evaluated at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+        )
+        typer.echo(f"wrote {path}")

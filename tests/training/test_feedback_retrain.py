@@ -1,0 +1,137 @@
+"""`triage retrain`: corrected intents from the feedback export go into the training data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.database import Database
+from service.drafting.draft import Draft, DraftSet
+from service.feedback.feedback_store import FeedbackInput, FeedbackStore, SuggestionContext
+from training.cli import app
+from training.datasets import read_labelled_csv
+from training.feedback_retrain import merge_corrections, read_corrections
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def export_feedback(tmp_path: Path, items: list[tuple[str, str | None, str]]) -> Path:
+    """Run real suggestions and feedback through the store and export them as JSONL."""
+    database = Database(f"sqlite:///{(tmp_path / 'triage.db').as_posix()}")
+    database.migrate()
+    store = FeedbackStore(database)
+    try:
+        for i, (message, correct, outcome) in enumerate(items):
+            set_id = f"{i:032d}"
+            drafts = DraftSet(
+                id=set_id,
+                drafts=(Draft(f"{set_id}-1", "Hello", (), False, 0.1),),
+                passages=(),
+                needs_agent=True,
+                relevance=0.1,
+                generator="holding",
+            )
+            context = SuggestionContext(message, "email", "suggest", intent="track_order")
+            store.record(decision=None, drafts=drafts, context=context, now=T0)
+            store.add_feedback(
+                FeedbackInput(set_id, outcome, correct_intent=correct),
+                now=T0 + timedelta(minutes=i),
+            )
+        path = tmp_path / "feedback.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for line in store.export():
+                fh.write(json.dumps(line) + "\n")
+        return path
+    finally:
+        database.close()
+
+
+def test_corrections_relabel_known_messages_and_add_new_ones(tmp_path: Path) -> None:
+    base = read_labelled_csv(
+        FIXTURES / "intents_tiny.csv", text_column="text", label_column="label"
+    )
+    existing = base.texts[0]
+    path = export_feedback(
+        tmp_path,
+        [
+            (existing, "get_refund", "rejected"),
+            ("i want my money back for the broken kettle", "get_refund", "rejected"),
+            ("where is it", None, "accepted"),  # no correction: not training data
+            ("please sell me a unicorn", "buy_unicorn", "rejected"),  # unknown label
+            ("i want my money back for the broken kettle", "track_order", "rejected"),
+        ],
+    )
+    corrections = read_corrections(path)
+    assert len(corrections) == 4
+    merged, report = merge_corrections(base, corrections)
+    assert report.to_json() == {
+        "corrections": 4,
+        "added": 1,
+        "relabelled": 1,
+        "unchanged": 0,
+        "skipped_unknown_label": 1,
+    }
+    rows = dict(zip(merged.texts, merged.labels, strict=True))
+    assert rows[existing] == "get_refund"
+    # The latest correction of a message wins.
+    assert rows["i want my money back for the broken kettle"] == "track_order"
+    assert len(merged) == len(base) + 1 and merged.sha256 != base.sha256
+
+
+@pytest.mark.encoder
+def test_retrain_command_writes_an_artifact_recording_the_feedback(tmp_path: Path) -> None:
+    path = export_feedback(
+        tmp_path, [("my refund never showed up on my card", "get_refund", "edited")]
+    )
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        [
+            "retrain",
+            "--feedback",
+            str(path),
+            "--data",
+            str(FIXTURES / "intents_tiny.csv"),
+            "--category-column",
+            "category",
+            "--negatives",
+            str(FIXTURES / "negatives_tiny.csv"),
+            "--out",
+            str(out),
+            "--version",
+            "2.0.0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["version"] == "2.0.0"
+    feedback = manifest["training_data"]["feedback"]
+    assert feedback["added"] == 1 and feedback["path"] == str(path)
+    with (FIXTURES / "intents_tiny.csv").open(newline="", encoding="utf-8") as fh:
+        base_rows = sum(1 for _ in csv.DictReader(fh))
+    assert manifest["training_data"]["rows"] == base_rows + 1
+
+
+def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path) -> None:
+    bad = tmp_path / "feedback.jsonl"
+    bad.write_text('{"text": "x", "correct_intent": "get_refund"}\nnot json\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "retrain",
+            "--feedback",
+            str(bad),
+            "--data",
+            str(FIXTURES / "intents_tiny.csv"),
+            "--out",
+            str(tmp_path / "model"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "feedback.jsonl:2" in result.output

@@ -1,0 +1,155 @@
+"""Retraining the intent classifier with the intents agents corrected.
+
+Reads the JSONL of ``GET /v1/feedback/export``: every line with a ``correct_intent`` is
+a message the model labelled wrongly (or that the agent confirmed explicitly). The
+corrections are merged into the base training data (a message already in it takes the
+corrected label; a new one is added; the latest correction of a message wins), and the
+classifier is retrained with ``train_intent_classifier`` exactly as ``triage train`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.errors import InvalidInputError
+from training.datasets import LabelledTexts, file_sha256
+
+logger = logging.getLogger(__name__)
+
+REDACTION_MARK = "[card number removed]"
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A message and the intent an agent said it has."""
+
+    text: str
+    intent: str
+    recorded_at: str | None = None
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """What the corrections changed in the training data."""
+
+    corrections: int
+    added: int
+    relabelled: int
+    unchanged: int
+    skipped_unknown_label: int
+
+    def to_json(self) -> dict[str, int]:
+        """For the artifact manifest and the command's output."""
+        return {
+            "corrections": self.corrections,
+            "added": self.added,
+            "relabelled": self.relabelled,
+            "unchanged": self.unchanged,
+            "skipped_unknown_label": self.skipped_unknown_label,
+        }
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def read_corrections(path: Path) -> list[Correction]:
+    """Corrected intents from a feedback export, oldest first.
+
+    Raises:
+        InvalidInputError: the file is missing or a line is not a JSON object.
+    """
+    if not path.is_file():
+        raise InvalidInputError(f"feedback file {path} does not exist")
+    corrections = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+            if not isinstance(record, dict):
+                raise InvalidInputError(f"{path}:{number}: expected a JSON object")
+            intent = record.get("correct_intent")
+            text = record.get("text")
+            if not intent or not isinstance(text, str) or not text.strip():
+                continue
+            parts = [record.get("subject") or "", text]
+            corrections.append(
+                Correction(
+                    text="\n".join(p for p in parts if p).strip(),
+                    intent=str(intent),
+                    recorded_at=record.get("recorded_at"),
+                )
+            )
+    corrections.sort(key=lambda c: c.recorded_at or "")
+    return corrections
+
+
+def merge_corrections(
+    base: LabelledTexts,
+    corrections: Iterable[Correction],
+    *,
+    allow_new_labels: bool = False,
+    source: str = "feedback",
+) -> tuple[LabelledTexts, MergeReport]:
+    """``base`` with the corrections applied (see the module docstring)."""
+    known = set(base.labels)
+    latest: dict[str, Correction] = {}
+    skipped = 0
+    count = 0
+    for correction in corrections:
+        count += 1
+        if correction.intent not in known and not allow_new_labels:
+            skipped += 1
+            continue
+        latest[_key(correction.text)] = correction
+    texts = list(base.texts)
+    labels = list(base.labels)
+    position: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        position.setdefault(_key(text), []).append(i)
+    added = relabelled = unchanged = 0
+    for key, correction in latest.items():
+        rows = position.get(key)
+        if rows is None:
+            texts.append(correction.text)
+            labels.append(correction.intent)
+            added += 1
+            continue
+        for row in rows:
+            if labels[row] == correction.intent:
+                unchanged += 1
+            else:
+                labels[row] = correction.intent
+                relabelled += 1
+    digest = hashlib.sha256(base.sha256.encode())
+    for key in sorted(latest):
+        digest.update(f"\n{key}\t{latest[key].intent}".encode())
+    merged = LabelledTexts(
+        texts=tuple(texts),
+        labels=tuple(labels),
+        source=f"{base.source}+{source}",
+        sha256=digest.hexdigest(),
+        categories=base.categories,
+    )
+    report = MergeReport(
+        corrections=count,
+        added=added,
+        relabelled=relabelled,
+        unchanged=unchanged,
+        skipped_unknown_label=skipped,
+    )
+    return merged, report
+
+
+def feedback_provenance(path: Path, report: MergeReport) -> dict[str, object]:
+    """What the manifest records about the feedback used."""
+    return {"path": str(path), "sha256": file_sha256(path), **report.to_json()}
