@@ -30,7 +30,9 @@ _STATUS_BY_ERROR: dict[type[TriageError], int] = {
 }
 
 
-def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The JSON shape of every error: ``detail`` is a sentence a person can act on."""
     body: dict[str, Any] = {"detail": message, "code": code}
     if errors:

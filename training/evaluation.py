@@ -68,9 +68,7 @@ def evaluate_labels(
     pred = np.array(y_pred, dtype=object)
     labels = tuple(sorted(set(y_true) | set(y_pred)))
     gold_labels = sorted(set(y_true))
-    p, r, f, s = precision_recall_fscore_support(
-        true, pred, labels=gold_labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(true, pred, labels=gold_labels, zero_division=0)
     per_class = tuple(
         ClassMetrics(label, float(pi), float(ri), float(fi), int(si))
         for label, pi, ri, fi, si in zip(gold_labels, p, r, f, s, strict=True)
@@ -78,7 +76,9 @@ def evaluate_labels(
     in_scope_accuracy = oos_recall = oos_precision = None
     if oos_label is not None and oos_label in set(y_true):
         is_oos = true == oos_label
-        in_scope_accuracy = float((pred[~is_oos] == true[~is_oos]).mean()) if (~is_oos).any() else None
+        in_scope_accuracy = (
+            float((pred[~is_oos] == true[~is_oos]).mean()) if (~is_oos).any() else None
+        )
         oos_recall = float((pred[is_oos] == oos_label).mean())
         rejected = pred == oos_label
         oos_precision = float(is_oos[rejected].mean()) if rejected.any() else 0.0
