@@ -56,6 +56,10 @@ class IntentPrediction:
     alternatives: tuple[LabelScore, ...]
     out_of_scope: bool
     ambiguous: bool
+    #: Calibrated probability summed per intent category, plus the out-of-scope class
+    #: under its label. Categories are a fixed set, so other models (urgency) can read
+    #: these across intent-model retrains. ``None`` when the producer did not fill it.
+    category_probabilities: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,12 @@ class IntentClassifier:
         self._in_scope = np.array(
             [i for i in range(len(labels)) if i != self._oos_index], dtype=np.int64
         )
+        groups: dict[str, list[int]] = {}
+        for i, label in enumerate(labels):
+            key = heads.oos_label if i == self._oos_index else self.categories.get(label)
+            if key:
+                groups.setdefault(key, []).append(i)
+        self._category_groups = {k: np.array(v, dtype=np.int64) for k, v in groups.items()}
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -170,6 +180,13 @@ class IntentClassifier:
     def oos_label(self) -> str:
         """Label returned for rejected messages."""
         return self.heads.oos_label
+
+    def category_probabilities(self, proba: npt.NDArray[np.float64]) -> list[dict[str, float]]:
+        """Per row, the probability summed per category (and the out-of-scope class)."""
+        return [
+            {key: round(float(row[idx].sum()), 4) for key, idx in self._category_groups.items()}
+            for row in proba
+        ]
 
     # -- inference ----------------------------------------------------------------
     def fused_logits(
@@ -229,6 +246,7 @@ class IntentClassifier:
         """
         h = self.heads
         results = []
+        by_category = self.category_probabilities(proba)
         for n, row in enumerate(proba):
             in_scope = row[self._in_scope]
             order = self._in_scope[np.argsort(-in_scope)]
@@ -256,6 +274,7 @@ class IntentClassifier:
                     ),
                     out_of_scope=rejected,
                     ambiguous=(not rejected) and (p_best - p_second) < h.ambiguity_margin,
+                    category_probabilities=by_category[n],
                 )
             )
         return results
