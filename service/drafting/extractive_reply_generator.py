@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from service.drafting.draft import Citation, Draft, DraftRequest, Passage
 from service.drafting.passage_text import plain_text
-from service.drafting.reply_composer import AnswerLine, ReplyComposer
+from service.drafting.reply_composer import SHORT_FORM_ANSWERS, AnswerLine, ReplyComposer
 from service.drafting.reply_generator import (
     Evidence,
     Generation,
@@ -99,15 +99,17 @@ class ExtractiveReplyGenerator:
                     )
                 )
         drafts: list[Draft] = []
-        seen: set[tuple[str, ...]] = set()
+        seen: set[str] = set()
         for chosen in choices:
-            key = tuple(sorted(normalise(s.text) for s in chosen))
-            if not chosen or key in seen:
+            if not chosen:
+                continue
+            draft = self.draft(request, evidence, chosen, draft_id=f"{set_id}-{len(drafts) + 1}")
+            # Short forms keep only the best sentences, so two choices can read the same.
+            key = normalise(draft.text)
+            if key in seen:
                 continue
             seen.add(key)
-            drafts.append(
-                self.draft(request, evidence, chosen, draft_id=f"{set_id}-{len(drafts) + 1}")
-            )
+            drafts.append(draft)
             if len(drafts) == self.max_drafts:
                 break
         # Best first; ties keep the mixed draft ahead of the single-document ones.
@@ -126,6 +128,8 @@ class ExtractiveReplyGenerator:
         """One draft from chosen sentences: reading order, except on social where the best
         sentence that fits comes first."""
         passages = evidence.passages
+        if request.channel in {"chat", "phone"}:
+            chosen = sorted(chosen, key=lambda s: -s.score)[:SHORT_FORM_ANSWERS]
         if request.channel == "social":
             ordered = sorted(chosen, key=lambda s: -s.score)
         else:

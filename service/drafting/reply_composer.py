@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from service.drafting.draft import Citation, DraftRequest, DraftSentence, SentenceRole
 
 SOCIAL_LIMIT = 280
+# Chat and phone replies quote at most this many sentences (the generator passes the best).
+SHORT_FORM_ANSWERS = 2
 COMPLAINT_INTENTS = frozenset({"complaint"})
 ORDER_INTENTS = frozenset(
     {
@@ -111,12 +113,12 @@ class ReplyComposer:
             return (
                 "I understand this is urgent."
                 if short
-                else ("I understand this is urgent, so here is what you need to know.")
+                else "I understand this is urgent, so here is what you need to know."
             )
         return "Thanks for your message." if short else "Thank you for getting in touch."
 
     def greeting(self, request: DraftRequest) -> str:
-        """ "Hi Jane," or "Hello," (no name on public channels)."""
+        """Greeting with the first name when known ("Hi Jane,"); never a name in public."""
         name = None if request.channel == "social" else first_name(request.customer_name)
         if request.channel == "phone":
             return (
@@ -177,7 +179,7 @@ class ReplyComposer:
         if channel == "social":
             return self._social(request, answers, citations)
         if channel in {"chat", "phone"}:
-            return self._short(request, answers[:2], citations, channel=channel)
+            return self._short(request, answers[:SHORT_FORM_ANSWERS], citations, channel=channel)
         return self._letter(request, answers, citations, channel=channel)
 
     def holding(self, request: DraftRequest) -> ComposedReply:
