@@ -59,13 +59,14 @@ _HIGH_CUES: Final = (
     "cancel_before_ship",
     "repeat_contact",
     "manager",
+    "strong_anger",
     "anger",
 )
 # Which cue phrases explain which level; the others would confuse a reader.
 _REASON_CUES: Final = {
     "critical": _CRITICAL_CUES + _HIGH_CUES,
     "high": _HIGH_CUES + _CRITICAL_CUES,
-    "normal": ("anger", "question"),
+    "normal": ("strong_anger", "anger", "question"),
     "low": ("praise_feedback", "newsletter"),
 }
 
@@ -142,6 +143,8 @@ def explain(level: str, signals: UrgencySignals) -> tuple[str, ...]:
             continue
         if name == "repeat_contact" and any(r.startswith("repeat contact") for r in reasons):
             continue
+        if name == "anger" and "strong_anger" in fired:
+            continue
         reasons.append(cue_phrase(name))
     money_taken = bool(fired & set(_CRITICAL_CUES[:4]))
     if (
@@ -150,14 +153,14 @@ def explain(level: str, signals: UrgencySignals) -> tuple[str, ...]:
         and (signals.money_max >= 500 or money_taken)
     ):
         reasons.append(f"mentions {signals.money_text}")
-    if level in {"high", "critical", "normal"} and "anger" not in fired:
-        strong = signals.values[FEATURE_NAMES.index("sentiment_very_negative")] > 0
-        shouting = signals.values[FEATURE_NAMES.index("caps_ratio")] > 0
-        if strong and shouting:
-            reasons.append(cue_phrase("anger"))
     if not reasons and level in {"high", "critical"}:
         reasons.append(f"reads like earlier {level} messages")
-    return tuple(reasons[:MAX_REASONS])
+    kept = reasons[:MAX_REASONS]
+    # Strong anger alone can make a message high: never let the cut hide it.
+    anger = cue_phrase("strong_anger")
+    if anger in reasons and anger not in kept:
+        kept[-1] = anger
+    return tuple(kept)
 
 
 class UrgencyClassifier:

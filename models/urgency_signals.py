@@ -39,7 +39,9 @@ _CUES: Final = (
         re.compile(
             r"\bun-?(?:authori[sz]ed|recogni[sz]ed)\b|\bfraud|\bscam|\bnever (?:authori[sz]ed|"
             r"made|placed|ordered|bought|signed up)|\b(?:did ?n'?o?t|didnt|dont|don't|do not|"
-            r"never|cant|can't) (?:make|place|order|buy|recogni[sz]e|authori[sz]e|match)\b|"
+            r"never|cant|can't) (?:make|place|order|buy|recogni[sz]e|authori[sz]e|match)\b"
+            # "I will never buy from you again" is a threat to leave, not a disowned charge.
+            r"(?![^.!?\n]{0,40}\bagain\b)|"
             r"\b(?:not|wasn'?t|was not) me\b|without (?:my )?(?:consent|permission)|"
             r"\bi didn'?t (?:do|buy|make)|\bnot mine\b|stolen card|card (?:was )?(?:cloned|stolen)",
             _I,
@@ -231,13 +233,38 @@ _CUES: Final = (
             _I,
         ),
     ),
+    # Strong anger (insults, rage, "this is a joke", threats to leave) makes a message at
+    # least high whatever it asks for; mild annoyance ("anger" below) does not. All-caps
+    # shouting with a negative tone also counts (see ``UrgencySignalExtractor``).
+    Cue(
+        "strong_anger",
+        "strong anger",
+        re.compile(
+            r"\b(?:idiots?|morons?|clowns?|incompetent|imbeciles?|muppets?|liars?|thieves|"
+            r"crooks?|cowboys|pathetic|disgrace\w*|disgust(?:ed|ing)|shameful|wtf|fuck\w*|"
+            r"shit\w*|bullshit|crap|screw you|"
+            r"worst (?:company|shop|store|service|customer service|experience)|"
+            r"furious|livid|fuming|seething|outraged|enraged|irate|pissed(?: off)?|"
+            r"beyond (?:angry|furious|frustrated|annoyed)|"
+            r"(?:so|extremely|really|very|absolutely|incredibly|beyond) (?:angry|mad|furious)|"
+            r"(?:what|is|are|'re|'s|such|absolute|complete|total) (?:an? )?(?:absolute |"
+            r"complete |total |bad |sick )?joke|"
+            r"never (?:ever )?(?:again )?(?:buy|buying|order|ordering|shop|shopping|use|using|"
+            r"come back|recommend\w*)\b[^.!?\n]{0,40}\bagain|never again|"
+            r"(?:last|final) time i (?:buy|order|shop|use)|"
+            r"(?:take|taking|took) my (?:business|money|custom) elsewhere|"
+            r"lost (?:a|another|yourselves a|yourself a|a loyal) customer|"
+            r"(?:so )?(?:done|finished) with (?:you|your|this (?:company|shop|store))|"
+            r"switch\w* to (?:amazon|a competitor|your competitors?)|boycott\w*)\b",
+            _I,
+        ),
+    ),
     Cue(
         "anger",
         "angry tone",
         re.compile(
-            r"\b(?:wtf|ffs|damn|fucking|shit|ridiculous|unacceptable|disgust\w*|pathetic|joke|"
-            r"worst|furious|livid|outrage\w*|fed up|so done|useless|rubbish|angry|annoyed|"
-            r"hell|stupid|sort it out|insane|unreal)\b",
+            r"\b(?:ffs|damn|ridiculous|unacceptable|fed up|useless|rubbish|angry|annoyed|"
+            r"annoying|frustrat\w*|hell|stupid|sort it out|insane|unreal|ugh)\b|\bseriously\?",
             _I,
         ),
     ),
@@ -317,6 +344,8 @@ _ELAPSED: Final = (
 _LATE_WORDS: Final = re.compile(r"\b(?:late|overdue|delay\w*|behind|still|waiting)\b", _I)
 _MONEY_NUMBER: Final = re.compile(r"\d[\d,.\s]*")
 _LARGE_AMOUNT: Final = 500.0
+_SHOUTING_TONE: Final = 0.0  # all-caps text at or below this sentiment reads as rage
+_JOKING: Final = re.compile(r"\b(?:lol|lmao|haha\w*|jk|:\)|;\))", _I)
 
 CUE_NAMES: Final = tuple(c.name for c in _CUES)
 NUMERIC_FEATURES: Final = (
@@ -392,7 +421,16 @@ class UrgencySignalExtractor:
         prior_contacts: int = 0,
     ) -> UrgencySignals:
         """Signals of ``text`` (the cleaned body) with its entities and sentiment score."""
-        fired = tuple(c.name for c in _CUES if c.pattern.search(text))
+        letters = [ch for ch in text if ch.isalpha()]
+        caps = sum(ch.isupper() for ch in letters) / len(letters) if len(letters) >= 12 else 0.0
+        # Shouting a complaint is rage; shouting a joke or praise ("SO LONG LOL, i love it")
+        # is not, hence the tone condition.
+        shouting = caps >= 0.6 and sentiment <= _SHOUTING_TONE and not _JOKING.search(text)
+        fired = tuple(
+            c.name
+            for c in _CUES
+            if c.pattern.search(text) or (c.name == "strong_anger" and shouting)
+        )
         days = elapsed_days(text)
         late = days is not None and bool(_LATE_WORDS.search(text))
         amounts = [
@@ -401,8 +439,6 @@ class UrgencySignalExtractor:
             if e.type == "money" and (a := parse_amount(e.value)) is not None
         ]
         money_max, money_text = max(amounts) if amounts else (None, None)
-        letters = [ch for ch in text if ch.isalpha()]
-        caps = sum(ch.isupper() for ch in letters) / len(letters) if len(letters) >= 12 else 0.0
         numeric = {
             "days_waited": min(math.log1p(days or 0.0) / math.log1p(60.0), 1.5),
             "days_7_plus": float(days is not None and days >= 7),

@@ -64,3 +64,52 @@ def test_low_level_reasons_do_not_mention_alarm_cues() -> None:
 def test_angry_tone_is_explained() -> None:
     signals = _signals("This is ridiculous, the parcel is lost and nobody answers")
     assert "angry tone" in explain("high", signals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you absolute clowns, how hard is it to send an invoice",
+        "this is a joke, I just want to change my email address",
+        "I am absolutely furious that the size guide is missing",
+        "WHY CAN'T I FIND THE NEWSLETTER SETTINGS ON THIS WEBSITE",
+        "I will never buy from you again, the gift wrap was awful",
+        "that's the last time I shop here, the checkout is a mess",
+    ],
+)
+def test_strong_anger_fires_on_insults_rage_caps_and_threats_to_leave(text: str) -> None:
+    signals = _signals(text)
+    assert "strong_anger" in signals.fired
+    reasons = explain("high", signals)
+    assert "strong anger" in reasons
+    assert "angry tone" not in reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bit annoying that i can't find the invoice button, where is it?",
+        "ugh this is SO annoying, where is the order history",
+        "WHY IS YOUR NEWSLETTER SO LONG LOL, anyway i love it",
+        "lol your chatbot told me a joke, nice",
+        "I'll definitely shop again, thanks!",
+    ],
+)
+def test_mild_annoyance_and_jokes_are_not_strong_anger(text: str) -> None:
+    assert "strong_anger" not in _signals(text).fired
+
+
+def test_threat_to_leave_is_not_read_as_a_disowned_charge() -> None:
+    signals = _signals("I will never buy from you again")
+    assert "unauthorized_charge" not in signals.fired
+    assert "strong_anger" in signals.fired
+
+
+def test_strong_anger_survives_the_reason_limit() -> None:
+    text = (
+        "You idiots. The parcel is 9 days late, it arrived damaged, my card is declined, "
+        "I can't log in and I need it tomorrow. Third time I write, get me a manager."
+    )
+    reasons = explain("high", _signals(text))
+    assert len(reasons) == 5
+    assert "strong anger" in reasons
