@@ -75,6 +75,8 @@ class Triager:
     ) -> None:
         if urgency is not None and urgency.encoder.model_id != intent.encoder.model_id:
             raise ValueError("the urgency and intent models must share one encoder")
+        if urgency is not None:
+            urgency.check_intent_model(intent)
         self.intent = intent
         self.urgency = urgency
         self.language = language
@@ -112,7 +114,12 @@ class Triager:
         embeddings = self.intent.encoder.encode(texts)
         intents = self.intent.predict_embedded(embeddings, texts)
         urgencies: Sequence[UrgencyAssessment | None] = (
-            self.urgency.assess(embeddings, [a.signals for a in analyses])
+            self.urgency.assess(
+                embeddings,
+                [a.signals for a in analyses],
+                # The intent model already ran: its category probabilities feed urgency.
+                intents=intents,
+            )
             if self.urgency is not None
             else [None] * len(messages)
         )

@@ -1,11 +1,14 @@
 """Urgency model: a linear classifier on the sentence embedding plus explicit signals.
 
 Four levels (low, normal, high, critical). The model is multinomial logistic regression
-over ``[embedding, scale * signals]``. Missing a critical message costs far more than
-over-flagging one, so the decision is cost-sensitive: ``critical`` wins whenever its
-probability reaches a threshold fitted on the dev split (well below the argmax point).
-A customer writing for the third time (from the conversation history) is at least
-``high`` whatever the text says.
+over ``[embedding, scale * signals, intent_scale * intent categories]``. The intent block
+is the intent model's calibrated probability summed per *category*, plus whether it
+rejected the message as out of scope: categories are a fixed set, so the urgency model
+survives intent-model retrains (and may go without the block, see training). Missing
+a critical message costs far more than over-flagging one, so the decision is
+cost-sensitive: ``critical`` wins whenever its probability reaches a threshold fitted by
+cross-validation (well below the argmax point). A customer writing for the third time
+(from the conversation history) is at least ``high`` whatever the text says.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from models.artifact_manifest import (
     write_artifact,
 )
 from models.errors import ArtifactError
+from models.intent_classifier import DEFAULT_OOS_LABEL, IntentClassifier, IntentPrediction
 from models.protocols import Encoder
 from models.urgency_signals import FEATURE_NAMES, UrgencySignals, cue_phrase
 
@@ -38,6 +42,24 @@ LEVELS: Final = ("low", "normal", "high", "critical")
 _LEVEL_SCORE: Final = np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0])
 REPEAT_CONTACT_FLOOR = 2  # earlier customer messages that make a ticket at least "high"
 MAX_REASONS = 5
+#: Intent categories the urgency model can read, a fixed set shared with the intent data
+#: (Bitext categories), plus the intent model's out-of-scope decision (1.0 when it
+#: rejected the message). An intent model that lacks a category contributes 0 for it; a
+#: category outside this set is ignored.
+INTENT_CATEGORIES: Final = (
+    "ORDER",
+    "DELIVERY",
+    "REFUND",
+    "PAYMENT",
+    "ACCOUNT",
+    "INVOICE",
+    "CONTACT",
+    "FEEDBACK",
+    "NEWSLETTER",
+    "SHIPPING_ADDRESS",
+    "CANCELLATION_FEE",
+    DEFAULT_OOS_LABEL,
+)
 
 _CRITICAL_CUES: Final = (
     "unauthorized_charge",
@@ -87,11 +109,15 @@ class UrgencyAssessment:
 class UrgencyHeads:
     """Fitted numbers of the urgency model."""
 
-    coef: FloatArray  # (4, dimension + n_signals)
+    coef: FloatArray  # (4, dimension + n_signals + n_intent_features)
     intercept: FloatArray  # (4,)
     signal_scale: float
     critical_threshold: float
     feature_names: tuple[str, ...] = FEATURE_NAMES
+    #: Intent categories read as features, in column order; empty when the model
+    #: was trained without intent features.
+    intent_features: tuple[str, ...] = ()
+    intent_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.coef.shape[0] != len(LEVELS) or self.intercept.shape != (len(LEVELS),):
@@ -107,12 +133,44 @@ def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
-def feature_matrix(
-    embeddings: FloatArray, signals: Sequence[UrgencySignals], *, signal_scale: float
+def intent_matrix(
+    intents: Sequence[IntentPrediction], names: Sequence[str]
 ) -> npt.NDArray[np.float64]:
-    """``[embedding, scale * signals]`` rows, the model's input."""
+    """Intent features in ``names`` order: probability per category, out-of-scope decision.
+
+    A category the intent model does not produce counts 0.
+
+    Raises:
+        ValueError: a prediction carries no category probabilities.
+    """
+    out = np.zeros((len(intents), len(names)), dtype=np.float64)
+    if not names:
+        return out
+    for i, p in enumerate(intents):
+        row = p.category_probabilities
+        if row is None:
+            raise ValueError(f"intent category probabilities are missing for message #{i}")
+        out[i] = [
+            float(p.out_of_scope) if name == DEFAULT_OOS_LABEL else float(row.get(name, 0.0))
+            for name in names
+        ]
+    return out
+
+
+def feature_matrix(
+    embeddings: FloatArray,
+    signals: Sequence[UrgencySignals],
+    *,
+    signal_scale: float,
+    intent: npt.NDArray[np.float64] | None = None,
+    intent_scale: float = 1.0,
+) -> npt.NDArray[np.float64]:
+    """``[embedding, scale * signals, intent_scale * intent]`` rows, the model's input."""
     sig = np.stack([s.values for s in signals]) if signals else np.zeros((0, len(FEATURE_NAMES)))
-    return np.hstack([embeddings.astype(np.float64), signal_scale * sig.astype(np.float64)])
+    parts = [embeddings.astype(np.float64), signal_scale * sig.astype(np.float64)]
+    if intent is not None and intent.shape[1]:
+        parts.append(intent_scale * intent.astype(np.float64))
+    return np.hstack(parts)
 
 
 def decide_levels(
@@ -164,7 +222,7 @@ def explain(level: str, signals: UrgencySignals) -> tuple[str, ...]:
 
 
 class UrgencyClassifier:
-    """Embedding + signals urgency model with a cost-sensitive critical threshold."""
+    """Embedding + signals (+ intent category) urgency model, cost-sensitive on critical."""
 
     def __init__(
         self,
@@ -173,23 +231,28 @@ class UrgencyClassifier:
         encoder: Encoder,
         name: str = "urgency",
         version: str = "0",
+        intent_model: str | None = None,
         manifest: ArtifactManifest | None = None,
     ) -> None:
-        expected = encoder.dimension + len(heads.feature_names)
+        expected = encoder.dimension + len(heads.feature_names) + len(heads.intent_features)
         if heads.coef.shape[1] != expected:
             raise ArtifactError(
-                f"urgency head expects {heads.coef.shape[1]} inputs, encoder and signals give "
-                f"{expected}"
+                f"urgency head expects {heads.coef.shape[1]} inputs, encoder, signals and "
+                f"intent features give {expected}"
             )
         if tuple(heads.feature_names) != FEATURE_NAMES:
             raise ArtifactError(
                 "urgency artifact was trained on other signals than this code computes; "
                 "retrain it with `triage urgency train`"
             )
+        unknown = set(heads.intent_features) - set(INTENT_CATEGORIES)
+        if unknown:
+            raise ArtifactError(f"urgency artifact reads unknown intent categories {unknown}")
         self.heads = heads
         self.encoder = encoder
         self.name = name
         self._version = version
+        self.intent_model = intent_model
         self.manifest = manifest
 
     @property
@@ -197,23 +260,91 @@ class UrgencyClassifier:
         """``name@version`` as written in the manifest."""
         return f"{self.name}@{self._version}"
 
+    @property
+    def uses_intent(self) -> bool:
+        """Whether ``assess`` needs the intent model's category probabilities."""
+        return bool(self.heads.intent_features)
+
+    def check_intent_model(self, intent: IntentClassifier) -> None:
+        """Log how the live intent model differs from the one the features came from.
+
+        Not an error: the features are category probabilities, a fixed set, so a
+        retrained intent model with the same categories is a drop-in replacement.
+        """
+        if not self.uses_intent:
+            return
+        version = intent.version
+        categories = {*intent.categories.values(), DEFAULT_OOS_LABEL}
+        if self.intent_model is not None and version != self.intent_model:
+            logger.info(
+                "urgency model %s was trained with intent features from %s; live intent "
+                "model is %s (same categories, features stay valid)",
+                self.version,
+                self.intent_model,
+                version,
+            )
+        missing = [c for c in self.heads.intent_features if c not in categories]
+        if missing:
+            logger.warning(
+                "intent model %s never produces categories %s read by urgency model %s; "
+                "they count as 0",
+                version,
+                missing,
+                self.version,
+            )
+
+    def _intent_block(
+        self, n: int, intents: Sequence[IntentPrediction] | None
+    ) -> npt.NDArray[np.float64] | None:
+        if not self.uses_intent:
+            return None
+        if intents is None or len(intents) != n:
+            raise ValueError(
+                f"urgency model {self.version} reads intent categories: pass the intent "
+                "prediction (with category probabilities) of every message"
+            )
+        return intent_matrix(intents, self.heads.intent_features)
+
     def predict_proba(
-        self, embeddings: FloatArray, signals: Sequence[UrgencySignals]
+        self,
+        embeddings: FloatArray,
+        signals: Sequence[UrgencySignals],
+        *,
+        intents: Sequence[IntentPrediction] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Probabilities over ``LEVELS`` for each message."""
-        x = feature_matrix(embeddings, signals, signal_scale=self.heads.signal_scale)
-        z = x @ self.heads.coef.T.astype(np.float64) + self.heads.intercept.astype(np.float64)
+        """Probabilities over ``LEVELS`` for each message.
+
+        Args:
+            embeddings: Sentence embeddings of the focus texts.
+            signals: One signal set per message.
+            intents: Per message, the intent model's prediction (its
+                ``category_probabilities`` and ``out_of_scope``); needed when
+                ``uses_intent``, ignored otherwise.
+        """
+        h = self.heads
+        x = feature_matrix(
+            embeddings,
+            signals,
+            signal_scale=h.signal_scale,
+            intent=self._intent_block(len(signals), intents),
+            intent_scale=h.intent_scale,
+        )
+        z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
         return _softmax(z)
 
     def assess(
-        self, embeddings: FloatArray, signals: Sequence[UrgencySignals]
+        self,
+        embeddings: FloatArray,
+        signals: Sequence[UrgencySignals],
+        *,
+        intents: Sequence[IntentPrediction] | None = None,
     ) -> list[UrgencyAssessment]:
-        """Level, score and reasons for each message."""
+        """Level, score and reasons for each message (``intents`` as in ``predict_proba``)."""
         if len(signals) != embeddings.shape[0]:
             raise ValueError("one signal set per embedding row is needed")
         if not signals:
             return []
-        proba = self.predict_proba(embeddings, signals)
+        proba = self.predict_proba(embeddings, signals, intents=intents)
         levels = decide_levels(proba, critical_threshold=self.heads.critical_threshold)
         out = []
         for row, idx, sig in zip(proba, levels, signals, strict=True):
@@ -251,8 +382,9 @@ class UrgencyClassifier:
         def write(tmp: Path) -> None:
             np.save(tmp / "coef.npy", h.coef.astype(np.float32))
             np.save(tmp / "intercept.npy", h.intercept.astype(np.float32))
+            features = {"signals": list(h.feature_names), "intent": list(h.intent_features)}
             (tmp / "features.json").write_text(
-                json.dumps({"signals": list(h.feature_names)}, indent=2) + "\n", encoding="utf-8"
+                json.dumps(features, indent=2) + "\n", encoding="utf-8"
             )
 
         manifest = write_artifact(
@@ -267,6 +399,8 @@ class UrgencyClassifier:
             metrics=metrics,
             params={
                 "signal_scale": h.signal_scale,
+                "intent_scale": h.intent_scale,
+                "intent_model": self.intent_model,
                 "critical_threshold": h.critical_threshold,
                 "repeat_contact_floor": REPEAT_CONTACT_FLOOR,
                 **dict(params or {}),
@@ -283,17 +417,26 @@ class UrgencyClassifier:
         check_encoder(manifest, encoder, source=folder)
         if tuple(manifest.labels) != LEVELS:
             raise ArtifactError(f"{folder}: labels {manifest.labels} are not {list(LEVELS)}")
+        p = manifest.params
         try:
             features = json.loads((folder / "features.json").read_text(encoding="utf-8"))
             heads = UrgencyHeads(
                 coef=np.load(folder / "coef.npy"),
                 intercept=np.load(folder / "intercept.npy"),
-                signal_scale=float(manifest.params["signal_scale"]),
-                critical_threshold=float(manifest.params["critical_threshold"]),
+                signal_scale=float(p["signal_scale"]),
+                critical_threshold=float(p["critical_threshold"]),
                 feature_names=tuple(str(n) for n in features["signals"]),
+                intent_features=tuple(str(n) for n in features.get("intent", ())),
+                intent_scale=float(p.get("intent_scale", 1.0)),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read urgency classifier ({exc})") from exc
+        intent_model = p.get("intent_model")
         return cls(
-            heads, encoder=encoder, name=manifest.name, version=manifest.version, manifest=manifest
+            heads,
+            encoder=encoder,
+            name=manifest.name,
+            version=manifest.version,
+            intent_model=str(intent_model) if intent_model else None,
+            manifest=manifest,
         )

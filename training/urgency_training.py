@@ -2,15 +2,16 @@
 
 The data set (``training/data/urgency/urgency_messages.jsonl``) has a fixed ``split``
 column. ``train`` and ``dev`` together fit the model; cross-validation over them picks
-the regularisation, the signal weight and the critical threshold. ``test`` (written
-separately, with adversarial cases) is only ever used for the reported figures.
+the regularisation, the signal weight, the intent-feature weight (or no intent features
+at all) and the critical threshold. ``test`` (written separately, with adversarial
+cases) is only ever used for the reported figures.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,24 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
+from models.intent_classifier import IntentClassifier, IntentPrediction
 from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from models.urgency_classifier import (
+    INTENT_CATEGORIES,
     LEVELS,
     UrgencyClassifier,
     UrgencyHeads,
     decide_levels,
     feature_matrix,
+    intent_matrix,
 )
 from models.urgency_signals import UrgencySignals
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "urgency" / "urgency_messages.jsonl"
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SCALE_GRID = (0.5, 1.0, 2.0)
+INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
 # Cost of each error on the dev split: a missed critical weighs ten ordinary mistakes.
 MISSED_CRITICAL_COST = 10.0
 FOLDS = 5
@@ -61,6 +66,15 @@ class Prepared:
     embeddings: npt.NDArray[np.float32]
     signals: list[UrgencySignals]
     y: npt.NDArray[np.int64]
+    #: The intent model's prediction per message, as the live pipeline hands it to
+    #: urgency; ``None`` when prepared without an intent model.
+    intents: list[IntentPrediction] | None = None
+
+    def intent_features(self) -> npt.NDArray[np.float64] | None:
+        """The intent block over ``INTENT_CATEGORIES`` (None without intents)."""
+        if self.intents is None:
+            return None
+        return intent_matrix(self.intents, INTENT_CATEGORIES)
 
 
 def read_examples(path: Path) -> list[UrgencyExample]:
@@ -95,23 +109,49 @@ def data_hash(path: Path) -> str:
 
 
 def prepare(
-    examples: Sequence[UrgencyExample], *, encoder: Encoder, analyzer: MessageAnalyzer
+    examples: Sequence[UrgencyExample],
+    *,
+    encoder: Encoder,
+    analyzer: MessageAnalyzer,
+    intent: IntentClassifier | None = None,
 ) -> Prepared:
-    """Clean, analyse and embed examples exactly as the live pipeline does."""
+    """Clean, analyse and embed examples exactly as the live pipeline does.
+
+    With ``intent``, the intent model reads the same focus texts and embeddings as in
+    ``Triager`` and its category probabilities become the intent features.
+    """
     analyses = [analyzer.analyze(e.text, prior_contacts=e.prior_contacts) for e in examples]
-    embeddings = encoder.encode([a.focus_text for a in analyses])
+    texts = [a.focus_text for a in analyses]
+    embeddings = encoder.encode(texts)
+    intents: list[IntentPrediction] | None = None
+    if intent is not None:
+        if intent.encoder.model_id != encoder.model_id:
+            raise ValueError("the urgency and intent models must share one encoder")
+        intents = intent.predict_embedded(embeddings, texts)
     return Prepared(
         examples=list(examples),
         embeddings=embeddings,
         signals=[a.signals for a in analyses],
         y=np.array([LEVELS.index(e.level) for e in examples], dtype=np.int64),
+        intents=intents,
+    )
+
+
+def _inputs(data: Prepared, *, scale: float, intent_scale: float | None) -> npt.NDArray[np.float64]:
+    """Model inputs; ``intent_scale=None`` leaves the intent block out."""
+    return feature_matrix(
+        data.embeddings,
+        data.signals,
+        signal_scale=scale,
+        intent=data.intent_features() if intent_scale is not None else None,
+        intent_scale=intent_scale or 0.0,
     )
 
 
 def _fit(
-    data: Prepared, *, c: float, scale: float, seed: int = 0
+    data: Prepared, *, c: float, scale: float, intent_scale: float | None, seed: int = 0
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    x = feature_matrix(data.embeddings, data.signals, signal_scale=scale)
+    x = _inputs(data, scale=scale, intent_scale=intent_scale)
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
     model.fit(x, data.y)
     return model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
@@ -138,21 +178,30 @@ def _subset(data: Prepared, idx: npt.NDArray[np.int64]) -> Prepared:
         embeddings=data.embeddings[idx],
         signals=[data.signals[i] for i in idx],
         y=data.y[idx],
+        intents=[data.intents[i] for i in idx] if data.intents is not None else None,
     )
 
 
 def concat(parts: Sequence[Prepared]) -> Prepared:
-    """One prepared set made of several."""
+    """One prepared set made of several (intents kept only if every part has them)."""
+    with_intents = all(p.intents is not None for p in parts)
     return Prepared(
         examples=[e for p in parts for e in p.examples],
         embeddings=np.vstack([p.embeddings for p in parts]),
         signals=[s for p in parts for s in p.signals],
         y=np.concatenate([p.y for p in parts]),
+        intents=[i for p in parts for i in (p.intents or [])] if with_intents else None,
     )
 
 
 def out_of_fold_proba(
-    data: Prepared, *, c: float, scale: float, folds: int = FOLDS, seed: int = 0
+    data: Prepared,
+    *,
+    c: float,
+    scale: float,
+    intent_scale: float | None = None,
+    folds: int = FOLDS,
+    seed: int = 0,
 ) -> npt.NDArray[np.float64]:
     """Probabilities for every example from a model that did not see it (stratified k-fold)."""
     proba = np.zeros((len(data.y), len(LEVELS)), dtype=np.float64)
@@ -160,8 +209,8 @@ def out_of_fold_proba(
     for fit_idx, val_idx in splitter.split(np.zeros(len(data.y)), data.y):
         fit = _subset(data, fit_idx.astype(np.int64))
         val = _subset(data, val_idx.astype(np.int64))
-        coef, intercept = _fit(fit, c=c, scale=scale, seed=seed)
-        x = feature_matrix(val.embeddings, val.signals, signal_scale=scale)
+        coef, intercept = _fit(fit, c=c, scale=scale, intent_scale=intent_scale, seed=seed)
+        x = _inputs(val, scale=scale, intent_scale=intent_scale)
         z = x @ coef.T.astype(np.float64) + intercept.astype(np.float64)
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -196,7 +245,7 @@ class SplitMetrics:
 
 def score_split(classifier: UrgencyClassifier, data: Prepared) -> SplitMetrics:
     """Figures of the classifier's decisions (threshold and history floor included)."""
-    decisions = classifier.assess(data.embeddings, data.signals)
+    decisions = classifier.assess(data.embeddings, data.signals, intents=data.intents)
     pred = np.array([LEVELS.index(d.level) for d in decisions], dtype=np.int64)
     labels = list(range(len(LEVELS)))
     p, r, f, s = precision_recall_fscore_support(data.y, pred, labels=labels, zero_division=0)
@@ -223,51 +272,168 @@ def score_split(classifier: UrgencyClassifier, data: Prepared) -> SplitMetrics:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One setting of the model judged on out-of-fold predictions."""
+
+    c: float
+    signal_scale: float
+    intent_scale: float | None  # None: no intent features
+    critical_threshold: float
+    pred: npt.NDArray[np.int64]
+    cost: float
+    macro_f1: float
+
+    @property
+    def key(self) -> tuple[float, float]:
+        """Lower cost first, then higher macro-F1."""
+        return (-self.cost, self.macro_f1)
+
+
+def _judge(
+    data: Prepared, proba: npt.NDArray[np.float64], threshold: float
+) -> tuple[npt.NDArray[np.int64], float, float]:
+    pred = decide_levels(proba, critical_threshold=threshold)
+    macro = float(f1_score(data.y, pred, labels=list(range(len(LEVELS))), average="macro"))
+    return pred, _cost(data.y, pred), macro
+
+
+def search(data: Prepared, *, intent_scales: Sequence[float | None], seed: int = 0) -> Candidate:
+    """Best C, signal weight, intent weight and critical threshold on out-of-fold predictions."""
+    best: Candidate | None = None
+    for c in C_GRID:
+        for scale in SCALE_GRID:
+            for intent_scale in intent_scales:
+                proba = out_of_fold_proba(
+                    data, c=c, scale=scale, intent_scale=intent_scale, seed=seed
+                )
+                t = fit_threshold(data.y, proba)
+                pred, cost, macro = _judge(data, proba, t)
+                cand = Candidate(c, scale, intent_scale, t, pred, cost, macro)
+                if best is None or cand.key > best.key:
+                    best = cand
+    assert best is not None
+    return best
+
+
+def recheck(data: Prepared, cand: Candidate, *, seeds: Sequence[int]) -> dict[str, float]:
+    """Mean figures of a chosen setting on fresh fold splits (selection bias check)."""
+    runs = []
+    for seed in seeds:
+        proba = out_of_fold_proba(
+            data, c=cand.c, scale=cand.signal_scale, intent_scale=cand.intent_scale, seed=seed
+        )
+        runs.append(_judge(data, proba, cand.critical_threshold))
+    critical = LEVELS.index("critical")
+    return {
+        "cost": round(float(np.mean([cost for _, cost, _ in runs])), 2),
+        "macro_f1": round(float(np.mean([macro for _, _, macro in runs])), 4),
+        "critical_recall": round(
+            float(np.mean([np.mean(pred[data.y == critical] == critical) for pred, _, _ in runs])),
+            4,
+        ),
+    }
+
+
+def _figures(data: Prepared, cand: Candidate, fresh: Mapping[str, float]) -> dict[str, Any]:
+    critical = LEVELS.index("critical")
+    return {
+        "C": cand.c,
+        "signal_scale": cand.signal_scale,
+        "intent_scale": cand.intent_scale,
+        "critical_threshold": cand.critical_threshold,
+        "macro_f1": round(cand.macro_f1, 4),
+        "critical_recall": round(float(np.mean(cand.pred[data.y == critical] == critical)), 4),
+        "cost": cand.cost,
+        "fresh_folds": dict(fresh),
+    }
+
+
+@dataclass(frozen=True)
 class TrainingResult:
     """The trained classifier, its chosen parameters and cross-validated figures."""
 
     classifier: UrgencyClassifier
     c: float
     signal_scale: float
+    intent_scale: float | None
     critical_threshold: float
     validation: dict[str, Any]
 
 
+FRESH_SEEDS = (1, 2)
+
+
 def train_urgency(
-    data: Prepared, *, encoder: Encoder, version: str, name: str = "urgency", seed: int = 0
+    data: Prepared,
+    *,
+    encoder: Encoder,
+    version: str,
+    name: str = "urgency",
+    intent_model: str | None = None,
+    seed: int = 0,
 ) -> TrainingResult:
-    """Pick C, the signal weight and the critical threshold by cross-validation, then refit.
+    """Pick the settings by cross-validation, decide on the intent features, then refit.
 
     ``data`` is the train and dev splits together: every candidate is judged on
     out-of-fold predictions over all of them (a bigger, steadier validation set than the
     dev split alone), and the threshold minimises the cost where a missed critical
-    message weighs ``MISSED_CRITICAL_COST`` ordinary errors. The test split is never seen.
+    message weighs ``MISSED_CRITICAL_COST`` ordinary errors. When ``data`` carries intent
+    probabilities, the best setting with intent features is compared with the best one
+    without, both re-run on fresh fold splits (the larger grid would otherwise win by
+    chance); the intent features stay only if they do not hurt there. The test split is
+    never seen.
+
+    Args:
+        data: Prepared train+dev examples.
+        encoder: The encoder the embeddings came from.
+        version: Version written to the manifest.
+        name: Model name written to the manifest.
+        intent_model: ``name@version`` of the intent model behind ``data.intents``.
+        seed: Seed of the selection folds.
     """
-    best: tuple[float, float, float, npt.NDArray[np.int64]] | None = None
-    best_key = (-float("inf"), -1.0)
-    for c in C_GRID:
-        for scale in SCALE_GRID:
-            proba = out_of_fold_proba(data, c=c, scale=scale, seed=seed)
-            t = fit_threshold(data.y, proba)
-            pred = decide_levels(proba, critical_threshold=t)
-            key = (-_cost(data.y, pred), float(f1_score(data.y, pred, average="macro")))
-            if key > best_key:
-                best_key, best = key, (c, scale, t, pred)
-    assert best is not None
-    c, scale, t, pred = best
-    coef, intercept = _fit(data, c=c, scale=scale, seed=seed)
+    without = search(data, intent_scales=(None,), seed=seed)
+    without_fresh = recheck(data, without, seeds=FRESH_SEEDS)
+    validation: dict[str, Any] = {
+        "method": f"{FOLDS}-fold stratified cross-validation over train+dev",
+        "n": len(data.y),
+        "without_intent": _figures(data, without, without_fresh),
+    }
+    chosen, chosen_fresh = without, without_fresh
+    if data.intents is not None:
+        with_intent = search(data, intent_scales=INTENT_SCALE_GRID, seed=seed)
+        with_fresh = recheck(data, with_intent, seeds=FRESH_SEEDS)
+        validation["with_intent"] = _figures(data, with_intent, with_fresh)
+        validation["intent_model"] = intent_model
+        if (-with_fresh["cost"], with_fresh["macro_f1"]) >= (
+            -without_fresh["cost"],
+            without_fresh["macro_f1"],
+        ):
+            chosen, chosen_fresh = with_intent, with_fresh
+    validation["intent_features"] = chosen.intent_scale is not None
+    validation.update({k: v for k, v in _figures(data, chosen, chosen_fresh).items() if k != "C"})
+    coef, intercept = _fit(
+        data, c=chosen.c, scale=chosen.signal_scale, intent_scale=chosen.intent_scale, seed=seed
+    )
+    uses_intent = chosen.intent_scale is not None
     classifier = UrgencyClassifier(
-        UrgencyHeads(coef, intercept, signal_scale=scale, critical_threshold=t),
+        UrgencyHeads(
+            coef,
+            intercept,
+            signal_scale=chosen.signal_scale,
+            critical_threshold=chosen.critical_threshold,
+            intent_features=INTENT_CATEGORIES if uses_intent else (),
+            intent_scale=chosen.intent_scale if chosen.intent_scale is not None else 1.0,
+        ),
         encoder=encoder,
         name=name,
         version=version,
+        intent_model=intent_model if uses_intent else None,
     )
-    critical = LEVELS.index("critical")
-    validation = {
-        "method": f"{FOLDS}-fold stratified cross-validation over train+dev",
-        "n": len(data.y),
-        "macro_f1": round(float(f1_score(data.y, pred, average="macro")), 4),
-        "critical_recall": round(float(np.mean(pred[data.y == critical] == critical)), 4),
-        "cost": -best_key[0],
-    }
-    return TrainingResult(classifier, c, scale, t, validation)
+    return TrainingResult(
+        classifier,
+        chosen.c,
+        chosen.signal_scale,
+        chosen.intent_scale,
+        chosen.critical_threshold,
+        validation,
+    )
