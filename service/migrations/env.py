@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool, text
 
 # Every module declaring tables is imported here, so autogenerate sees the whole schema.
+import service.feedback.feedback_records
 import service.orders.order_record  # noqa: F401
-import service.feedback.feedback_records  # noqa: F401
 from service.database import Base
 
 # Arbitrary constant: serialises concurrent migrations (several workers starting at once).
