@@ -193,3 +193,14 @@ def test_a_failing_database_raises_store_unavailable(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM suggestions")).scalar() == 0
     finally:
         database.close()
+
+
+def test_migrations_match_the_table_declarations(store: FeedbackStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from service.database import Base
+
+    with store.database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
