@@ -399,7 +399,7 @@ class UrgencyClassifier:
             metrics=metrics,
             params={
                 "signal_scale": h.signal_scale,
-                "intent_scale": h.intent_scale,
+                "intent_scale": h.intent_scale if h.intent_features else None,
                 "intent_model": self.intent_model,
                 "critical_threshold": h.critical_threshold,
                 "repeat_contact_floor": REPEAT_CONTACT_FLOOR,
@@ -427,7 +427,7 @@ class UrgencyClassifier:
                 critical_threshold=float(p["critical_threshold"]),
                 feature_names=tuple(str(n) for n in features["signals"]),
                 intent_features=tuple(str(n) for n in features.get("intent", ())),
-                intent_scale=float(p.get("intent_scale", 1.0)),
+                intent_scale=float(p.get("intent_scale") or 1.0),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read urgency classifier ({exc})") from exc

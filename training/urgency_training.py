@@ -297,11 +297,18 @@ def _judge(
     return pred, _cost(data.y, pred), macro
 
 
-def search(data: Prepared, *, intent_scales: Sequence[float | None], seed: int = 0) -> Candidate:
+def search(
+    data: Prepared,
+    *,
+    intent_scales: Sequence[float | None],
+    c_grid: Sequence[float] = C_GRID,
+    scale_grid: Sequence[float] = SCALE_GRID,
+    seed: int = 0,
+) -> Candidate:
     """Best C, signal weight, intent weight and critical threshold on out-of-fold predictions."""
     best: Candidate | None = None
-    for c in C_GRID:
-        for scale in SCALE_GRID:
+    for c in c_grid:
+        for scale in scale_grid:
             for intent_scale in intent_scales:
                 proba = out_of_fold_proba(
                     data, c=c, scale=scale, intent_scale=intent_scale, seed=seed
@@ -371,6 +378,11 @@ def train_urgency(
     name: str = "urgency",
     intent_model: str | None = None,
     seed: int = 0,
+    grids: tuple[Sequence[float], Sequence[float], Sequence[float]] = (
+        C_GRID,
+        SCALE_GRID,
+        INTENT_SCALE_GRID,
+    ),
 ) -> TrainingResult:
     """Pick the settings by cross-validation, decide on the intent features, then refit.
 
@@ -390,8 +402,10 @@ def train_urgency(
         name: Model name written to the manifest.
         intent_model: ``name@version`` of the intent model behind ``data.intents``.
         seed: Seed of the selection folds.
+        grids: Candidate values of C, the signal weight and the intent weight.
     """
-    without = search(data, intent_scales=(None,), seed=seed)
+    c_grid, scale_grid, intent_grid = grids
+    without = search(data, intent_scales=(None,), c_grid=c_grid, scale_grid=scale_grid, seed=seed)
     without_fresh = recheck(data, without, seeds=FRESH_SEEDS)
     validation: dict[str, Any] = {
         "method": f"{FOLDS}-fold stratified cross-validation over train+dev",
@@ -400,7 +414,9 @@ def train_urgency(
     }
     chosen, chosen_fresh = without, without_fresh
     if data.intents is not None:
-        with_intent = search(data, intent_scales=INTENT_SCALE_GRID, seed=seed)
+        with_intent = search(
+            data, intent_scales=intent_grid, c_grid=c_grid, scale_grid=scale_grid, seed=seed
+        )
         with_fresh = recheck(data, with_intent, seeds=FRESH_SEEDS)
         validation["with_intent"] = _figures(data, with_intent, with_fresh)
         validation["intent_model"] = intent_model

@@ -1,0 +1,97 @@
+"""Urgency training: the intent-feature decision by cross-validation, and scoring a split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from models.intent_classifier import IntentClassifier
+from models.message_analyzer import MessageAnalyzer
+from models.urgency_classifier import INTENT_CATEGORIES, LEVELS, UrgencyClassifier
+from tests.fixtures.hashing_encoder import HashingEncoder
+from training.urgency_training import (
+    DEFAULT_DATA,
+    Prepared,
+    prepare,
+    read_examples,
+    score_split,
+    train_urgency,
+)
+
+SMALL_GRIDS = ((1.0,), (1.0,), (0.5,))
+
+
+@pytest.fixture(scope="module")
+def intent(tiny_intent_dir: Path, hashing_encoder: HashingEncoder) -> IntentClassifier:
+    return IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+
+
+@pytest.fixture(scope="module")
+def fit_data(hashing_encoder: HashingEncoder, intent: IntentClassifier) -> Prepared:
+    rows = [e for e in read_examples(DEFAULT_DATA) if e.split in {"train", "dev"}]
+    return prepare(rows, encoder=hashing_encoder, analyzer=MessageAnalyzer(), intent=intent)
+
+
+def test_data_set_follows_the_schema_and_keeps_its_splits() -> None:
+    rows = read_examples(DEFAULT_DATA)
+    assert len({r.id for r in rows}) == len(rows) >= 400
+    for split in ("train", "dev", "test"):
+        assert {r.level for r in rows if r.split == split} == set(LEVELS)
+
+
+def test_prepare_runs_the_intent_model_on_the_focus_texts(
+    fit_data: Prepared, intent: IntentClassifier
+) -> None:
+    assert fit_data.intents is not None
+    assert len(fit_data.intents) == len(fit_data.examples)
+    features = fit_data.intent_features()
+    assert features is not None
+    assert features.shape == (len(fit_data.examples), len(INTENT_CATEGORIES))
+    first = fit_data.intents[0]
+    assert first.category_probabilities is not None
+    assert set(first.category_probabilities) <= set(INTENT_CATEGORIES)
+
+
+def test_training_compares_with_and_without_intent_and_records_the_choice(
+    fit_data: Prepared, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    result = train_urgency(
+        fit_data,
+        encoder=hashing_encoder,
+        version="t",
+        intent_model="intent-tiny@1",
+        grids=SMALL_GRIDS,
+    )
+    validation = result.validation
+    without, with_intent = validation["without_intent"], validation["with_intent"]
+    assert without["intent_scale"] is None
+    assert with_intent["intent_scale"] == 0.5
+    assert validation["intent_model"] == "intent-tiny@1"
+    # Kept exactly when, on fresh folds, they cost no more (ties: macro-F1 no lower).
+    fresh_with, fresh_without = with_intent["fresh_folds"], without["fresh_folds"]
+    keep = (-fresh_with["cost"], fresh_with["macro_f1"]) >= (
+        -fresh_without["cost"],
+        fresh_without["macro_f1"],
+    )
+    assert validation["intent_features"] is keep
+    model = result.classifier
+    assert model.uses_intent is keep
+    assert model.intent_model == ("intent-tiny@1" if keep else None)
+
+    model.save(tmp_path / "u", metrics={"validation": validation})
+    loaded = UrgencyClassifier.from_artifact(tmp_path / "u", encoder=hashing_encoder)
+    assert loaded.uses_intent is keep
+    metrics = score_split(loaded, fit_data)
+    assert 0.0 <= metrics.macro_f1 <= 1.0
+    assert sum(map(sum, metrics.confusion)) == len(fit_data.examples)
+
+
+def test_training_without_an_intent_model_never_uses_intent_features(
+    fit_data: Prepared, hashing_encoder: HashingEncoder
+) -> None:
+    plain = Prepared(fit_data.examples, fit_data.embeddings, fit_data.signals, fit_data.y)
+    result = train_urgency(plain, encoder=hashing_encoder, version="t", grids=SMALL_GRIDS)
+    assert "with_intent" not in result.validation
+    assert result.validation["intent_features"] is False
+    assert not result.classifier.uses_intent
