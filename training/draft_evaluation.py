@@ -161,11 +161,17 @@ def summarise(results: Sequence[Evaluated]) -> dict[str, Any]:
 
     def figures(rows: Sequence[Evaluated]) -> dict[str, Any]:
         drafts = sum(len(r.drafts.drafts) for r in rows if not r.drafts.needs_agent)
+        answered = [r for r in rows if not r.drafts.needs_agent]
         return {
             "messages": len(rows),
             "answered": round(float(np.mean([not r.drafts.needs_agent for r in rows])), 4),
             "first_draft_on_topic": round(float(np.mean([r.first_on_topic for r in rows])), 4),
             "any_draft_on_topic": round(float(np.mean([r.any_on_topic for r in rows])), 4),
+            "first_draft_on_topic_when_answered": round(
+                float(np.mean([r.first_on_topic for r in answered])), 4
+            )
+            if answered
+            else None,
             "drafts_on_topic": round(sum(r.on_topic_drafts for r in rows) / drafts, 4)
             if drafts
             else None,
