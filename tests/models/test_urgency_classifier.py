@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from models.errors import ArtifactError, EncoderMismatchError
+from models.intent_classifier import IntentClassifier
 from models.message_analyzer import MessageAnalyzer
-from models.urgency_classifier import UrgencyClassifier
-from service.settings import DEFAULT_URGENCY_MODEL
+from models.triage_pipeline import TriageInput, Triager
+from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
+from service.settings import DEFAULT_INTENT_MODEL, DEFAULT_URGENCY_MODEL
 from tests.fixtures.hashing_encoder import HashingEncoder
 from tests.fixtures.urgency_tiny import train_tiny_urgency
 from training.urgency_training import DEFAULT_DATA, prepare, read_examples, score_split
@@ -73,12 +75,49 @@ def test_shipped_manifest_records_test_figures() -> None:
     assert manifest["metrics"]["test"]["critical_recall"] >= 0.95
 
 
+def test_shipped_manifest_records_the_intent_feature_decision() -> None:
+    manifest = json.loads((DEFAULT_URGENCY_MODEL / "manifest.json").read_text(encoding="utf-8"))
+    features = json.loads((DEFAULT_URGENCY_MODEL / "features.json").read_text(encoding="utf-8"))
+    validation = manifest["metrics"]["validation"]
+    # Both variants were cross-validated, against a named intent model.
+    assert {"without_intent", "with_intent"} <= set(validation)
+    assert validation["intent_model"].startswith("intent-bitext@")
+    assert validation["intent_features"] is bool(features["intent"])
+    if features["intent"]:
+        assert manifest["params"]["intent_model"] == validation["intent_model"]
+
+
+@pytest.fixture(scope="module")
+def shipped_triager(real_encoder) -> Triager:  # type: ignore[no-untyped-def]
+    """The shipped intent and urgency models as the service wires them."""
+    return Triager(
+        intent=IntentClassifier.from_artifact(DEFAULT_INTENT_MODEL, encoder=real_encoder),
+        urgency=UrgencyClassifier.from_artifact(DEFAULT_URGENCY_MODEL, encoder=real_encoder),
+    )
+
+
+def _urgency(triager: Triager, text: str, *, subject: str | None = None) -> UrgencyAssessment:
+    result = triager.triage(TriageInput(text=text, subject=subject))
+    assert result.urgency is not None
+    return result.urgency
+
+
 @pytest.mark.encoder
-def test_shipped_model_meets_the_targets_on_the_held_out_test_split(real_encoder) -> None:  # type: ignore[no-untyped-def]
-    model = UrgencyClassifier.from_artifact(DEFAULT_URGENCY_MODEL, encoder=real_encoder)
+def test_shipped_model_meets_the_targets_on_the_held_out_test_split(
+    real_encoder,  # type: ignore[no-untyped-def]
+    shipped_triager: Triager,
+) -> None:
+    model = shipped_triager.urgency
+    assert model is not None
     rows = [e for e in read_examples(DEFAULT_DATA) if e.split == "test"]
     assert len(rows) >= 150
-    metrics = score_split(model, prepare(rows, encoder=real_encoder, analyzer=MessageAnalyzer()))
+    prepared = prepare(
+        rows,
+        encoder=real_encoder,
+        analyzer=MessageAnalyzer(),
+        intent=shipped_triager.intent if model.uses_intent else None,
+    )
+    metrics = score_split(model, prepared)
     assert metrics.macro_f1 >= 0.80, metrics.to_json()
     assert metrics.critical_recall >= 0.95, metrics.to_json()
 
@@ -93,16 +132,49 @@ def test_shipped_model_meets_the_targets_on_the_held_out_test_split(real_encoder
             "for an order I never placed. Could you have a look? Thanks!",
             {"critical"},
         ),
-        # Angry wording of a trivial one is not critical.
-        ("WHY IS THE NEWSLETTER SO UGLY?!?! honestly", {"low", "normal", "high"}),
+        # All-caps rage about a trivial request is strong anger: high, not critical.
+        ("WHY IS THE NEWSLETTER SO UGLY?!?! honestly", {"high"}),
         ("The stroller's brake snapped and my baby rolled into the road.", {"critical"}),
     ],
 )
-def test_shipped_model_on_adversarial_wording(real_encoder, text: str, allowed: set[str]) -> None:  # type: ignore[no-untyped-def]
-    model = UrgencyClassifier.from_artifact(DEFAULT_URGENCY_MODEL, encoder=real_encoder)
-    analysis = MessageAnalyzer().analyze(text)
-    (decision,) = model.assess(real_encoder.encode([analysis.focus_text]), [analysis.signals])
+def test_shipped_model_on_adversarial_wording(
+    shipped_triager: Triager, text: str, allowed: set[str]
+) -> None:
+    decision = _urgency(shipped_triager, text)
     assert decision.level in allowed, decision
+
+
+@pytest.mark.encoder
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you people are clowns, where do I download a copy of my invoice",
+        "Absolutely furious. Your app keeps resetting my language to French.",
+        "I asked how to change my username and got a link to the homepage. Never shopping "
+        "with you again.",
+    ],
+)
+def test_strong_anger_about_a_small_request_is_high_and_says_so(
+    shipped_triager: Triager, text: str
+) -> None:
+    decision = _urgency(shipped_triager, text)
+    assert decision.level == "high", decision
+    assert "strong anger" in decision.reasons
+
+
+@pytest.mark.encoder
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a bit annoying that the invoice page is hidden, where do I download it?",
+        "ugh, the newsletter comes every day now. can I get it weekly?",
+    ],
+)
+def test_mild_annoyance_about_a_small_request_stays_below_high(
+    shipped_triager: Triager, text: str
+) -> None:
+    decision = _urgency(shipped_triager, text)
+    assert decision.level in {"low", "normal"}, decision
 
 
 LONG_EMAIL = """Hello,
@@ -128,11 +200,10 @@ On Tue, 7 Jan 2025 at 10:12, Shop Support <help@shop.example> wrote:
 
 
 @pytest.mark.encoder
-def test_request_buried_in_paragraph_three_is_still_critical(real_encoder) -> None:  # type: ignore[no-untyped-def]
-    model = UrgencyClassifier.from_artifact(DEFAULT_URGENCY_MODEL, encoder=real_encoder)
+def test_request_buried_in_paragraph_three_is_still_critical(shipped_triager: Triager) -> None:
     analysis = MessageAnalyzer().analyze(LONG_EMAIL, subject="Payments on my card")
     assert "did not make" in analysis.focus_text
     assert "Thank you for your order" not in analysis.focus_text
-    (decision,) = model.assess(real_encoder.encode([analysis.focus_text]), [analysis.signals])
+    decision = _urgency(shipped_triager, LONG_EMAIL, subject="Payments on my card")
     assert decision.level == "critical"
     assert "mentions unauthorized charges" in decision.reasons
