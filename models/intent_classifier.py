@@ -189,19 +189,21 @@ class IntentClassifier:
         ]
 
     # -- inference ----------------------------------------------------------------
-    def fused_logits(
-        self, embeddings: FloatArray, texts: Sequence[str]
-    ) -> npt.NDArray[np.float64]:
+    def fused_logits(self, embeddings: FloatArray, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Uncalibrated fused scores, shape ``(n, n_labels)``."""
         h = self.heads
-        z = _log_softmax(embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept)
+        z = _log_softmax(
+            embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept
+        )
         if self._lexical is not None and h.lex_coef is not None and h.lex_intercept is not None:
             feats = self._lexical.transform(texts)
             lex = np.asarray((feats @ h.lex_coef.T).todense(), dtype=np.float64) + h.lex_intercept
             z = z + h.fusion_weight * lex
         return z
 
-    def predict_proba_embedded(self, embeddings: FloatArray, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+    def predict_proba_embedded(
+        self, embeddings: FloatArray, texts: Sequence[str]
+    ) -> npt.NDArray[np.float64]:
         """Calibrated probabilities from precomputed embeddings."""
         return softmax(self.fused_logits(embeddings, texts) / self.heads.temperature)
 
