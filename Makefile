@@ -44,7 +44,7 @@ clean:
 
 SHARED_DATA ?= ../shared/data
 INTENT_MODEL ?= models/artifacts/intent-bitext
-INTENT_VERSION ?= 1.1.0
+INTENT_VERSION ?= 1.2.0
 
 # Retrain the shipped default intent model (Bitext intents; CLINC150 other-domain texts and
 # synthetic gibberish only fit the rejection thresholds). See README "Default intent model".

@@ -79,6 +79,10 @@ class IntentHeads:
     oos_label: str = DEFAULT_OOS_LABEL
     prototypes: FloatArray | None = None
     similarity_threshold: float = 0.0
+    #: "intent": the probability threshold applies to the best intent; "category": to the
+    #: probability mass of the best intent's category, so a message that is clearly about
+    #: refunds but torn between two refund intents is ambiguous, not out of scope.
+    threshold_scope: str = "intent"
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -90,6 +94,8 @@ class IntentHeads:
             raise ArtifactError("temperature must be positive")
         if self.prototypes is not None and self.prototypes.shape[1] != self.emb_coef.shape[1]:
             raise ArtifactError("prototype vectors do not match the embedding head")
+        if self.threshold_scope not in {"intent", "category"}:
+            raise ArtifactError(f"unknown threshold_scope {self.threshold_scope!r}")
 
 
 def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -117,6 +123,21 @@ def max_similarity(
         part = prototypes[start : start + block].astype(np.float32)
         out = np.maximum(out, (q @ part.T).max(axis=1))
     return out
+
+
+def threshold_groups(
+    labels: Sequence[str], categories: Mapping[str, str], *, scope: str
+) -> list[npt.NDArray[np.int64]]:
+    """For each label, the label indices whose probabilities count towards its threshold."""
+    if scope != "category":
+        return [np.array([i], dtype=np.int64) for i in range(len(labels))]
+    members: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        members.setdefault(categories.get(label) or f"label:{label}", []).append(i)
+    return [
+        np.array(members[categories.get(label) or f"label:{label}"], dtype=np.int64)
+        for label in labels
+    ]
 
 
 class IntentClassifier:
@@ -159,6 +180,9 @@ class IntentClassifier:
             if key:
                 groups.setdefault(key, []).append(i)
         self._category_groups = {k: np.array(v, dtype=np.int64) for k, v in groups.items()}
+        self._threshold_groups = threshold_groups(
+            labels, self.categories, scope=heads.threshold_scope
+        )
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -242,9 +266,10 @@ class IntentClassifier:
     ) -> list[IntentPrediction]:
         """Turn probability rows into decisions (rejection, ambiguity, alternatives).
 
-        A message is rejected when the out-of-scope class wins, when no in-scope intent
-        reaches ``oos_threshold``, or when it is further from every in-scope training
-        example than ``similarity_threshold`` allows.
+        A message is rejected when the out-of-scope class wins, when the best in-scope
+        intent (or its category, see ``threshold_scope``) does not reach ``oos_threshold``,
+        or when it is further from every in-scope training example than
+        ``similarity_threshold`` allows.
         """
         h = self.heads
         results = []
@@ -257,10 +282,11 @@ class IntentClassifier:
             p_second = float(row[order[1]]) if len(order) > 1 else 0.0
             oos_wins = self._oos_index is not None and int(np.argmax(row)) == self._oos_index
             too_far = similarity is not None and similarity[n] < h.similarity_threshold
-            rejected = oos_wins or p_best < h.oos_threshold or too_far
+            p_scope = float(row[self._threshold_groups[best]].sum())
+            rejected = oos_wins or p_scope < h.oos_threshold or too_far
             if rejected:
                 p_oos = float(row[self._oos_index]) if self._oos_index is not None else 0.0
-                label, confidence, category = h.oos_label, max(p_oos, 1.0 - p_best), None
+                label, confidence, category = h.oos_label, max(p_oos, 1.0 - p_scope), None
                 alternatives = order[:top_k]
             else:
                 label, confidence = h.labels[best], p_best
@@ -313,6 +339,7 @@ class IntentClassifier:
             "temperature": h.temperature,
             "oos_threshold": h.oos_threshold,
             "similarity_threshold": h.similarity_threshold,
+            "threshold_scope": h.threshold_scope,
             "ambiguity_margin": h.ambiguity_margin,
             "lexical": h.lex_coef is not None,
             "prototypes": h.prototypes is not None,
@@ -371,6 +398,7 @@ class IntentClassifier:
                 oos_label=str(p.get("oos_label", DEFAULT_OOS_LABEL)),
                 prototypes=prototypes,
                 similarity_threshold=float(p.get("similarity_threshold", 0.0)),
+                threshold_scope=str(p.get("threshold_scope", "intent")),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read intent classifier ({exc})") from exc

@@ -25,7 +25,13 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from models.errors import InvalidInputError
-from models.intent_classifier import IntentClassifier, IntentHeads, max_similarity, softmax
+from models.intent_classifier import (
+    IntentClassifier,
+    IntentHeads,
+    max_similarity,
+    softmax,
+    threshold_groups,
+)
 from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
 from models.protocols import Encoder
 from training.datasets import LabelledTexts
@@ -155,14 +161,18 @@ class HeldOut:
 
 
 def _rejection_curves(
-    held: HeldOut, oos_index: int | None, p_grid: FloatArray, s_grid: FloatArray
+    held: HeldOut,
+    oos_index: int | None,
+    p_grid: FloatArray,
+    s_grid: FloatArray,
+    groups: Sequence[npt.NDArray[np.int64]],
 ) -> tuple[FloatArray, FloatArray]:
     """In-scope accuracy and out-of-scope recall for every (probability, similarity) pair."""
     proba, y = held.proba, held.y
     n_labels = proba.shape[1]
     in_idx = np.array([i for i in range(n_labels) if i != oos_index])
     best_in = in_idx[proba[:, in_idx].argmax(axis=1)]
-    p_best = proba[np.arange(len(y)), best_in]
+    p_best = np.array([proba[r, groups[b]].sum() for r, b in enumerate(best_in)])
     oos_wins = (
         proba.argmax(axis=1) == oos_index if oos_index is not None else np.zeros(len(y), bool)
     )
@@ -182,7 +192,10 @@ def _rejection_curves(
 
 
 def choose_thresholds(
-    held: HeldOut, oos_index: int | None, config: TrainingConfig
+    held: HeldOut,
+    oos_index: int | None,
+    config: TrainingConfig,
+    groups: Sequence[npt.NDArray[np.int64]],
 ) -> tuple[float, float, dict[str, float]]:
     """Pick the probability and similarity rejection thresholds on held-out predictions.
 
@@ -193,7 +206,7 @@ def choose_thresholds(
     """
     p_grid = np.round(np.arange(0.0, 0.951, 0.05), 2)
     s_grid = np.round(np.arange(0.0, 0.901, 0.01), 2)
-    acc, rec = _rejection_curves(held, oos_index, p_grid, s_grid)
+    acc, rec = _rejection_curves(held, oos_index, p_grid, s_grid, groups)
     is_oos = (held.y < 0) | ((held.y == oos_index) if oos_index is not None else False)
     if not is_oos.any():
         return 0.0, 0.0, {"in_scope_accuracy": float(acc[0, 0])}
@@ -383,7 +396,10 @@ def train_intent_classifier(
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
     held = HeldOut(proba=proba, similarity=held_sim, y=held_y)
-    p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config)
+    known_categories = {k: v for k, v in (categories or {}).items() if k in index}
+    scope = "category" if known_categories else "intent"
+    groups = threshold_groups(labels, known_categories, scope=scope)
+    p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config, groups)
 
     lex_coef = lex_intercept = lex_idf = None
     if (
@@ -417,11 +433,12 @@ def train_intent_classifier(
         oos_label=oos_label,
         prototypes=embeddings[in_scope_rows].astype(np.float16) if s_threshold > 0 else None,
         similarity_threshold=s_threshold,
+        threshold_scope=scope,
     )
     classifier = IntentClassifier(
         fitted,
         encoder=encoder,
-        categories={k: v for k, v in (categories or {}).items() if k in index},
+        categories=known_categories,
         name=name,
         version=version,
     )
