@@ -137,6 +137,33 @@ def test_body_over_the_limit_is_a_413(app_resources) -> None:  # type: ignore[no
         assert ok.status_code == 200
 
 
+def test_streamed_body_over_the_limit_is_a_413(app_resources) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=app_resources.settings.data_dir, max_body_bytes=64_000)
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"items": ['
+        for i in range(10):
+            yield (b"," if i else b"") + json.dumps({"text": "y" * 10_000}).encode()
+        yield b"]}"
+
+    with TestClient(create_app(settings, resources=app_resources)) as small:
+        response = small.post(
+            "/v1/triage/batch", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert "64000" in _error(response)
+
+        def small_chunks():  # type: ignore[no-untyped-def]
+            yield b'{"text": "Where is my order '
+            yield b'4411829?"}'
+
+        ok = small.post(
+            "/v1/triage", content=small_chunks(), headers={"content-type": "application/json"}
+        )
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["intent"]["label"] == "track_order"
+
+
 def test_unknown_route_and_wrong_method(client: TestClient) -> None:
     assert client.post("/v1/nothing", json={}).status_code == 404
     assert client.get("/v1/triage").status_code == 405
