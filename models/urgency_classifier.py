@@ -211,8 +211,13 @@ def explain(level: str, signals: UrgencySignals) -> tuple[str, ...]:
         and (signals.money_max >= 500 or money_taken)
     ):
         reasons.append(f"mentions {signals.money_text}")
-    if not reasons and level in {"high", "critical"}:
-        reasons.append(f"reads like earlier {level} messages")
+    if not reasons:
+        # Every level carries a reason a person can read, even without a specific cue.
+        reasons.append(
+            f"reads like earlier {level} messages"
+            if level in {"high", "critical"}
+            else {"normal": "ordinary request", "low": "nothing to act on"}.get(level, level)
+        )
     kept = reasons[:MAX_REASONS]
     # Strong anger alone can make a message high: never let the cut hide it.
     anger = cue_phrase("strong_anger")

@@ -143,7 +143,7 @@ _CUES: Final = (
             r"\bnever (?:arrived|came|got|received|delivered)|\b(?:not|hasn'?t|hasnt|haven'?t|"
             r"havent|didn'?t|didnt|still not|still hasn'?t) (?:yet )?(?:arrived|received|come|"
             r"came|been delivered|delivered|shipped)|\blost\b|\bmissing\b|\bstuck\b|\boverdue\b|"
-            r"\blate\b|\bwhere is (?:my|it)|\bstill (?:no|nothing|waiting)|says delivered|"
+            r"\blate\b|\bstill (?:no|nothing|waiting)|says delivered|"
             r"marked (?:as )?delivered|\bno (?:sign|delivery|parcel|package)\b|"
             r"\bwrong (?:address|person)|returned to sender|hasn'?t moved|\bempty box",
             _I,

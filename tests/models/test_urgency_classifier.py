@@ -177,6 +177,16 @@ def test_mild_annoyance_about_a_small_request_stays_below_high(
     assert decision.level in {"low", "normal"}, decision
 
 
+@pytest.mark.encoder
+@pytest.mark.parametrize(
+    "text", ["where is my order", "where is my order?", "Where is my parcel? Ordered yesterday."]
+)
+def test_plain_status_question_is_normal_with_a_reason(shipped_triager: Triager, text: str) -> None:
+    decision = _urgency(shipped_triager, text)
+    assert decision.level == "normal", decision
+    assert decision.reasons
+
+
 LONG_EMAIL = """Hello,
 
 I hope you are all keeping well. I have been shopping with you for about six years and I
