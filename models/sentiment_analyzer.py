@@ -3,7 +3,8 @@
 VADER (Hutto & Gilbert, 2014) is a lexicon-and-rules model built for short social-media
 text: it reads capitals, exclamation marks, intensifiers and negation, needs no training
 data and runs offline in microseconds. Support mail has its own vocabulary, so politeness
-words that VADER counts as positive ("please", "help") are neutralised and a few
+words that VADER counts as positive ("please", "help") and shop words it counts as negative
+("pay", "cancel") are neutralised, and a few
 complaint words it does not know ("late", "missing", "defective") get negative weights.
 """
 
@@ -29,6 +30,12 @@ SUPPORT_LEXICON: Final[dict[str, float]] = {
     "hoping": 0.0,
     "refund": 0.0,
     "free": 0.0,
+    # Shop vocabulary, not sentiment: "can I pay with PayPal", "cancel my order", "gift card".
+    "pay": 0.0,
+    "want": 0.0,
+    "cancel": 0.0,
+    "cancelled": 0.0,
+    "gift": 0.0,
     # Complaint vocabulary VADER lacks or underweights.
     "late": -1.2,
     "overdue": -1.4,

@@ -139,7 +139,7 @@ class ExtractiveReplyGenerator:
                 text=s.text,
                 doc_id=passages[s.passage_index].doc_id,
                 chunk_id=passages[s.passage_index].chunk_id,
-                list_like=s.sentence.kind in {"list_item", "table_row"},
+                list_like=s.sentence.kind in {"list_item", "table_row", "list_group"},
             )
             for s in ordered
         ]

@@ -3,7 +3,9 @@
 Drafts quote the knowledge base sentence by sentence. A customer should not see
 ``**bold**`` markers, link syntax or table pipes, so a passage is first rendered to plain
 text, line by line and deterministically: headings are dropped, list markers removed,
-table rows become "cell: header value; ..." lines and inline markup is stripped. Every
+table rows become "cell: header value; ..." lines, a run of noun-phrase list items becomes
+one line under its heading or lead-in ("Items we cannot take back: gift cards; ...") and
+inline markup is stripped. Every
 sentence a draft uses is a verbatim substring of that rendering (:func:`plain_text`),
 which is what makes a draft checkable against its citations.
 """
@@ -14,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-SentenceKind = Literal["sentence", "list_item", "table_row"]
+SentenceKind = Literal["sentence", "list_item", "table_row", "list_group"]
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
@@ -181,21 +183,26 @@ def _table_row(cells: list[str], header: list[str] | None) -> str:
 
 def _lines(passage: str) -> list[tuple[str, SentenceKind]]:
     """Plain lines of a passage: paragraphs joined, list items and table rows separate."""
-    out: list[tuple[str, SentenceKind]] = []
+    out: list[tuple[str, SentenceKind, str | None]] = []
     paragraph: list[str] = []
     header: list[str] | None = None
+    heading: str | None = None
     raw_lines = passage.splitlines()
 
     def flush() -> None:
         if paragraph:
             text = _inline(" ".join(paragraph))
             if text:
-                out.append((text, "sentence"))
+                out.append((text, "sentence", heading))
             paragraph.clear()
 
     for i, line in enumerate(raw_lines):
         stripped = line.strip()
-        if not stripped or _HEADING.match(line):
+        if _HEADING.match(line):
+            flush()
+            heading = _inline(_HEADING.sub("", line, count=1).strip().rstrip("#").strip())
+            continue
+        if not stripped:
             flush()
             continue
         if stripped.startswith("|"):
@@ -208,20 +215,64 @@ def _lines(passage: str) -> list[tuple[str, SentenceKind]]:
                 continue
             row = _table_row(_cells(stripped), header)
             if row:
-                out.append((row, "table_row"))
+                out.append((row, "table_row", heading))
             continue
         header = None
         if _BULLET.match(line):
             flush()
             text = _inline(_BULLET.sub("", line, count=1))
             if text:
-                out.append((text, "list_item"))
+                out.append((text, "list_item", heading))
             continue
         if out and out[-1][1] == "list_item" and not paragraph and line[:1].isspace():
-            out[-1] = (f"{out[-1][0]} {_inline(stripped)}", "list_item")
+            last = out[-1]
+            out[-1] = (f"{last[0]} {_inline(stripped)}", "list_item", last[2])
             continue
         paragraph.append(stripped)
     flush()
+    return _group_noun_phrase_items(out)
+
+
+def _item_phrase(text: str) -> str:
+    """A list item as part of a sentence: without its closing stop (case kept: names)."""
+    return text.rstrip(" .;,")
+
+
+def _group_noun_phrase_items(
+    lines: list[tuple[str, SentenceKind, str | None]],
+) -> list[tuple[str, SentenceKind]]:
+    """Join runs of noun-phrase list items ("Gift cards.") with their lead-in or heading.
+
+    Such items answer nothing on their own; "Items we cannot take back: gift cards; items
+    marked final sale." does, and it is still text of the passage a draft can quote.
+    """
+    out: list[tuple[str, SentenceKind]] = []
+    i = 0
+    while i < len(lines):
+        text, kind, heading = lines[i]
+        if kind != "list_item" or is_standalone(text, kind):
+            out.append((text, kind))
+            i += 1
+            continue
+        j = i
+        while (
+            j < len(lines)
+            and lines[j][1] == "list_item"
+            and lines[j][2] == heading
+            and not is_standalone(lines[j][0], "list_item")
+        ):
+            j += 1
+        items = [_item_phrase(t) for t, _, _ in lines[i:j]]
+        label: str | None = None
+        if out and out[-1][1] == "sentence" and out[-1][0].endswith(":"):
+            label = out.pop()[0].rstrip(":").strip()
+        elif heading:
+            label = heading
+        if label and all(items):
+            out.append((f"{label}: {'; '.join(items)}.", "list_group"))
+        else:
+            out.extend((t, k) for t, k, _ in lines[i:j])
+        i = j
     return out
 
 
@@ -249,7 +300,7 @@ def split_sentences(passage: str) -> list[PassageSentence]:
     sentences = []
     offset = 0
     for line, kind in _lines(passage):
-        spans = [(0, len(line))] if kind == "table_row" else _split(line)
+        spans = [(0, len(line))] if kind in {"table_row", "list_group"} else _split(line)
         for a, b in spans:
             sentences.append(PassageSentence(line[a:b], offset + a, offset + b, kind))
         offset += len(line) + 1
@@ -264,7 +315,7 @@ def is_standalone(text: str, kind: SentenceKind = "sentence") -> bool:
         return False
     if text[-1] not in ".!?":
         return False
-    if kind == "table_row":
+    if kind in {"table_row", "list_group"}:
         return True
     if not (text[0].isupper() or text[0].isdigit() or text[0] in '"“€£$'):
         return False

@@ -64,6 +64,9 @@ def test_accuracy_on_the_short_message_sets(detector: LanguageDetector, name: st
         ("Thanks so much, love the new boots!", "positive"),
         ("Can I change my delivery address?", "neutral"),
         ("Please help", "neutral"),
+        ("Can I pay with PayPal or Apple Pay?", "neutral"),
+        ("I want to cancel my order", "neutral"),
+        ("Do you sell gift cards?", "neutral"),
         ("THIS IS A JOKE. WHERE DO I CHANGE MY ADDRESS", "negative"),
     ],
 )

@@ -42,10 +42,24 @@ def test_fragments_and_lead_ins_are_not_quotable() -> None:
     by_text = {s.text: s for s in split_sentences(PASSAGE)}
     assert by_text["Items must be unused and in their original packaging."].standalone
     assert by_text["Credit or debit card: 3–5 business days."].standalone
-    assert not by_text["Gift cards."].standalone
-    assert not by_text["your order number,"].standalone
+    assert not is_standalone("Gift cards.", "list_item")
+    assert not is_standalone("your order number,", "list_item")
     assert not is_standalone("Include:")
     assert not is_standalone("See I was charged twice.")
+
+
+def test_noun_phrase_items_are_joined_with_their_heading() -> None:
+    by_text = {s.text: s for s in split_sentences(PASSAGE)}
+    grouped = by_text["Returns: Gift cards; your order number."]
+    assert grouped.standalone
+    assert grouped.kind == "list_group"
+
+
+def test_noun_phrase_items_are_joined_with_their_lead_in() -> None:
+    passage = "## Paying\n\nWe accept:\n\n- Visa\n- Mastercard\n- PayPal\n\nPay at checkout.\n"
+    sentences = [s.text for s in split_sentences(passage)]
+    assert sentences == ["We accept: Visa; Mastercard; PayPal.", "Pay at checkout."]
+    assert plain_text(passage).splitlines()[0] == sentences[0]
 
 
 def test_abbreviations_do_not_end_a_sentence() -> None:
