@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.errors import TriageError
 from models.protocols import Encoder
+
+if TYPE_CHECKING:
+    from training.draft_evaluation import BitextMessage, IntentGuess
 
 app = typer.Typer(
     name="drafts",
@@ -164,6 +169,12 @@ def evaluate_command(
     ),
     docs: Path | None = DocsOpt,
     seed: int = typer.Option(0, "--seed"),
+    intent_source: str = typer.Option(
+        "predicted",
+        "--intent-source",
+        help="Intent drafting is told: `predicted` by the active intent model (what the "
+        "service does), `gold` (the data set's label) or `none` (retrieval alone).",
+    ),
 ) -> None:
     """Share of drafts citing an on-topic article, and similarity to Bitext's responses."""
     from models.sentiment_analyzer import SentimentAnalyzer
@@ -175,6 +186,9 @@ def evaluate_command(
         write_report,
     )
 
+    if intent_source not in {"predicted", "gold", "none"}:
+        raise _fail(f"--intent-source: {intent_source!r} is not one of predicted, gold, none")
+
     wanted = [i.strip() for i in intents.split(",") if i.strip()]
     topics = read_topics()
     missing = [i for i in wanted if i not in topics]
@@ -184,6 +198,7 @@ def evaluate_command(
         encoder = _encoder()
         service, kb = build_offline_service(encoder, docs)
         messages = read_bitext(data, intents=wanted, per_intent=per_intent or None, seed=seed)
+        intent_of = _intent_source(intent_source, encoder, messages)
     except TriageError as exc:
         raise _fail(str(exc)) from exc
     analyzer = SentimentAnalyzer()
@@ -195,6 +210,7 @@ def evaluate_command(
             topics=topics,
             encoder=encoder,
             sentiment=lambda text: analyzer.analyze(text).label,
+            intent_of=intent_of,
             progress=lambda n: progress.advance(task, n),
             seed=seed,
         )
@@ -210,7 +226,31 @@ def evaluate_command(
                 "knowledge base": kb.version,
                 "generator": service.generator.name,
                 "gate": service.gate.version,
+                "intent given to drafting": intent_source,
                 "evaluated at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
         )
         typer.echo(f"wrote {path}")
+
+
+def _intent_source(
+    source: str, encoder: Encoder, messages: Sequence[BitextMessage]
+) -> Callable[[BitextMessage], IntentGuess]:
+    """The intent drafting is told for each message: the active intent model's decision
+    (as the service passes it), the data set's label, or none."""
+    from training.draft_evaluation import IntentGuess, gold_intent
+
+    if source == "gold":
+        return gold_intent
+    if source == "none":
+        return lambda message: IntentGuess(None)
+    from models.intent_classifier import IntentClassifier
+    from service.settings import Settings
+
+    classifier = IntentClassifier.from_artifact(Settings().intent_model_dir, encoder=encoder)
+    predictions = classifier.predict([m.text for m in messages])
+    guesses = {
+        m: IntentGuess(None) if p.out_of_scope else IntentGuess(p.label, p.confidence, p.ambiguous)
+        for m, p in zip(messages, predictions, strict=True)
+    }
+    return lambda message: guesses[message]

@@ -22,6 +22,9 @@ class Passage:
     snippet: str
     score: float
     heading: str | None = None
+    #: When ``text`` is the whole article: the chunk the search matched, which alone
+    #: decides how relevant the passage is (as when it was fitted, see the gate).
+    matched: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class DraftSentence:
     """One sentence of a draft and where it comes from.
 
     ``answer`` sentences carry ``doc_id``/``chunk_id``: for the extractive generator the
-    text is a verbatim substring of ``plain_text`` of that passage. The other roles are
+    text is a verbatim substring of ``plain_text`` of that passage. A short article is
+    quoted as a whole; its passage is then named by the document id. The other roles are
     the generator's own wording and state no facts about the shop.
     """
 
@@ -80,6 +84,10 @@ class DraftRequest:
     channel: str = "email"
     customer_name: str | None = None
     intent: str | None = None
+    #: Calibrated confidence of ``intent`` and whether a second intent was close; an
+    #: ambiguous intent does not pick articles (see ``SuggestionService``).
+    intent_confidence: float | None = None
+    intent_ambiguous: bool = False
     sentiment: str | None = None
     urgency: str | None = None
     history: tuple[ConversationTurn, ...] = ()

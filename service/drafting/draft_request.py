@@ -16,6 +16,8 @@ def draft_request_from(request: RespondInput, triage: TriageResult) -> DraftRequ
         channel=request.channel,
         customer_name=request.customer.name,
         intent=None if intent.out_of_scope else intent.label,
+        intent_confidence=None if intent.out_of_scope else intent.confidence,
+        intent_ambiguous=intent.ambiguous,
         sentiment=triage.sentiment.label if triage.sentiment is not None else None,
         urgency=triage.urgency.level if triage.urgency is not None else None,
         history=request.history,

@@ -1,6 +1,7 @@
 """The default drafter: deterministic, offline, every fact quoted from a cited passage.
 
-Draft 1 takes the best sentences across all relevant passages; the next drafts each
+Draft 1 takes the best sentences across all relevant passages (across the articles the
+help centre names for the message's intent, when it names any); the next drafts each
 answer from one document (the best, then the runner-ups), so an agent can choose when
 the top document is not the right one. Identical drafts are dropped.
 """
@@ -80,10 +81,14 @@ class ExtractiveReplyGenerator:
         scored = evidence.scored
         if not scored.sentences:
             return Generation(drafts=(), generator=NAME)
-        top = max(s.score for s in scored.sentences)
+        first_among = [i for p in evidence.preferred for i in scored.of_passage(p)] or None
+        pool = first_among if first_among is not None else range(len(scored.sentences))
+        top = max(scored.sentences[i].score for i in pool)
         floor = top * self.relative_floor if top > 0 else 0.0
         choices: list[list[ScoredSentence]] = [
-            self.selector.select(scored, limit=self.max_sentences, min_score=floor)
+            self.selector.select(
+                scored, limit=self.max_sentences, among=first_among, min_score=floor
+            )
         ]
         order = sorted(range(len(evidence.passages)), key=lambda i: -scored.passage_relevance[i])
         for index in order:
@@ -100,7 +105,8 @@ class ExtractiveReplyGenerator:
                 )
         drafts: list[Draft] = []
         seen: set[str] = set()
-        for chosen in choices:
+        pinned: str | None = None
+        for position, chosen in enumerate(choices):
             if not chosen:
                 continue
             draft = self.draft(request, evidence, chosen, draft_id=f"{set_id}-{len(drafts) + 1}")
@@ -110,10 +116,13 @@ class ExtractiveReplyGenerator:
                 continue
             seen.add(key)
             drafts.append(draft)
+            if position == 0 and evidence.preferred:
+                pinned = draft.id
             if len(drafts) == self.max_drafts:
                 break
-        # Best first; ties keep the mixed draft ahead of the single-document ones.
-        ranked = sorted(drafts, key=lambda d: -d.confidence)
+        # Best first; ties keep the mixed draft ahead of the single-document ones. The draft
+        # from the intent's own articles leads whatever its similarity score.
+        ranked = sorted(drafts, key=lambda d: (d.id != pinned, -d.confidence))
         renumbered = tuple(replace(d, id=f"{set_id}-{i}") for i, d in enumerate(ranked, 1))
         return Generation(drafts=renumbered, generator=NAME)
 

@@ -144,6 +144,8 @@ class PassageSentence:
     start: int
     end: int
     kind: SentenceKind
+    #: The heading of the section the sentence sits under, when the passage shows one.
+    heading: str | None = None
 
     @property
     def standalone(self) -> bool:
@@ -181,7 +183,7 @@ def _table_row(cells: list[str], header: list[str] | None) -> str:
     return f"{cells[0]}: {'; '.join(parts)}." if parts else ""
 
 
-def _lines(passage: str) -> list[tuple[str, SentenceKind]]:
+def _lines(passage: str) -> list[tuple[str, SentenceKind, str | None]]:
     """Plain lines of a passage: paragraphs joined, list items and table rows separate."""
     out: list[tuple[str, SentenceKind, str | None]] = []
     paragraph: list[str] = []
@@ -240,18 +242,18 @@ def _item_phrase(text: str) -> str:
 
 def _group_noun_phrase_items(
     lines: list[tuple[str, SentenceKind, str | None]],
-) -> list[tuple[str, SentenceKind]]:
+) -> list[tuple[str, SentenceKind, str | None]]:
     """Join runs of noun-phrase list items ("Gift cards.") with their lead-in or heading.
 
     Such items answer nothing on their own; "Items we cannot take back: gift cards; items
     marked final sale." does, and it is still text of the passage a draft can quote.
     """
-    out: list[tuple[str, SentenceKind]] = []
+    out: list[tuple[str, SentenceKind, str | None]] = []
     i = 0
     while i < len(lines):
         text, kind, heading = lines[i]
         if kind != "list_item" or is_standalone(text, kind):
-            out.append((text, kind))
+            out.append((text, kind, heading))
             i += 1
             continue
         j = i
@@ -269,16 +271,16 @@ def _group_noun_phrase_items(
         elif heading:
             label = heading
         if label and all(items):
-            out.append((f"{label}: {'; '.join(items)}.", "list_group"))
+            out.append((f"{label}: {'; '.join(items)}.", "list_group", heading))
         else:
-            out.extend((t, k) for t, k, _ in lines[i:j])
+            out.extend(lines[i:j])
         i = j
     return out
 
 
 def plain_text(passage: str) -> str:
     """The passage as plain text, one line per paragraph, list item or table row."""
-    return "\n".join(text for text, _ in _lines(passage))
+    return "\n".join(text for text, _, _ in _lines(passage))
 
 
 def _split(text: str) -> list[tuple[int, int]]:
@@ -299,10 +301,10 @@ def split_sentences(passage: str) -> list[PassageSentence]:
     """Sentences of ``plain_text(passage)`` with their offsets into it."""
     sentences = []
     offset = 0
-    for line, kind in _lines(passage):
+    for line, kind, heading in _lines(passage):
         spans = [(0, len(line))] if kind in {"table_row", "list_group"} else _split(line)
         for a, b in spans:
-            sentences.append(PassageSentence(line[a:b], offset + a, offset + b, kind))
+            sentences.append(PassageSentence(line[a:b], offset + a, offset + b, kind, heading))
         offset += len(line) + 1
     return sentences
 

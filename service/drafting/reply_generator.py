@@ -22,6 +22,8 @@ class Evidence:
 
     ``scored`` covers exactly ``passages`` (same order); ``confidence`` is the gate's
     probability that they answer the message, ``passage_confidence`` the same per passage.
+    ``preferred`` indexes the passages of articles the help centre names for the
+    message's intent: the first draft answers from them when there are any.
     """
 
     passages: tuple[Passage, ...]
@@ -29,6 +31,7 @@ class Evidence:
     relevance: float
     confidence: float
     passage_confidence: tuple[float, ...]
+    preferred: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

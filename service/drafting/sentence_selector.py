@@ -21,7 +21,7 @@ import numpy.typing as npt
 from kb_index.lexical_retriever import tokenize
 from models.protocols import Encoder
 from service.drafting.draft import Passage
-from service.drafting.passage_text import PassageSentence, split_sentences
+from service.drafting.passage_text import PassageSentence, plain_text, split_sentences
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -96,12 +96,20 @@ class EmbeddingCache:
         return out
 
 
+def _opens_article(sentence: PassageSentence, passage: Passage) -> bool:
+    """The sentence stands under the article's own title (its opening paragraph)."""
+    return sentence.heading is not None and normalise(sentence.heading) == normalise(passage.title)
+
+
 class SentenceSelector:
     """Ranks passage sentences for a message.
 
     Args:
         encoder: the service's sentence encoder.
         lexical_weight: share of word overlap in a sentence's score (the rest is cosine).
+        lead_bonus: added to the score of a sentence of an article's opening paragraph
+            (under its title): help-centre articles open with the short answer ("We do not
+            ship outside Europe"), which a question worded unlike it still wants.
         redundancy: how strongly similarity to an already chosen sentence counts against
             a candidate (0 = plain ranking).
         duplicate_similarity: cosine above which two sentences count as the same.
@@ -112,6 +120,7 @@ class SentenceSelector:
         encoder: Encoder,
         *,
         lexical_weight: float = 0.25,
+        lead_bonus: float = 0.05,
         redundancy: float = 0.5,
         duplicate_similarity: float = 0.92,
     ) -> None:
@@ -120,6 +129,7 @@ class SentenceSelector:
         self.encoder = encoder
         self.cache = EmbeddingCache(encoder)
         self.lexical_weight = lexical_weight
+        self.lead_bonus = lead_bonus
         self.redundancy = redundancy
         self.duplicate_similarity = duplicate_similarity
 
@@ -141,7 +151,7 @@ class SentenceSelector:
                     continue
                 seen.add(key)
                 candidates.append((sentence, index))
-        contexts = [f"{p.title}\n{p.heading or ''}\n{p.text}" for p in passages]
+        contexts = [f"{p.title}\n{p.heading or ''}\n{p.matched or p.text}" for p in passages]
         texts = [query, *contexts, *(s.text for s, _ in candidates)]
         vectors = self.cache.encode(texts, cache_from=1)
         q = vectors[0]
@@ -154,10 +164,22 @@ class SentenceSelector:
             words = set(tokenize(sentence.text))
             lexical = len(query_words & words) / len(query_words) if query_words else 0.0
             score = (1.0 - self.lexical_weight) * cos + self.lexical_weight * lexical
+            if _opens_article(sentence, passages[index]):
+                score += self.lead_bonus
             scored.append(ScoredSentence(sentence, index, float(score), float(cos), lexical))
+        # Relevance reads the matched chunk only, also when the whole article is offered.
+        matched = [plain_text(p.matched) if p.matched is not None else None for p in passages]
         relevance = []
         for index in range(len(passages)):
-            best = max((s.dense for s in scored if s.passage_index == index), default=-1.0)
+            within = matched[index]
+            best = max(
+                (
+                    s.dense
+                    for s in scored
+                    if s.passage_index == index and (within is None or s.text in within)
+                ),
+                default=-1.0,
+            )
             relevance.append(max(float(passage_dense[index]), best))
         return ScoredPassages(tuple(scored), sentence_vectors, tuple(relevance))
 

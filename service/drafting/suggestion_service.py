@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from kb_index.documents import SearchFilters
 from models.errors import TriageError
@@ -67,17 +67,43 @@ class PassageRetriever(Protocol):
         ...
 
 
+class ArticleText(Protocol):
+    """What a stored document offers drafting (``kb_index.documents.KbDocument``)."""
+
+    @property
+    def text(self) -> str: ...
+
+
+@runtime_checkable
+class ArticleSource(Protocol):
+    """Whole articles by id (``kb_index.knowledge_base.KnowledgeBase``)."""
+
+    def get(self, doc_id: str) -> ArticleText:
+        """The stored document; raises ``NotFoundError`` when it is gone."""
+        ...
+
+
 # Drafts go to customers: internal agent guides are never quoted.
 CUSTOMER_VISIBLE = SearchFilters(visibility=("public",))
+INTENT_TAG_PREFIX = "intent:"
+
+
+def intent_tag(intent: str) -> str:
+    """The document tag by which a help centre names an article as answering ``intent``."""
+    return f"{INTENT_TAG_PREFIX}{intent}"
 
 
 @dataclass(frozen=True)
 class RelevanceCheck:
-    """The passages retrieved for a message and how well they match it."""
+    """The passages retrieved for a message and how well they match it.
+
+    ``intent_articles`` indexes the passages of articles tagged for the message's intent.
+    """
 
     passages: tuple[Passage, ...]
     scored: ScoredPassages
     relevance: float
+    intent_articles: tuple[int, ...] = ()
 
 
 class SuggestionService:
@@ -91,6 +117,12 @@ class SuggestionService:
         composer: writes the holding reply.
         k: passages retrieved per message.
         index_version: current knowledge-base version, recorded with each suggestion.
+        articles: whole articles by id. A help-centre article is short and its answer
+            often sits in another section than the one that matched best ("can I order
+            from Mexico" matches "Large items", the answer is the opening paragraph), so
+            an article of at most ``article_chars`` is offered whole to the drafter.
+        article_chars: longest article offered whole; longer ones offer the matched
+            passage.
     """
 
     def __init__(
@@ -103,9 +135,13 @@ class SuggestionService:
         composer: ReplyComposer,
         k: int = 3,
         index_version: Callable[[], str] = lambda: "unknown",
+        articles: ArticleSource | None = None,
+        article_chars: int = 4_000,
     ) -> None:
         if k < 1:
             raise ValueError("k must be positive")
+        self.articles = articles
+        self.article_chars = article_chars
         self.retriever = retriever
         self.selector = selector
         self.gate = gate
@@ -114,47 +150,79 @@ class SuggestionService:
         self.k = k
         self.index_version = index_version
 
-    def check(self, request: DraftRequest) -> RelevanceCheck:
-        """Retrieve and score passages (no drafting); also what the gate is fitted on."""
-        query = request.query[:MAX_QUERY_CHARS]
+    def _retrieve(self, query: str, filters: SearchFilters) -> list[PassageHit]:
         try:
-            hits = list(self.retriever.retrieve(query, k=self.k, filters=CUSTOMER_VISIBLE))
+            return list(self.retriever.retrieve(query, k=self.k, filters=filters))
         except TriageError as exc:
             logger.warning("knowledge-base retrieval failed: %s", exc)
-            hits = []
-        passages = tuple(
-            Passage(
-                doc_id=h.doc_id,
-                title=h.title,
-                url=h.url,
-                chunk_id=h.chunk_id,
-                text=h.passage,
-                snippet=h.snippet,
-                score=float(h.score),
-                heading=h.heading,
-            )
-            for h in hits
-        )
+            return []
+
+    def check(self, request: DraftRequest) -> RelevanceCheck:
+        """Retrieve and score passages (no drafting); also what the gate is fitted on.
+
+        When triage names an intent without a close second, articles the help centre
+        tags ``intent:<intent>`` are searched too and lead the passages (at most
+        ``k - 1`` of them, so the best untagged match still gets a place). Similarity
+        alone misses short or oddly worded messages ("can I order from Mexico") that
+        the intent model, trained on many phrasings, recognises.
+        """
+        query = request.query[:MAX_QUERY_CHARS]
+        general = self._retrieve(query, CUSTOMER_VISIBLE)
+        tagged: list[PassageHit] = []
+        if request.intent and not request.intent_ambiguous:
+            tag_filter = SearchFilters(tags=(intent_tag(request.intent),), visibility=("public",))
+            tagged = self._retrieve(query, tag_filter)[: max(self.k - 1, 1)]
+        tagged_ids = {h.doc_id for h in tagged}
+        hits = (tagged + [h for h in general if h.doc_id not in tagged_ids])[: self.k]
+        passages = tuple(self._passage(h) for h in hits)
         earlier = [t.text for t in request.history if t.role == "agent"]
         scored = self.selector.score(query, passages, exclude=earlier)
         relevance = max(scored.passage_relevance, default=-1.0)
-        return RelevanceCheck(passages, scored, relevance)
+        intent_articles = tuple(i for i, h in enumerate(hits) if h.doc_id in tagged_ids)
+        return RelevanceCheck(passages, scored, relevance, intent_articles)
+
+    def _passage(self, hit: PassageHit) -> Passage:
+        """The whole article when it is short enough (its id then names the passage),
+        else the matched chunk."""
+        chunk_id, text, matched = hit.chunk_id, hit.passage, None
+        if self.articles is not None:
+            try:
+                article = self.articles.get(hit.doc_id).text
+            except TriageError:  # deleted since the search: quote what was found
+                article = ""
+            if article and len(article) <= self.article_chars:
+                chunk_id, text, matched = hit.doc_id, article, hit.passage
+        return Passage(
+            doc_id=hit.doc_id,
+            title=hit.title,
+            url=hit.url,
+            chunk_id=chunk_id,
+            text=text,
+            snippet=hit.snippet,
+            score=float(hit.score),
+            heading=hit.heading,
+            matched=matched,
+        )
+
+    def _usable(self, found: RelevanceCheck, index: int) -> bool:
+        """A passage may be answered from: relevant enough, or from an article the help
+        centre names for the message's intent."""
+        return index in found.intent_articles or self.gate.answerable(
+            found.scored.passage_relevance[index]
+        )
 
     def suggest(self, request: DraftRequest) -> DraftSet:
         """Drafts for ``request``; a holding reply with ``needs_agent`` when nothing fits."""
         set_id = uuid.uuid4().hex
         found = self.check(request)
         versions = {"kb_index": self.index_version(), "gate": self.gate.version}
-        if not found.passages or not self.gate.answerable(found.relevance):
+        usable = [i for i in range(len(found.passages)) if self._usable(found, i)]
+        if not usable:
             return self._holding(request, found, set_id, versions, reason=None)
-        keep = [
-            i
-            for i, r in enumerate(found.scored.passage_relevance)
-            if self.gate.answerable(r) and found.scored.of_passage(i)
-        ]
+        keep = [i for i in usable if found.scored.of_passage(i)]
         if not keep:
             return self._holding(request, found, set_id, versions, reason="no_quotable_sentence")
-        evidence = self._evidence(found, keep)
+        evidence = self._evidence(found, keep, request.intent_confidence)
         generation = self.generator.generate(request, evidence, set_id=set_id)
         if not generation.drafts:
             return self._holding(request, found, set_id, versions, reason="no_draft")
@@ -169,8 +237,14 @@ class SuggestionService:
             versions=versions,
         )
 
-    def _evidence(self, found: RelevanceCheck, keep: Sequence[int]) -> Evidence:
-        """The kept passages with their sentences re-indexed."""
+    def _evidence(
+        self, found: RelevanceCheck, keep: Sequence[int], intent_confidence: float | None
+    ) -> Evidence:
+        """The kept passages with their sentences re-indexed.
+
+        A passage of an article tagged for the intent is as likely to answer as the
+        intent is right, so its confidence is at least the intent's.
+        """
         position = {old: new for new, old in enumerate(keep)}
         sentences = []
         rows = []
@@ -188,12 +262,18 @@ class SuggestionService:
                 )
         relevance = tuple(found.scored.passage_relevance[i] for i in keep)
         scored = ScoredPassages(tuple(sentences), found.scored.vectors[rows], relevance)
+        floor = intent_confidence or 0.0
+        passage_confidence = tuple(
+            max(self.gate.probability(r), floor if i in found.intent_articles else 0.0)
+            for i, r in zip(keep, relevance, strict=True)
+        )
         return Evidence(
             passages=tuple(found.passages[i] for i in keep),
             scored=scored,
             relevance=found.relevance,
-            confidence=self.gate.probability(found.relevance),
-            passage_confidence=tuple(self.gate.probability(r) for r in relevance),
+            confidence=max(passage_confidence),
+            passage_confidence=passage_confidence,
+            preferred=tuple(position[i] for i in keep if i in found.intent_articles),
         )
 
     def _holding(
@@ -258,4 +338,5 @@ def build_suggestion_service(
         composer=composer,
         k=k,
         index_version=index_version,
+        articles=retriever if isinstance(retriever, ArticleSource) else None,
     )

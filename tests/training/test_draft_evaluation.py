@@ -54,3 +54,33 @@ def test_evaluation_scores_and_reports_a_small_sample(shared_data: Path, tmp_pat
     report = write_report(results, summary, tmp_path / "report", context={"data": "sample"})
     text = report.read_text(encoding="utf-8")
     assert "| **all** |" in text and "### complaint" in text
+
+
+@pytest.mark.data
+def test_the_intent_given_to_drafting_is_what_the_evaluation_reports(shared_data: Path) -> None:
+    from kb_index.knowledge_base import KnowledgeBase
+    from training.draft_evaluation import IntentGuess, gold_intent
+
+    encoder = HashingEncoder(128)
+    kb = KnowledgeBase(encoder=encoder)
+    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
+    messages = read_bitext(
+        shared_data / "bitext_customer_support.csv", intents=SUGGEST_INTENTS, per_intent=2
+    )
+    strict = make_service(kb, drafts_min_relevance=0.99)
+    topics = read_topics()
+    told = summarise(
+        evaluate_drafts(strict, messages, topics=topics, encoder=encoder, intent_of=gold_intent)
+    )["overall"]
+    # Every evaluated intent has tagged articles, so a known intent always gets drafts.
+    assert told["intent_seen_correct"] == 1.0 and told["answered"] == 1.0
+    blind = summarise(
+        evaluate_drafts(
+            strict,
+            messages,
+            topics=topics,
+            encoder=encoder,
+            intent_of=lambda message: IntentGuess(None),
+        )
+    )["overall"]
+    assert blind["intent_seen_correct"] == 0.0 and blind["answered"] == 0.0

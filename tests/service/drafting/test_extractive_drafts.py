@@ -27,6 +27,9 @@ PERSONAL = (
 
 
 def passage_of(kb: KnowledgeBase, chunk_id: str) -> str:
+    """The stored text a passage id names: a chunk, or a whole (short) article."""
+    if "#" not in chunk_id:
+        return plain_text(kb.get(chunk_id).text)
     doc_id = chunk_id.rsplit("#", 1)[0]
     [chunk] = [c for c in kb.chunks(doc_id) if c.chunk_id == chunk_id]
     return plain_text(chunk.text)

@@ -3,6 +3,7 @@ citation, slow, broken and malformed replies)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
@@ -130,8 +131,9 @@ def test_nothing_relevant_never_calls_the_model(
         drafts_llm_model="test-model",
         drafts_min_relevance=0.99,
     )
+    # No intent either: articles tagged for the intent would answer it.
     try:
-        result = strict.suggest(REQUEST)
+        result = strict.suggest(dataclasses.replace(REQUEST, intent=None))
     finally:
         assert isinstance(strict.generator, LlmReplyGenerator)
         strict.generator.close()
