@@ -24,6 +24,7 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
 _SPACES = re.compile(r"\s+")
+_TRAILING_CONJUNCTION = re.compile(r"[,;]?\s+(?:and|or)$", re.IGNORECASE)
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"“'(]?[A-Z0-9€£$])")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "approx.", "no.", "nr.", "vs.", "incl.", "min.")
@@ -236,8 +237,9 @@ def _lines(passage: str) -> list[tuple[str, SentenceKind, str | None]]:
 
 
 def _item_phrase(text: str) -> str:
-    """A list item as part of a sentence: without its closing stop (case kept: names)."""
-    return text.rstrip(" .;,")
+    """A list item as part of a sentence: without its closing stop or the conjunction that
+    led into the next item ("what happened, and"), case kept (names)."""
+    return _TRAILING_CONJUNCTION.sub("", text.rstrip(" .;,")).rstrip(" .;,")
 
 
 def _group_noun_phrase_items(

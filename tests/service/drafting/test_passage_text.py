@@ -68,3 +68,9 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
         "Pay with a card, e.g. Visa or Mastercard.",
         "Then wait a day.",
     ]
+
+
+def test_a_conjunction_leading_into_the_next_item_is_dropped_when_items_are_joined() -> None:
+    passage = "Include:\n\n- your order number,\n- what happened, and\n- what you would like.\n"
+    [sentence] = [s.text for s in split_sentences(passage)]
+    assert sentence == "Include: your order number; what happened; what you would like."
