@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from models.errors import InvalidInputError
@@ -172,20 +172,6 @@ class SearchFilters:
         """True when the filters let every document through."""
         return not self.tags and self.visibility is None
 
-    def accepts(self, document: KbDocument) -> bool:
-        """Whether ``document`` passes the filters."""
-        if self.tags and not set(self.tags).intersection(document.tags):
-            return False
-        return self.visibility is None or document.visibility in self.visibility
-
-
-@dataclass(frozen=True)
-class ChunkHit:
-    """A chunk a retriever scored for a query (higher is better)."""
-
-    chunk_id: str
-    score: float
-
 
 @dataclass(frozen=True)
 class DocumentHit:
@@ -208,7 +194,6 @@ class DocumentHit:
     end: int
     tags: tuple[str, ...] = ()
     visibility: Visibility = "public"
-    matched_chunks: int = 1
 
 
 @dataclass(frozen=True)
@@ -220,7 +205,6 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     chunks_embedded: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:

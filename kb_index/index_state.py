@@ -198,7 +198,6 @@ class IndexState:
         first = np.ones(len(order), dtype=bool)
         first[1:] = sorted_docs[1:] != sorted_docs[:-1]
         starts = np.flatnonzero(first)
-        matched = np.diff(np.append(starts, len(order)))
         best = order[starts]
         doc_ordinals = docs[best].tolist()
         doc_scores = chunk_scores[best]
@@ -227,7 +226,6 @@ class IndexState:
                     end=chunk.end,
                     tags=document.tags,
                     visibility=document.visibility,
-                    matched_chunks=int(matched[i]),
                 )
             )
         return hits

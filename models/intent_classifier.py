@@ -118,9 +118,9 @@ def max_similarity(
     out = np.full(len(queries), -1.0)
     if len(prototypes) == 0 or len(queries) == 0:
         return out
-    q = queries.astype(np.float32)
+    q = queries.astype(np.float32, copy=False)
     for start in range(0, len(prototypes), block):
-        part = prototypes[start : start + block].astype(np.float32)
+        part = prototypes[start : start + block].astype(np.float32, copy=False)
         out = np.maximum(out, (q @ part.T).max(axis=1))
     return out
 
@@ -164,6 +164,10 @@ class IntentClassifier:
         self.name = name
         self._version = version
         self.manifest = manifest
+        # Stored as float16 to keep the artifact small; converted once, not per request.
+        self._prototypes = (
+            heads.prototypes.astype(np.float32) if heads.prototypes is not None else None
+        )
         self._lexical = (
             LexicalFeaturizer(n_buckets=heads.lex_idf.shape[0], idf=heads.lex_idf)
             if heads.lex_idf is not None
@@ -233,9 +237,9 @@ class IntentClassifier:
 
     def similarity(self, embeddings: FloatArray) -> npt.NDArray[np.float64] | None:
         """Nearest-neighbour similarity to in-scope training examples (None without them)."""
-        if self.heads.prototypes is None:
+        if self._prototypes is None:
             return None
-        return max_similarity(embeddings, self.heads.prototypes)
+        return max_similarity(embeddings, self._prototypes)
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Calibrated probabilities over ``labels`` for each text."""

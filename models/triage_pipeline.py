@@ -83,15 +83,6 @@ class Triager:
         self.routing = routing
         self.analyzer = analyzer or MessageAnalyzer()
 
-    @staticmethod
-    def classification_text(message: TriageInput) -> str:
-        """Subject and body as one text, the way the classifier sees the message."""
-        body = message.text.strip()
-        subject = (message.subject or "").strip()
-        if subject and subject.lower() not in body.lower():
-            return f"{subject}\n{body}"
-        return body
-
     def triage(self, message: TriageInput) -> TriageResult:
         """Triage one message."""
         return self.triage_many([message])[0]

@@ -131,14 +131,12 @@ def read_labelled_csv(
 def clinc_negatives(
     data: LabelledTexts,
     *,
-    oos_label: str,
     per_intent: int,
     exclude: frozenset[str] = CLINC_OVERLAPPING_INTENTS,
     source_oos_label: str = "out_of_scope",
     seed: int = 0,
 ) -> list[str]:
     """Out-of-scope texts: all of CLINC's own out-of-scope rows plus a sample per other intent."""
-    del oos_label  # negatives are returned unlabelled; the caller labels them
     rng = random.Random(seed)
     by_label: dict[str, list[str]] = {}
     for text, label in zip(data.texts, data.labels, strict=True):

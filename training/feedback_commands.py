@@ -76,9 +76,7 @@ def retrain(
         extra: list[str] = []
         if negatives is not None:
             neg = read_labelled_csv(negatives, text_column="text", label_column="label")
-            extra = clinc_negatives(
-                neg, oos_label=oos_label, per_intent=negatives_per_intent, seed=seed
-            )
+            extra = clinc_negatives(neg, per_intent=negatives_per_intent, seed=seed)
         version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
         result = train_intent_classifier(
             merged,

@@ -21,8 +21,6 @@ from training.datasets import LabelledTexts, file_sha256
 
 logger = logging.getLogger(__name__)
 
-REDACTION_MARK = "[card number removed]"
-
 
 @dataclass(frozen=True)
 class Correction:

@@ -110,9 +110,7 @@ def train(
             neg = read_labelled_csv(
                 negatives, text_column=negatives_text_column, label_column=negatives_label_column
             )
-            extra += clinc_negatives(
-                neg, oos_label=oos_label, per_intent=negatives_per_intent, seed=seed
-            )
+            extra += clinc_negatives(neg, per_intent=negatives_per_intent, seed=seed)
             sources.append(f"{negatives}:{neg.sha256}")
         if extra and negatives_as_class:
             train_set = with_negatives(
@@ -203,7 +201,7 @@ def evaluate(
             neg = read_labelled_csv(
                 negatives, text_column=negatives_text_column, label_column=negatives_label_column
             )
-            extra = clinc_negatives(neg, oos_label=oos_label, per_intent=negatives_per_intent)
+            extra = clinc_negatives(neg, per_intent=negatives_per_intent)
             dataset = with_negatives(dataset, extra, oos_label=oos_label, source=str(negatives))
     except TriageError as exc:
         raise _fail(str(exc)) from exc

@@ -68,7 +68,6 @@ class FittedHeads:
     labels: tuple[str, ...]
     emb: LogisticRegression
     lex: LinearSVC | None
-    featurizer: LexicalFeaturizer | None
 
     def scores(
         self, embeddings: FloatArray, lexical: sp.csr_matrix | None
@@ -101,7 +100,6 @@ def _fit_heads(
     y: npt.NDArray[np.int64],
     labels: tuple[str, ...],
     config: TrainingConfig,
-    featurizer: LexicalFeaturizer | None,
 ) -> FittedHeads:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -113,7 +111,7 @@ def _fit_heads(
             lex.fit(lexical, y)
     if list(emb.classes_) != list(range(len(labels))):
         raise InvalidInputError("every label needs at least one training row in each fold")
-    return FittedHeads(labels=labels, emb=emb, lex=lex, featurizer=featurizer)
+    return FittedHeads(labels=labels, emb=emb, lex=lex)
 
 
 def _fuse(log_p: FloatArray, lex: FloatArray | None, weight: float) -> FloatArray:
@@ -307,7 +305,6 @@ def train_intent_classifier(
             y[rows],
             labels,
             config,
-            featurizer,
         )
 
     # Held-out scores for tuning: (log-probabilities, lexical scores, similarity, gold).

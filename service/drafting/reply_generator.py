@@ -28,7 +28,6 @@ class Evidence:
 
     passages: tuple[Passage, ...]
     scored: ScoredPassages
-    relevance: float
     confidence: float
     passage_confidence: tuple[float, ...]
     preferred: tuple[int, ...] = ()

@@ -270,7 +270,6 @@ class SuggestionService:
         return Evidence(
             passages=tuple(found.passages[i] for i in keep),
             scored=scored,
-            relevance=found.relevance,
             confidence=max(passage_confidence),
             passage_confidence=passage_confidence,
             preferred=tuple(position[i] for i in keep if i in found.intent_articles),

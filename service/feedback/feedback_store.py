@@ -352,7 +352,6 @@ class FeedbackStore:
             .where(SuggestionRecord.needs_agent.is_(True), *window(SuggestionRecord.created_at))
         )
         latest: dict[str, tuple[str, float | None]] = {}
-        distances: list[float] = []
         rows = session.execute(
             select(
                 FeedbackRecord.suggestion_id, FeedbackRecord.outcome, FeedbackRecord.edit_distance

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from models.triage_pipeline import ConversationTurn
 from service.orders.customer_identity import CustomerIdentity
 
-CUSTOMER = "customer"
 AGENT = "agent"
 
 

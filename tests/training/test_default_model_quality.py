@@ -44,7 +44,7 @@ def test_default_recipe_holdout_accuracy_on_bitext(
     clinc = read_labelled_csv(
         shared_data / "clinc150_train.csv", text_column="text", label_column="label"
     )
-    negatives = clinc_negatives(clinc, oos_label="out_of_scope", per_intent=5)
+    negatives = clinc_negatives(clinc, per_intent=5)
     result = train_intent_classifier(
         train,
         encoder=real_encoder,
