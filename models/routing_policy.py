@@ -14,8 +14,8 @@ from typing import Any, Final
 import yaml
 
 from models.errors import ArtifactError
+from models.urgency_classifier import LEVELS as URGENCY_LEVELS
 
-URGENCY_LEVELS: Final = ("low", "normal", "high", "critical")
 _CONDITION_KEYS: Final = frozenset({"urgency", "category", "language_supported"})
 
 

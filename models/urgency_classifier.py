@@ -18,7 +18,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -31,14 +31,20 @@ from models.artifact_manifest import (
     write_artifact,
 )
 from models.errors import ArtifactError
-from models.intent_classifier import DEFAULT_OOS_LABEL, IntentClassifier, IntentPrediction
+from models.intent_classifier import (
+    DEFAULT_OOS_LABEL,
+    IntentClassifier,
+    IntentPrediction,
+    softmax,
+)
 from models.protocols import Encoder
 from models.urgency_signals import FEATURE_NAMES, UrgencySignals, cue_phrase
 
 logger = logging.getLogger(__name__)
 
 ARTIFACT_TYPE = "urgency-classifier"
-LEVELS: Final = ("low", "normal", "high", "critical")
+UrgencyLevel = Literal["low", "normal", "high", "critical"]
+LEVELS: Final[tuple[str, ...]] = get_args(UrgencyLevel)
 _LEVEL_SCORE: Final = np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0])
 REPEAT_CONTACT_FLOOR = 2  # earlier customer messages that make a ticket at least "high"
 MAX_REASONS = 5
@@ -124,13 +130,6 @@ class UrgencyHeads:
             raise ArtifactError("urgency head does not match the four levels")
         if not 0.0 < self.critical_threshold <= 1.0:
             raise ArtifactError("critical threshold must be in (0, 1]")
-
-
-def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    out: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
-    return out
 
 
 def intent_matrix(
@@ -335,7 +334,7 @@ class UrgencyClassifier:
             intent_scale=h.intent_scale,
         )
         z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
-        return _softmax(z)
+        return softmax(z)
 
     def assess(
         self,

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.artifact_manifest import sha256_file
 from models.errors import InvalidInputError
 
 # CLINC150 intents that overlap the e-commerce intents (orders, payments, accounts, reaching
@@ -66,15 +67,6 @@ class LabelledTexts:
         return Counter(self.labels)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a data file, recorded in artifact manifests."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_labelled_csv(
     path: Path,
     *,
@@ -123,7 +115,7 @@ def read_labelled_csv(
         texts=tuple(texts),
         labels=tuple(labels),
         source=str(path),
-        sha256=file_sha256(path),
+        sha256=sha256_file(path),
         categories=categories or None,
     )
 

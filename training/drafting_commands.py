@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from models.errors import TriageError
 from models.protocols import Encoder
+from training.command_helpers import fail, load_encoder
 
 if TYPE_CHECKING:
     from training.draft_evaluation import BitextMessage, IntentGuess
@@ -29,19 +30,6 @@ DocsOpt = typer.Option(
     exists=True,
     help="Help-centre files or folder (default: the sample help centre).",
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-def _encoder() -> Encoder:
-    from models.sentence_encoder import SentenceTransformerEncoder
-    from service.settings import Settings
-
-    settings = Settings()
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
 
 
 def _progress() -> Progress:
@@ -92,23 +80,24 @@ def fit_gate_command(
 ) -> None:
     """Fit the relevance threshold below which drafts become a holding reply."""
     from kb_index.sample_help_centre import DEV_QUERIES_PATH
+    from models.artifact_manifest import sha256_file
     from training.answerability_fitting import (
         fit_gate,
         off_topic_queries,
         read_dev_queries,
         relevances,
     )
-    from training.datasets import file_sha256, read_labelled_csv
+    from training.datasets import read_labelled_csv
 
     try:
-        encoder = _encoder()
+        encoder = load_encoder()
         service, kb = build_offline_service(encoder, docs, drafts_min_relevance=0.0)
         query_file = queries or DEV_QUERIES_PATH
         positives_text = read_dev_queries(query_file)
         clinc = read_labelled_csv(negatives, text_column="text", label_column="label")
         negatives_text = off_topic_queries(clinc, per_intent=per_intent, seed=seed)
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     with _progress() as progress:
         task = progress.add_task("scoring queries", total=len(positives_text) + len(negatives_text))
 
@@ -120,7 +109,7 @@ def fit_gate_command(
     version = version or datetime.now(UTC).strftime("%Y.%m.%d")
     fit = fit_gate(pos, neg, version=version)
     training_data = {
-        "answerable": {"path": str(query_file), "sha256": file_sha256(query_file)},
+        "answerable": {"path": str(query_file), "sha256": sha256_file(query_file)},
         "off_topic": {
             "path": str(negatives),
             "sha256": clinc.sha256,
@@ -187,20 +176,20 @@ def evaluate_command(
     )
 
     if intent_source not in {"predicted", "gold", "none"}:
-        raise _fail(f"--intent-source: {intent_source!r} is not one of predicted, gold, none")
+        raise fail(f"--intent-source: {intent_source!r} is not one of predicted, gold, none")
 
     wanted = [i.strip() for i in intents.split(",") if i.strip()]
     topics = read_topics()
     missing = [i for i in wanted if i not in topics]
     if missing:
-        raise _fail(f"no on-topic articles defined for {', '.join(missing)}")
+        raise fail(f"no on-topic articles defined for {', '.join(missing)}")
     try:
-        encoder = _encoder()
+        encoder = load_encoder()
         service, kb = build_offline_service(encoder, docs)
         messages = read_bitext(data, intents=wanted, per_intent=per_intent or None, seed=seed)
         intent_of = _intent_source(intent_source, encoder, messages)
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     analyzer = SentimentAnalyzer()
     with _progress() as progress:
         task = progress.add_task("drafting", total=len(messages))

@@ -9,20 +9,7 @@ from pathlib import Path
 import typer
 
 from models.errors import TriageError
-from models.protocols import Encoder
-
-
-def _encoder() -> Encoder:
-    from models.sentence_encoder import SentenceTransformerEncoder
-    from service.settings import Settings
-
-    settings = Settings()
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
+from training.command_helpers import fail, load_encoder
 
 
 def retrain(
@@ -80,7 +67,7 @@ def retrain(
         version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
         result = train_intent_classifier(
             merged,
-            encoder=_encoder(),
+            encoder=load_encoder(),
             negatives=extra,
             oos_label=oos_label,
             config=TrainingConfig(seed=seed),
@@ -89,7 +76,7 @@ def retrain(
             version=version,
         )
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     training_data = {
         "path": str(data),
         "sha256": merged.sha256,

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.artifact_manifest import sha256_file
 from models.errors import InvalidInputError
-from training.datasets import LabelledTexts, file_sha256
+from training.datasets import LabelledTexts
 
 logger = logging.getLogger(__name__)
 
@@ -150,4 +151,4 @@ def merge_corrections(
 
 def feedback_provenance(path: Path, report: MergeReport) -> dict[str, object]:
     """What the manifest records about the feedback used."""
-    return {"path": str(path), "sha256": file_sha256(path), **report.to_json()}
+    return {"path": str(path), "sha256": sha256_file(path), **report.to_json()}

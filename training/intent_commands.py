@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from models.errors import TriageError
+from training.command_helpers import fail, load_encoder
 
 DataOpt = typer.Option(..., "--data", exists=True, dir_okay=False, help="Labelled CSV file.")
 TextCol = typer.Option("text", "--text-column", help="Column holding the message text.")
@@ -25,19 +26,6 @@ NegOpt = typer.Option(
     help="CSV of other-domain texts (e.g. CLINC150) added as out-of-scope examples; "
     "intents overlapping e-commerce support are left out.",
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
-
-
-def _encoder():  # type: ignore[no-untyped-def]
-    from models.sentence_encoder import SentenceTransformerEncoder
-    from service.settings import Settings
-
-    settings = Settings()
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
 
 
 def train(
@@ -128,7 +116,7 @@ def train(
         version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
         result = train_intent_classifier(
             train_set,
-            encoder=_encoder(),
+            encoder=load_encoder(),
             val=val_set,
             negatives=[] if negatives_as_class else extra,
             oos_label=oos_label,
@@ -138,7 +126,7 @@ def train(
             version=version,
         )
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     from training.evaluation import evaluate_labels
 
@@ -194,7 +182,7 @@ def evaluate(
 
     try:
         folder = model or Settings().intent_model_dir
-        encoder = _encoder()
+        encoder = load_encoder()
         classifier = IntentClassifier.from_artifact(folder, encoder=encoder)
         dataset = read_labelled_csv(data, text_column=text_column, label_column=label_column)
         if negatives is not None:
@@ -204,7 +192,7 @@ def evaluate(
             extra = clinc_negatives(neg, per_intent=negatives_per_intent)
             dataset = with_negatives(dataset, extra, oos_label=oos_label, source=str(negatives))
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     embeddings = encode_texts(encoder, dataset.texts, desc="encoding evaluation data")
     decisions = classifier.predict_embedded(embeddings.astype("float32"), dataset.texts)
     predicted = [d.label for d in decisions]
@@ -248,7 +236,7 @@ def split(
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         if label_column not in header:
-            raise _fail(f"{data}: no column {label_column!r}")
+            raise fail(f"{data}: no column {label_column!r}")
         rows = list(reader)
     by_label: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):

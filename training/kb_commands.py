@@ -15,7 +15,7 @@ from kb_index.evaluation import METRIC_KEYS, evaluate, load_queries
 from kb_index.hybrid_retriever import SEARCH_MODES, SearchMode
 from kb_index.knowledge_base import KnowledgeBase
 from models.errors import TriageError
-from models.protocols import Encoder
+from training.command_helpers import fail, load_encoder
 
 kb_app = typer.Typer(
     name="kb",
@@ -28,19 +28,6 @@ def _default_index() -> Path:
     from service.settings import Settings
 
     return Settings().resolved_kb_index_dir
-
-
-def _encoder() -> Encoder:
-    from models.sentence_encoder import SentenceTransformerEncoder
-    from service.settings import Settings
-
-    settings = Settings()
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
 
 
 IndexOpt = typer.Option(
@@ -57,7 +44,7 @@ def ingest(
     folder = index or _default_index()
     try:
         documents = load_documents(paths)
-        kb = KnowledgeBase.open(folder, encoder=_encoder())
+        kb = KnowledgeBase.open(folder, encoder=load_encoder())
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -68,7 +55,7 @@ def ingest(
             task = progress.add_task("ingesting", total=len(documents))
             report = kb.upsert(documents, progress=lambda n: progress.advance(task, n))
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(
         f"{folder}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {report.chunks_embedded} chunks embedded; "
@@ -84,10 +71,10 @@ def delete(
     """Remove documents from the index."""
     folder = index or _default_index()
     try:
-        kb = KnowledgeBase.open(folder, encoder=_encoder())
+        kb = KnowledgeBase.open(folder, encoder=load_encoder())
         kb.delete(doc_ids)
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"{folder}: removed {len(doc_ids)}; {len(kb)} documents left ({kb.version})")
 
 
@@ -100,12 +87,12 @@ def search(
 ) -> None:
     """Print the best documents for a query."""
     if mode not in SEARCH_MODES:
-        raise _fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
+        raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
     try:
-        kb = KnowledgeBase.open(index or _default_index(), encoder=_encoder())
+        kb = KnowledgeBase.open(index or _default_index(), encoder=load_encoder())
         hits = kb.search(query, k=k, mode=_mode(mode))
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     table = Table("score", "doc id", "title", "heading", "snippet")
     for hit in hits:
         table.add_row(f"{hit.score:.3f}", hit.doc_id, hit.title, hit.heading or "", hit.snippet)
@@ -116,7 +103,7 @@ def _mode(value: str) -> SearchMode:
     for mode in SEARCH_MODES:
         if mode == value:
             return mode
-    raise _fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
+    raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
 
 
 @kb_app.command("evaluate")
@@ -136,18 +123,18 @@ def evaluate_index(
     try:
         items = load_queries(queries)
         if not index.is_dir():
-            raise _fail(f"{index}: no index folder")
-        kb = KnowledgeBase.open(index, encoder=_encoder())
+            raise fail(f"{index}: no index folder")
+        kb = KnowledgeBase.open(index, encoder=load_encoder())
         if kb.is_empty:
-            raise _fail(f"{index}: the index is empty")
+            raise fail(f"{index}: the index is empty")
         unknown = sorted({r for q in items for r in q.relevant} - set(kb.state.documents))
         if unknown:
-            raise _fail(f"{queries}: relevant ids not in the index: {', '.join(unknown[:5])}")
+            raise fail(f"{queries}: relevant ids not in the index: {', '.join(unknown[:5])}")
         metrics, outcomes = evaluate(
             lambda q: [h.doc_id for h in kb.search(q, k=10, mode=search_mode)], items
         )
     except TriageError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         typer.echo(json.dumps({key: metrics[key] for key in METRIC_KEYS}))
         return

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from training.command_helpers import load_encoder
 from training.urgency_training import DEFAULT_DATA
 
 app = typer.Typer(
@@ -23,14 +24,6 @@ IntentOpt = typer.Option(
     file_okay=False,
     help="Intent artifact whose category probabilities feed urgency (default: the service's).",
 )
-
-
-def _encoder():  # type: ignore[no-untyped-def]
-    from models.sentence_encoder import SentenceTransformerEncoder
-    from service.settings import Settings
-
-    settings = Settings()
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
 
 
 def _intent(folder: Path | None, encoder):  # type: ignore[no-untyped-def]
@@ -87,9 +80,9 @@ def train(
     ),
 ) -> None:
     """Fit on train+dev (cross-validated choices), report on test, write the artifact."""
+    from models.artifact_manifest import sha256_file
     from models.message_analyzer import MessageAnalyzer
     from training.urgency_training import (
-        data_hash,
         prepare,
         read_examples,
         score_split,
@@ -97,7 +90,7 @@ def train(
     )
 
     examples = read_examples(data)
-    encoder = _encoder()
+    encoder = load_encoder()
     analyzer = MessageAnalyzer()
     intent = _intent(intent_model, encoder) if use_intent else None
     typer.echo(f"preparing {len(examples)} messages (cleanup, signals, embeddings, intent)...")
@@ -130,7 +123,7 @@ def train(
         params["intent_model_created_at"] = intent.manifest.created_at
     result.classifier.save(
         out,
-        training_data={"file": data.name, "sha256": data_hash(data), "rows": counts},
+        training_data={"file": data.name, "sha256": sha256_file(data), "rows": counts},
         metrics={"validation": result.validation, "test": test_metrics},
         params=params,
     )
@@ -159,7 +152,7 @@ def evaluate(
     from models.urgency_classifier import UrgencyClassifier
     from training.urgency_training import prepare, read_examples, score_split
 
-    encoder = _encoder()
+    encoder = load_encoder()
     classifier = UrgencyClassifier.from_artifact(model, encoder=encoder)
     rows = [e for e in read_examples(data) if e.split == split]
     if not rows:

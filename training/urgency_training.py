@@ -9,7 +9,6 @@ cases) is only ever used for the reported figures.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from models.intent_classifier import IntentClassifier, IntentPrediction
+from models.intent_classifier import IntentClassifier, IntentPrediction, softmax
 from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from models.urgency_classifier import (
@@ -101,11 +100,6 @@ def read_examples(path: Path) -> list[UrgencyExample]:
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: {exc}") from exc
     return rows
-
-
-def data_hash(path: Path) -> str:
-    """sha256 of the data file, for the manifest."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def prepare(
@@ -211,10 +205,7 @@ def out_of_fold_proba(
         val = _subset(data, val_idx.astype(np.int64))
         coef, intercept = _fit(fit, c=c, scale=scale, intent_scale=intent_scale, seed=seed)
         x = _inputs(val, scale=scale, intent_scale=intent_scale)
-        z = x @ coef.T.astype(np.float64) + intercept.astype(np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        proba[val_idx] = e / e.sum(axis=1, keepdims=True)
+        proba[val_idx] = softmax(x @ coef.T.astype(np.float64) + intercept.astype(np.float64))
     return proba
 
 

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from models.urgency_classifier import UrgencyLevel
 from service.api.suggest import FeedbackStoreDep, unavailable
 from service.deps import ResourcesDep
 from service.feedback.feedback_store import FeedbackInput, StoreUnavailableError
@@ -20,7 +21,6 @@ from service.schemas import MAX_TEXT_CHARS, WireModel
 router = APIRouter(tags=["feedback"])
 
 Outcome = Literal["accepted", "edited", "rejected"]
-UrgencyLevel = Literal["low", "normal", "high", "critical"]
 
 
 class FeedbackRequest(WireModel):

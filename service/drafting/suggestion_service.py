@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from kb_index.documents import SearchFilters
+from kb_index.hybrid_retriever import MAX_QUERY_CHARS
 from models.errors import TriageError
 from service.drafting.answerability_gate import AnswerabilityGate
 from service.drafting.draft import Draft, DraftRequest, DraftSet, Passage
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 2_000
 HOLDING = "holding"
 
 

@@ -15,13 +15,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.errors import TriageError
+from models.urgency_classifier import LEVELS as URGENCY_LEVELS
+from models.urgency_classifier import UrgencyLevel
+from service.settings import DEFAULT_RESPOND_POLICY as DEFAULT_POLICY_PATH
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "default_policy.yaml"
 
-UrgencyLevel = Literal["low", "normal", "high", "critical"]
-URGENCY_ORDER: tuple[str, ...] = ("low", "normal", "high", "critical")
 ChannelName = Literal["email", "chat", "social", "phone", "web"]
 
 
@@ -142,8 +142,8 @@ class RespondPolicy:
 
     def urgency_allows_auto_reply(self, level: str | None) -> bool:
         """``level`` is at most ``max_auto_reply_urgency`` (unknown urgency counts as normal)."""
-        rank = URGENCY_ORDER.index(level) if level in URGENCY_ORDER else 1
-        return rank <= URGENCY_ORDER.index(self.max_auto_reply_urgency)
+        rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else 1
+        return rank <= URGENCY_LEVELS.index(self.max_auto_reply_urgency)
 
     def check_intents(self, known: Iterable[str], *, model: str) -> None:
         """Compare the policy's intents with the labels the classifier can predict.

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
+from kb_index.hybrid_retriever import MAX_QUERY_CHARS
 from models.errors import TriageError
 from models.triage_pipeline import TriageInput, TriageResult
 from service.drafting.draft import DraftSet
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from service.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 2_000
 
 
 class MessageTriager(Protocol):
