@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, get_args
 
 from models.errors import InvalidInputError
@@ -65,9 +66,10 @@ class KbDocument:
         if any(not isinstance(t, str) or not t.strip() for t in self.tags):
             raise InvalidInputError(f"tags: document {self.id!r} has an empty or non-string tag")
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """sha256 of everything that shapes the index, so unchanged re-ingests are skipped."""
+        """sha256 of everything that shapes the index, so unchanged re-ingests are skipped
+        (the document is immutable: hashed once)."""
         payload = json.dumps(
             [self.title, self.text, self.url, sorted(self.tags), self.visibility],
             ensure_ascii=False,

@@ -140,10 +140,15 @@ class HybridRetriever:
         self.mode: SearchMode = mode
 
     def retrieve(
-        self, query: str, *, k: int = 5, filters: SearchFilters | None = None
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        query_vector: npt.NDArray[np.float32] | None = None,
     ) -> list[DocumentHit]:
         """Best ``k`` documents for ``query`` in this retriever's mode."""
-        return self.search(query, k=k, filters=filters, mode=self.mode)
+        return self.search(query, k=k, filters=filters, mode=self.mode, query_vector=query_vector)
 
     def search(
         self,

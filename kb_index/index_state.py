@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -106,8 +107,10 @@ class IndexState:
         """Live chunks."""
         return sum(len(r) for r in self.doc_rows.values())
 
+    @cached_property
     def fingerprint(self) -> str:
-        """Short hash of every document id and content hash: the index's version."""
+        """Short hash of every document id and content hash: the index's version (a
+        snapshot never changes, so it is computed once; it is read on every suggestion)."""
         digest = hashlib.sha256()
         for doc_id in sorted(self.doc_hashes):
             digest.update(f"{doc_id}\0{self.doc_hashes[doc_id]}\n".encode())

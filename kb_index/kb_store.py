@@ -86,7 +86,7 @@ def write_state(
         folder,
         name="kb-index",
         type=ARTIFACT_TYPE,
-        version=state.fingerprint(),
+        version=state.fingerprint,
         encoder=EncoderInfo(model_id=encoder.model_id, dimension=encoder.dimension),
         writer=writer,
         params=params,

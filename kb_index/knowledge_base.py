@@ -105,7 +105,7 @@ class KnowledgeBase:
     @property
     def version(self) -> str:
         """Fingerprint of the indexed content, reported by ``/readyz``."""
-        return f"kb-{self._state.fingerprint()}"
+        return f"kb-{self._state.fingerprint}"
 
     def __len__(self) -> int:
         return len(self._state.documents)
@@ -140,10 +140,15 @@ class KnowledgeBase:
         return [documents[i] for i in ids[offset : offset + limit]], len(ids)
 
     def retrieve(
-        self, query: str, *, k: int = 5, filters: SearchFilters | None = None
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        query_vector: FloatArray | None = None,
     ) -> list[DocumentHit]:
         """Hybrid search; implements :class:`kb_index.protocols.Retriever`."""
-        return self.retriever.retrieve(query, k=k, filters=filters)
+        return self.retriever.retrieve(query, k=k, filters=filters, query_vector=query_vector)
 
     def search(
         self,

@@ -28,18 +28,17 @@ NAME = "extractive"
 def verify_grounding(draft: Draft, passages: Sequence[Passage]) -> bool:
     """Every answer sentence is a verbatim substring of the plain text of its cited passage,
     and there is at least one."""
-    by_chunk = {p.chunk_id: p for p in passages}
-    cited = {c.doc_id for c in draft.citations}
     answers = draft.answer_sentences
     if not answers:
         return False
-    for sentence in answers:
-        passage = by_chunk.get(sentence.chunk_id or "")
-        if passage is None or passage.doc_id not in cited:
-            return False
-        if sentence.text not in plain_text(passage.text):
-            return False
-    return True
+    cited = {c.doc_id for c in draft.citations}
+    quoted = {s.chunk_id for s in answers}
+    texts = {
+        p.chunk_id: plain_text(p.text)
+        for p in passages
+        if p.chunk_id in quoted and p.doc_id in cited
+    }
+    return all(s.text in texts.get(s.chunk_id or "", "") for s in answers)
 
 
 class ExtractiveReplyGenerator:

@@ -133,11 +133,21 @@ class SentenceSelector:
         self.redundancy = redundancy
         self.duplicate_similarity = duplicate_similarity
 
+    def encode_query(self, query: str) -> FloatArray:
+        """The message's vector (never cached: messages are personal and rarely repeat)."""
+        return np.asarray(self.encoder.encode([query]), dtype=np.float32)[0]
+
     def score(
-        self, query: str, passages: Sequence[Passage], *, exclude: Sequence[str] = ()
+        self,
+        query: str,
+        passages: Sequence[Passage],
+        *,
+        exclude: Sequence[str] = (),
+        query_vector: FloatArray | None = None,
     ) -> ScoredPassages:
         """Score every standalone sentence of ``passages``; ``exclude`` holds texts (earlier
-        agent replies) whose sentences must not be offered again."""
+        agent replies) whose sentences must not be offered again; ``query_vector`` is
+        ``encode_query(query)`` when the caller already has it."""
         excluded = {normalise(s.text) for text in exclude for s in split_sentences(text)}
         excluded |= {normalise(t) for t in exclude}
         seen: set[str] = set()
@@ -152,11 +162,10 @@ class SentenceSelector:
                 seen.add(key)
                 candidates.append((sentence, index))
         contexts = [f"{p.title}\n{p.heading or ''}\n{p.matched or p.text}" for p in passages]
-        texts = [query, *contexts, *(s.text for s, _ in candidates)]
-        vectors = self.cache.encode(texts, cache_from=1)
-        q = vectors[0]
-        passage_dense = vectors[1 : 1 + len(passages)] @ q
-        sentence_vectors = vectors[1 + len(passages) :]
+        vectors = self.cache.encode([*contexts, *(s.text for s, _ in candidates)])
+        q = query_vector if query_vector is not None else self.encode_query(query)
+        passage_dense = vectors[: len(passages)] @ q
+        sentence_vectors = vectors[len(passages) :]
         dense = sentence_vectors @ q if len(candidates) else np.zeros(0, dtype=np.float32)
         query_words = set(tokenize(query))
         scored = []

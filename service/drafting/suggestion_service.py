@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from kb_index.documents import SearchFilters
+from kb_index.documents import DocumentHit, SearchFilters
 from kb_index.hybrid_retriever import MAX_QUERY_CHARS
+from kb_index.protocols import Retriever
 from models.errors import TriageError
 from service.drafting.answerability_gate import AnswerabilityGate
 from service.drafting.draft import Draft, DraftRequest, DraftSet, Passage
@@ -25,7 +26,7 @@ from service.drafting.reply_generator import (
     ReplyGenerator,
     build_reply_generator,
 )
-from service.drafting.sentence_selector import ScoredPassages, SentenceSelector
+from service.drafting.sentence_selector import FloatArray, ScoredPassages, SentenceSelector
 
 if TYPE_CHECKING:
     from models.protocols import Encoder
@@ -34,37 +35,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HOLDING = "holding"
-
-
-class PassageHit(Protocol):
-    """A retrieved passage (``kb_index.documents.DocumentHit``)."""
-
-    @property
-    def doc_id(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def url(self) -> str | None: ...
-    @property
-    def score(self) -> float: ...
-    @property
-    def snippet(self) -> str: ...
-    @property
-    def passage(self) -> str: ...
-    @property
-    def chunk_id(self) -> str: ...
-    @property
-    def heading(self) -> str | None: ...
-
-
-class PassageRetriever(Protocol):
-    """The part of ``kb_index.protocols.Retriever`` drafting uses."""
-
-    def retrieve(
-        self, query: str, *, k: int = 5, filters: SearchFilters | None = None
-    ) -> Sequence[PassageHit]:
-        """Up to ``k`` documents' best passages that pass ``filters``, best first."""
-        ...
 
 
 class ArticleText(Protocol):
@@ -128,7 +98,7 @@ class SuggestionService:
     def __init__(
         self,
         *,
-        retriever: PassageRetriever,
+        retriever: Retriever,
         selector: SentenceSelector,
         gate: AnswerabilityGate,
         generator: ReplyGenerator,
@@ -150,9 +120,11 @@ class SuggestionService:
         self.k = k
         self.index_version = index_version
 
-    def _retrieve(self, query: str, filters: SearchFilters) -> list[PassageHit]:
+    def _retrieve(
+        self, query: str, vector: FloatArray, filters: SearchFilters
+    ) -> list[DocumentHit]:
         try:
-            return list(self.retriever.retrieve(query, k=self.k, filters=filters))
+            return self.retriever.retrieve(query, k=self.k, filters=filters, query_vector=vector)
         except TriageError as exc:
             logger.warning("knowledge-base retrieval failed: %s", exc)
             return []
@@ -167,21 +139,22 @@ class SuggestionService:
         the intent model, trained on many phrasings, recognises.
         """
         query = request.query[:MAX_QUERY_CHARS]
-        general = self._retrieve(query, CUSTOMER_VISIBLE)
-        tagged: list[PassageHit] = []
+        vector = self.selector.encode_query(query)
+        general = self._retrieve(query, vector, CUSTOMER_VISIBLE)
+        tagged: list[DocumentHit] = []
         if request.intent and not request.intent_ambiguous:
             tag_filter = SearchFilters(tags=(intent_tag(request.intent),), visibility=("public",))
-            tagged = self._retrieve(query, tag_filter)[: max(self.k - 1, 1)]
+            tagged = self._retrieve(query, vector, tag_filter)[: max(self.k - 1, 1)]
         tagged_ids = {h.doc_id for h in tagged}
         hits = (tagged + [h for h in general if h.doc_id not in tagged_ids])[: self.k]
         passages = tuple(self._passage(h) for h in hits)
         earlier = [t.text for t in request.history if t.role == "agent"]
-        scored = self.selector.score(query, passages, exclude=earlier)
+        scored = self.selector.score(query, passages, exclude=earlier, query_vector=vector)
         relevance = max(scored.passage_relevance, default=-1.0)
         intent_articles = tuple(i for i, h in enumerate(hits) if h.doc_id in tagged_ids)
         return RelevanceCheck(passages, scored, relevance, intent_articles)
 
-    def _passage(self, hit: PassageHit) -> Passage:
+    def _passage(self, hit: DocumentHit) -> Passage:
         """The whole article when it is short enough (its id then names the passage),
         else the matched chunk."""
         chunk_id, text, matched = hit.chunk_id, hit.passage, None
@@ -310,7 +283,7 @@ def build_suggestion_service(
     settings: Settings,
     *,
     encoder: Encoder,
-    retriever: PassageRetriever,
+    retriever: Retriever,
     signature: str,
     k: int,
     index_version: Callable[[], str] = lambda: "unknown",

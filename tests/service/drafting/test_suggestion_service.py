@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from kb_index.documents import DocumentHit, SearchFilters
@@ -20,8 +18,13 @@ class FailingRetriever:
     """A knowledge base that is down."""
 
     def retrieve(
-        self, query: str, *, k: int = 5, filters: SearchFilters | None = None
-    ) -> Sequence[DocumentHit]:
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: SearchFilters | None = None,
+        query_vector: object = None,
+    ) -> list[DocumentHit]:
         raise InvalidInputError("index unavailable")
 
 
