@@ -120,8 +120,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             intent_labels=intent.labels,
             intent_version=intent.version,
             orders=orders,
-            retriever=kb,
             drafter=drafter,
+            policy=policy,
         )
     except BaseException:
         if orders is not None:

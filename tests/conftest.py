@@ -109,3 +109,15 @@ def client(app_settings, app_resources):  # type: ignore[no-untyped-def]
 
     with TestClient(create_app(app_settings, resources=app_resources)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def help_centre():  # type: ignore[no-untyped-def]
+    """The demo store's help centre, indexed with the hashing encoder."""
+    from kb_index.document_loader import load_documents
+    from kb_index.knowledge_base import KnowledgeBase
+    from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+
+    kb = KnowledgeBase(encoder=HashingEncoder(128))
+    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
+    return kb

@@ -186,18 +186,7 @@ def to_response(outcome: RespondOutcome) -> RespondResponse:
         triage=triage_response(outcome.triage),
         reasons=[r.value for r in decision.reasons],
         order=order_out(decision.order) if decision.order is not None else None,
-        suggestions=[
-            SuggestionOut(
-                id=s.id,
-                text=s.text,
-                citations=[
-                    CitationOut(doc_id=s.doc_id, title=s.title, url=s.url, snippet=s.snippet)
-                ],
-                grounded=True,
-                confidence=max(0.0, min(1.0, s.score)),
-            )
-            for s in decision.suggestions
-        ],
+        suggestions=[],
     )
 
 

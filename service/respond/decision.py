@@ -54,19 +54,6 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    """A passage or draft offered to the agent for a ``suggest`` decision."""
-
-    id: str
-    text: str
-    doc_id: str
-    title: str
-    url: str | None
-    snippet: str
-    score: float
-
-
-@dataclass(frozen=True)
 class Decision:
     """The decider's answer. ``order`` is set only for an order the sender owns."""
 
@@ -74,7 +61,6 @@ class Decision:
     reasons: tuple[Reason, ...]
     reply: str | None = None
     order: Order | None = None
-    suggestions: tuple[Suggestion, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.reasons:

@@ -9,19 +9,10 @@ from kb_index.knowledge_base import KnowledgeBase
 from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.settings import Settings
-from tests.fixtures.hashing_encoder import HashingEncoder
 
 # The hashing encoder is not what the shipped gate was fitted for; this fixed threshold
 # only keeps out text that shares almost nothing with the help centre.
 HASHING_MIN_RELEVANCE = 0.3
-
-
-@pytest.fixture(scope="session")
-def help_centre() -> KnowledgeBase:
-    """The demo store's help centre, indexed with the hashing encoder."""
-    kb = KnowledgeBase(encoder=HashingEncoder(128))
-    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
-    return kb
 
 
 def make_service(kb: KnowledgeBase, **settings: object) -> SuggestionService:

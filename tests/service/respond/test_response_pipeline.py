@@ -1,4 +1,4 @@
-"""Triage → decision → KB passages, over a real in-memory KB of the sample help centre."""
+"""Triage → decision → reply drafts, over a real in-memory KB of the sample help centre."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from kb_index.document_loader import load_documents
 from kb_index.knowledge_base import KnowledgeBase
-from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
 from models.entity_extractor import EntityExtractor
 from models.intent_classifier import IntentPrediction
 from models.triage_pipeline import ConversationTurn, TriageInput, TriageResult
@@ -18,7 +16,7 @@ from service.respond.respond_input import RespondInput
 from service.respond.response_decider import ResponseDecider
 from service.respond.response_pipeline import ResponsePipeline
 from service.respond.triage_signals import find_order_ids
-from tests.fixtures.hashing_encoder import HashingEncoder
+from tests.service.drafting.conftest import make_service
 
 JANE = CustomerIdentity(email="jane@example.com", name="Jane")
 
@@ -43,38 +41,33 @@ class FixedIntentTriager:
         )
 
 
-@pytest.fixture(scope="module")
-def knowledge_base() -> KnowledgeBase:
-    kb = KnowledgeBase(encoder=HashingEncoder(128))
-    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
-    return kb
-
-
-def test_suggest_carries_knowledge_base_passages(
-    decider: ResponseDecider, knowledge_base: KnowledgeBase
+def test_suggest_carries_grounded_drafts(
+    decider: ResponseDecider, help_centre: KnowledgeBase
 ) -> None:
     pipeline = ResponsePipeline(
-        triager=FixedIntentTriager("get_refund"), decider=decider, retriever=knowledge_base
+        triager=FixedIntentTriager("get_refund"), decider=decider, drafter=make_service(help_centre)
     )
     outcome = pipeline.respond(RespondInput(text="How long does a refund take?", customer=JANE))
     decision = outcome.decision
     assert decision.action is Action.SUGGEST
     assert decision.reasons == (Reason.INTENT_NOT_ALLOWED, Reason.KB_PASSAGES)
-    assert 1 <= len(decision.suggestions) <= decider.policy.max_suggestions
-    assert len({s.id for s in decision.suggestions}) == len(decision.suggestions)
-    assert any("refund" in s.title.lower() for s in decision.suggestions)
-    assert all(s.text.strip() and s.doc_id for s in decision.suggestions)
+    assert outcome.drafts is not None and not outcome.drafts.needs_agent
+    drafts = outcome.drafts.drafts
+    assert 1 <= len(drafts) <= decider.policy.max_suggestions
+    assert len({d.id for d in drafts}) == len(drafts)
+    assert any("refund" in c.title.lower() for d in drafts for c in d.citations)
+    assert all(d.text.strip() and d.citations for d in drafts)
 
 
-def test_auto_reply_carries_no_suggestions(
-    decider: ResponseDecider, knowledge_base: KnowledgeBase
-) -> None:
+def test_auto_reply_carries_no_drafts(decider: ResponseDecider, help_centre: KnowledgeBase) -> None:
     pipeline = ResponsePipeline(
-        triager=FixedIntentTriager("track_order"), decider=decider, retriever=knowledge_base
+        triager=FixedIntentTriager("track_order"),
+        decider=decider,
+        drafter=make_service(help_centre),
     )
     outcome = pipeline.respond(RespondInput(text="where is my order #4411829", customer=JANE))
     assert outcome.decision.action is Action.AUTO_REPLY
-    assert outcome.decision.suggestions == ()
+    assert outcome.drafts is None
     assert outcome.triage.model_version == "fixed@1"
 
 
@@ -93,11 +86,11 @@ def test_order_number_in_the_subject_counts(decider: ResponseDecider) -> None:
     assert triager.seen[0].subject == "Order #4411829"
 
 
-def test_without_a_knowledge_base_suggest_has_no_passages(decider: ResponseDecider) -> None:
+def test_without_a_drafter_suggest_has_no_drafts(decider: ResponseDecider) -> None:
     pipeline = ResponsePipeline(triager=FixedIntentTriager("get_refund"), decider=decider)
     outcome = pipeline.respond(RespondInput(text="refund please", customer=JANE))
     assert outcome.decision.action is Action.SUGGEST
-    assert outcome.decision.suggestions == ()
+    assert outcome.drafts is None
 
 
 def test_history_reaches_triage(decider: ResponseDecider) -> None:
