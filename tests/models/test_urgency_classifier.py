@@ -16,15 +16,7 @@ from models.triage_pipeline import TriageInput, Triager
 from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
 from service.settings import DEFAULT_INTENT_MODEL, DEFAULT_URGENCY_MODEL
 from tests.fixtures.hashing_encoder import HashingEncoder
-from tests.fixtures.urgency_tiny import train_tiny_urgency
 from training.urgency_training import DEFAULT_DATA, prepare, read_examples, score_split
-
-
-@pytest.fixture(scope="module")
-def tiny_urgency_dir(
-    tmp_path_factory: pytest.TempPathFactory, hashing_encoder: HashingEncoder
-) -> Path:
-    return train_tiny_urgency(hashing_encoder, tmp_path_factory.mktemp("urgency") / "urgency-tiny")
 
 
 def test_artifact_round_trip_gives_the_same_probabilities(
