@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from kb_index.documents import DocumentHit, SearchFilters
 from kb_index.index_state import IndexState
-from kb_index.lexical_retriever import tokenize
+from kb_index.lexical_retriever import tokenize, top_positive
 from models.errors import InvalidInputError
 from models.protocols import Encoder
 
@@ -194,7 +194,7 @@ class HybridRetriever:
         lexical_all = state.lexical.scores(query)
         if allowed is not None:
             lexical_all = np.where(allowed, lexical_all, np.float32(0.0))
-        lexical_rows = _top_rows(lexical_all, depth)
+        lexical_rows = top_positive(lexical_all, depth)[0]
         candidates = np.union1d(dense_rows, lexical_rows).astype(np.int64)
         if len(candidates) == 0:
             return []
@@ -233,13 +233,3 @@ class HybridRetriever:
         return weight * _normalise(dense, config.normalisation) + (1.0 - weight) * _normalise(
             lexical, config.normalisation
         )
-
-
-def _top_rows(scores: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
-    """Rows of the ``k`` best positive scores, best first (one partition over all rows)."""
-    if len(scores) == 0:
-        return np.zeros(0, dtype=np.int64)
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[scores[top] > 0]
-    return top[np.argsort(-scores[top], kind="stable")].astype(np.int64)
