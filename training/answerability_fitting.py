@@ -11,11 +11,8 @@ messages, on which drafts are evaluated, are never used here.
 
 from __future__ import annotations
 
-import json
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +21,6 @@ from sklearn.linear_model import LogisticRegression
 from service.drafting.answerability_gate import AnswerabilityGate
 from service.drafting.draft import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
-from training.datasets import CLINC_OVERLAPPING_INTENTS, LabelledTexts
 
 
 @dataclass(frozen=True)
@@ -35,31 +31,6 @@ class GateFit:
     metrics: dict[str, Any]
     positives: tuple[float, ...]
     negatives: tuple[float, ...]
-
-
-def read_dev_queries(path: Path) -> list[str]:
-    """Queries of a ``dev_queries.jsonl`` file."""
-    queries = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                queries.append(str(json.loads(line)["query"]))
-    return queries
-
-
-def off_topic_queries(data: LabelledTexts, *, per_intent: int, seed: int = 0) -> list[str]:
-    """Up to ``per_intent`` texts of every CLINC150 intent unrelated to e-commerce support."""
-    by_label: dict[str, list[str]] = {}
-    for text, label in zip(data.texts, data.labels, strict=True):
-        by_label.setdefault(label, []).append(text)
-    rng = random.Random(seed)
-    out: list[str] = []
-    for label in sorted(by_label):
-        if label in CLINC_OVERLAPPING_INTENTS:
-            continue
-        texts = by_label[label]
-        out += rng.sample(texts, min(per_intent, len(texts)))
-    return out
 
 
 def relevances(

@@ -79,23 +79,22 @@ def fit_gate_command(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Fit the relevance threshold below which drafts become a holding reply."""
+    from kb_index.evaluation import load_queries
     from kb_index.sample_help_centre import DEV_QUERIES_PATH
     from models.artifact_manifest import sha256_file
-    from training.answerability_fitting import (
-        fit_gate,
-        off_topic_queries,
-        read_dev_queries,
-        relevances,
-    )
-    from training.datasets import read_labelled_csv
+    from training.answerability_fitting import fit_gate, relevances
+    from training.datasets import clinc_negatives, read_labelled_csv
 
     try:
         encoder = load_encoder()
         service, kb = build_offline_service(encoder, docs, drafts_min_relevance=0.0)
         query_file = queries or DEV_QUERIES_PATH
-        positives_text = read_dev_queries(query_file)
+        positives_text = [q.query for q in load_queries(query_file)]
         clinc = read_labelled_csv(negatives, text_column="text", label_column="label")
-        negatives_text = off_topic_queries(clinc, per_intent=per_intent, seed=seed)
+        # Every CLINC intent unrelated to e-commerce support, its own out_of_scope included.
+        negatives_text = clinc_negatives(
+            clinc, per_intent=per_intent, seed=seed, source_oos_label=""
+        )
     except TriageError as exc:
         raise fail(str(exc)) from exc
     with _progress() as progress:
