@@ -51,6 +51,13 @@ class MessageAnalyzer:
         self.signals = signals or UrgencySignalExtractor()
         self.focus_words = focus_words
 
+    def _focus(self, cleaned: CleanedMessage, text: str) -> str:
+        return cleaned.focus_text(max_words=self.focus_words) or " ".join(text.split())
+
+    def focus_text(self, text: str, *, subject: str | None = None) -> str:
+        """What the classifiers read of a message (training texts must be read the same)."""
+        return self._focus(self.cleaner.clean(text, subject=subject), text)
+
     def analyze(
         self, text: str, *, subject: str | None = None, prior_contacts: int = 0
     ) -> MessageAnalysis:
@@ -79,10 +86,9 @@ class MessageAnalyzer:
             sentiment=sentiment.score,
             prior_contacts=prior_contacts,
         )
-        focus = cleaned.focus_text(max_words=self.focus_words) or " ".join(text.split())
         return MessageAnalysis(
             cleaned=cleaned,
-            focus_text=focus,
+            focus_text=self._focus(cleaned, text),
             signal_text=signal_text,
             entities=tuple(found),
             sentiment=sentiment,

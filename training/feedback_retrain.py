@@ -18,6 +18,7 @@ from pathlib import Path
 
 from models.artifact_manifest import sha256_file
 from models.errors import InvalidInputError
+from models.message_analyzer import MessageAnalyzer
 from training.datasets import LabelledTexts
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ def read_corrections(path: Path) -> list[Correction]:
     """
     if not path.is_file():
         raise InvalidInputError(f"feedback file {path} does not exist")
+    # The service classifies the cleaned focus text (no quoted thread or signature), so a
+    # correction teaches the model on that same text.
+    analyzer = MessageAnalyzer()
     corrections = []
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
@@ -80,10 +84,12 @@ def read_corrections(path: Path) -> list[Correction]:
             text = record.get("text")
             if not intent or not isinstance(text, str) or not text.strip():
                 continue
-            parts = [record.get("subject") or "", text]
+            subject = record.get("subject")
             corrections.append(
                 Correction(
-                    text="\n".join(p for p in parts if p).strip(),
+                    text=analyzer.focus_text(
+                        text, subject=subject if isinstance(subject, str) else None
+                    ),
                     intent=str(intent),
                     recorded_at=record.get("recorded_at"),
                 )

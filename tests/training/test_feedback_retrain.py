@@ -135,3 +135,17 @@ def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "feedback.jsonl:2" in result.output
+
+
+def test_a_correction_trains_on_the_text_the_service_classifies(tmp_path: Path) -> None:
+    from models.message_analyzer import MessageAnalyzer
+
+    message = (
+        "Where is my parcel? It should have come on Monday.\n\n"
+        "On Mon, 16 Nov 2026, Shop <help@shop.example> wrote:\n"
+        "> Your refund has been processed and the invoice is attached.\n"
+    )
+    path = export_feedback(tmp_path, [(message, "track_order", "rejected")])
+    [correction] = read_corrections(path)
+    assert correction.text == MessageAnalyzer().analyze(message).focus_text
+    assert "refund" not in correction.text and "Where is my parcel?" in correction.text
