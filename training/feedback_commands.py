@@ -46,6 +46,7 @@ def retrain(
         merge_corrections,
         read_corrections,
     )
+    from training.intent_commands import save_trained
     from training.intent_training import TrainingConfig, train_intent_classifier
 
     try:
@@ -87,7 +88,5 @@ def retrain(
         "feedback": feedback_provenance(feedback, report),
         "negatives": [str(negatives)] if negatives else [],
     }
-    result.classifier.save(
-        out, training_data=training_data, metrics=result.metrics, params=result.params
-    )
+    save_trained(result, out, training_data=training_data, oos_label=oos_label)
     typer.echo(f"retrained on {len(merged)} rows; wrote {out}")

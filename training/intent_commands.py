@@ -8,11 +8,15 @@ import random
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from models.errors import TriageError
 from training.command_helpers import fail, load_encoder
+
+if TYPE_CHECKING:
+    from training.intent_training import TrainingResult
 
 DataOpt = typer.Option(..., "--data", exists=True, dir_okay=False, help="Labelled CSV file.")
 TextCol = typer.Option("text", "--text-column", help="Column holding the message text.")
@@ -128,10 +132,6 @@ def train(
     except TriageError as exc:
         raise fail(str(exc)) from exc
 
-    from training.evaluation import evaluate_labels
-
-    heldout = evaluate_labels(result.heldout_true, result.heldout_pred, oos_label=oos_label)
-    metrics = {**result.metrics, **{f"heldout_{k}": v for k, v in heldout.summary().items()}}
     training_data = {
         "path": str(data),
         "extra": [str(p) for p in extra_data],
@@ -142,9 +142,9 @@ def train(
         "negatives": sources,
         "validation": str(val) if val else None,
     }
-    result.classifier.save(out, training_data=training_data, metrics=metrics, params=result.params)
+    heldout, metrics = save_trained(result, out, training_data=training_data, oos_label=oos_label)
     typer.echo(f"held-out metrics ({result.calibration_source}):")
-    typer.echo(json.dumps(heldout.summary(), indent=2))
+    typer.echo(json.dumps(heldout, indent=2))
     typer.echo(
         f"fusion weight {result.classifier.heads.fusion_weight}, temperature "
         f"{result.classifier.heads.temperature:.3f}, out-of-scope threshold "
@@ -152,6 +152,20 @@ def train(
         f"{result.classifier.heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
     )
     typer.echo(f"wrote {out}")
+
+
+def save_trained(
+    result: TrainingResult, out: Path, *, training_data: dict[str, Any], oos_label: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write the artifact, its manifest carrying the held-out figures of training; returns
+    those figures and the manifest's metrics."""
+    from training.evaluation import evaluate_labels
+
+    heldout = evaluate_labels(result.heldout_true, result.heldout_pred, oos_label=oos_label)
+    summary = heldout.summary()
+    metrics = {**result.metrics, **{f"heldout_{k}": v for k, v in summary.items()}}
+    result.classifier.save(out, training_data=training_data, metrics=metrics, params=result.params)
+    return summary, metrics
 
 
 def evaluate(
