@@ -167,7 +167,8 @@ class IndexState:
             if new >= 0:
                 rows[new] = self.rows[old]
         rows.extend(new_chunks)
-        documents = {k: v for k, v in self.documents.items() if k not in set(remove_doc_ids)}
+        removed = set(remove_doc_ids)
+        documents = {k: v for k, v in self.documents.items() if k not in removed}
         for document, _, _ in add:
             documents[document.id] = document
         return IndexState.build(documents=documents, rows=rows, dense=dense)
