@@ -45,6 +45,14 @@ class Resources:
     drafter: SuggestionService | None = None
     feedback: FeedbackStore | None = None
 
+    @property
+    def current_versions(self) -> dict[str, str]:
+        """``versions`` as loaded, with the knowledge base's version now (it changes with
+        every document write)."""
+        if self.kb is None:
+            return dict(self.versions)
+        return {**self.versions, "kb_index": self.kb.version}
+
     def close(self) -> None:
         """Release connections and files held by the resources."""
         close_generator = getattr(self.drafter.generator, "close", None) if self.drafter else None

@@ -25,4 +25,4 @@ def readyz(request: Request) -> JSONResponse | dict[str, Any]:
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             content={"status": "loading", "detail": "resources are not loaded yet"},
         )
-    return {"status": "ready", "versions": resources.versions}
+    return {"status": "ready", "versions": resources.current_versions}

@@ -154,13 +154,9 @@ def _summary(document: KbDocument) -> DocumentSummaryOut:
     )
 
 
-def _refresh_version(resources: ResourcesDep, kb: KnowledgeBase) -> None:
-    resources.versions["kb_index"] = kb.version
-
-
 @router.put("/documents/{doc_id:path}", response_model=DocumentWriteOut)
 def put_document(
-    doc_id: DocIdPath, body: DocumentIn, kb: KbDep, resources: ResourcesDep, response: Response
+    doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
 ) -> DocumentWriteOut:
     """Create or replace a document; an identical one is left as is."""
     text = body.text
@@ -176,7 +172,6 @@ def put_document(
         source="api",
     )
     report = kb.upsert([document])
-    _refresh_version(resources, kb)
     outcome: Literal["created", "updated", "unchanged"] = (
         "created" if report.added else "updated" if report.updated else "unchanged"
     )
@@ -200,10 +195,9 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
 
 
 @router.delete("/documents/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(doc_id: DocIdPath, kb: KbDep, resources: ResourcesDep) -> Response:
+def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
     """Remove a document; 404 if unknown."""
     kb.delete([doc_id])
-    _refresh_version(resources, kb)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
