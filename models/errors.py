@@ -26,6 +26,15 @@ class ConflictError(TriageError):
     code = "conflict"
 
 
+class UnavailableError(TriageError):
+    """A resource the request needs (database, knowledge base, order source) is down for
+    now; the same request may succeed later (maps to 503 with ``Retry-After``)."""
+
+    code = "unavailable"
+    #: Seconds a client should wait before retrying (sent as ``Retry-After``).
+    retry_after_s: int = 5
+
+
 class ArtifactError(TriageError):
     """An artifact folder is missing, malformed or fails its checksums."""
 

@@ -1,4 +1,9 @@
-"""One place that turns errors into HTTP answers: clear 4xx messages, never a bare 500."""
+"""One place that turns errors into HTTP answers: clear 4xx messages, never a bare 500.
+
+Domain code raises the ``models.errors`` family and never knows about HTTP; each class is
+mapped to its status here, once. ``UnavailableError`` (a database, index or upstream that
+is down for now) is 503 with ``Retry-After``, so clients retry instead of giving up.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,10 @@ from models.errors import (
     InvalidInputError,
     NotFoundError,
     TriageError,
+    UnavailableError,
     UpstreamError,
 )
+from service.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +33,22 @@ _STATUS_BY_ERROR: dict[type[TriageError], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
     ConflictError: status.HTTP_409_CONFLICT,
     UpstreamError: status.HTTP_502_BAD_GATEWAY,
+    UnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
     ArtifactError: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+#: The error answers every /v1 route may give, for the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The body is not valid JSON."},
+    401: {"model": ErrorOut, "description": "`TRIAGE_API_KEY` is set and the token is wrong."},
+    413: {"model": ErrorOut, "description": "The body is larger than `TRIAGE_MAX_BODY_BYTES`."},
+    422: {"model": ErrorOut, "description": "A field is invalid; `errors` names each one."},
+    503: {
+        "model": ErrorOut,
+        "description": "A database, index or upstream service is down for now; nothing was "
+        "recorded. Retry after the `Retry-After` seconds.",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying."}},
+    },
 }
 
 
@@ -85,7 +107,12 @@ def install_error_handlers(app: FastAPI) -> None:
         code = status_for(exc)
         if code >= 500:
             logger.warning("%s on %s: %s", exc.code, request.url.path, exc)
-        return JSONResponse(status_code=code, content=error_body(exc.code, str(exc)))
+        headers = (
+            {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, UnavailableError) else None
+        )
+        return JSONResponse(
+            status_code=code, content=error_body(exc.code, str(exc)), headers=headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

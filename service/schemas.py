@@ -22,6 +22,21 @@ class WireModel(BaseModel):
 MAX_HISTORY_TURNS = 50
 
 
+class ErrorFieldOut(BaseModel):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    detail: str = Field(description="A sentence naming the problem.")
+    code: str = Field(description="Machine-readable error code.")
+    errors: list[ErrorFieldOut] | None = None
+
+
 class TurnIn(WireModel):
     """An earlier message of the conversation (for repeat-contact detection)."""
 
