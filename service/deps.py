@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from models.triage_pipeline import Triager
+from models.triager import Triager
 from service.resources import Resources
 from service.settings import Settings
 

@@ -13,7 +13,7 @@ from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from models.routing_policy import RoutingPolicy
 from models.sentence_encoder import SentenceTransformerEncoder
-from models.triage_pipeline import Triager
+from models.triager import Triager
 from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service

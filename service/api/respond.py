@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, field_validator
 
-from models.triage_pipeline import ConversationTurn
+from models.triager import ConversationTurn
 from service.api.triage import to_response as triage_response
 from service.deps import ResourcesDep
 from service.orders.customer_identity import CustomerIdentity

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel
 
-from models.triage_pipeline import TriageResult
+from models.triager import TriageResult
 from service.api.respond import CitationOut, RespondRequest, SuggestionOut, to_input
 from service.api.triage import to_response as triage_response
 from service.deps import ResourcesDep

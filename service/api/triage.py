@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from models.triage_pipeline import ConversationTurn, TriageInput, TriageResult
+from models.triager import ConversationTurn, TriageInput, TriageResult
 from service.deps import TriagerDep
 from service.schemas import (
     AlternativeOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from models.triage_pipeline import ConversationTurn
+from models.triager import ConversationTurn
 
 SentenceRole = Literal["greeting", "acknowledgement", "answer", "next_step", "sign_off"]
 

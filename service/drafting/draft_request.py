@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.triage_pipeline import TriageResult
+from models.triager import TriageResult
 from service.drafting.draft import DraftRequest
 from service.respond.respond_input import RespondInput
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.triage_pipeline import ConversationTurn
+from models.triager import ConversationTurn
 from service.orders.customer_identity import CustomerIdentity
 
 AGENT = "agent"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
-from models.triage_pipeline import TriageInput, TriageResult
+from models.triager import TriageInput, TriageResult
 from service.drafting.draft import DraftSet
 from service.drafting.draft_request import draft_request_from
 from service.orders.order_connector import OrderConnector
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 class MessageTriager(Protocol):
-    """Computes the triage signals of one message (``models.triage_pipeline.Triager``)."""
+    """Computes the triage signals of one message (``models.triager.Triager``)."""
 
     def triage(self, message: TriageInput) -> TriageResult:
         """Triage one message."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from models.triage_pipeline import TriageResult
+from models.triager import TriageResult
 
 _ORDER_ID = re.compile(
     r"(?:\border\b(?:\s*(?:no\.?|number|nr\.?|id|#|:))*\s*#?|#)\s*(?P<id>[A-Za-z]{0,5}[-_]?\d{4,12})\b",

@@ -12,7 +12,7 @@ import pytest
 from models.errors import ArtifactError, EncoderMismatchError
 from models.intent_classifier import IntentClassifier
 from models.message_analyzer import MessageAnalyzer
-from models.triage_pipeline import TriageInput, Triager
+from models.triager import TriageInput, Triager
 from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
 from service.settings import DEFAULT_INTENT_MODEL, DEFAULT_URGENCY_MODEL
 from tests.fixtures.hashing_encoder import HashingEncoder

@@ -14,7 +14,7 @@ import pytest
 
 from models.intent_classifier import IntentClassifier, IntentPrediction
 from models.message_analyzer import MessageAnalyzer
-from models.triage_pipeline import TriageInput, Triager
+from models.triager import TriageInput, Triager
 from models.urgency_classifier import INTENT_CATEGORIES, UrgencyClassifier, intent_matrix
 from tests.fixtures.hashing_encoder import HashingEncoder
 from tests.fixtures.urgency_tiny import train_tiny_urgency

@@ -13,7 +13,7 @@ from kb_index.documents import KbDocument
 from kb_index.knowledge_base import KnowledgeBase
 from models.errors import ArtifactError, EncoderMismatchError
 from models.intent_classifier import IntentClassifier, IntentHeads
-from models.triage_pipeline import Triager
+from models.triager import Triager
 from service.kb_resources import load_knowledge_base
 from service.main import create_app
 from service.resources import Resources

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kb_index.knowledge_base import KnowledgeBase
-from models.triage_pipeline import ConversationTurn
+from models.triager import ConversationTurn
 from service.drafting.draft import Draft, DraftRequest, DraftSet
 from service.drafting.passage_text import plain_text
 from service.drafting.reply_composer import SOCIAL_LIMIT

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from models.intent_classifier import IntentPrediction, LabelScore
-from models.triage_pipeline import ConversationTurn
+from models.triager import ConversationTurn
 from service.orders.customer_identity import CustomerIdentity
 from service.orders.http_order_connector import HttpOrderApiConfig, HttpOrderConnector
 from service.orders.order import Order, OrderStatus

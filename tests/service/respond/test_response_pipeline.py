@@ -9,7 +9,7 @@ import pytest
 from kb_index.knowledge_base import KnowledgeBase
 from models.entity_extractor import EntityExtractor
 from models.intent_classifier import IntentPrediction
-from models.triage_pipeline import ConversationTurn, TriageInput, TriageResult
+from models.triager import ConversationTurn, TriageInput, TriageResult
 from service.orders.customer_identity import CustomerIdentity
 from service.respond.decision import Action, Reason
 from service.respond.respond_input import RespondInput

@@ -1,10 +1,11 @@
-"""The triage pipeline: one message in, every triage signal out."""
+"""The triager: one message in, every triage signal out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from models.entity_extractor import Entity
 from models.errors import InvalidInputError
@@ -14,6 +15,9 @@ from models.message_analyzer import MessageAnalyzer
 from models.routing_policy import RoutingDecision, RoutingPolicy
 from models.sentiment_analyzer import Sentiment
 from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
+
+#: Where a message arrived; drafts and auto-replies take the form the channel needs.
+Channel = Literal["email", "chat", "social", "phone", "web"]
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,36 @@ class TriageResult:
     untrusted_reason: str | None = None
     urgency: UrgencyAssessment | None = None
     sentiment: Sentiment | None = None
-    #: ``None`` when the pipeline did not extract entities (e.g. a test double).
-    entities: tuple[Entity, ...] | None = None
+    #: Entities of the body (offsets into ``text``), then of the subject.
+    entities: tuple[Entity, ...] = ()
     language: LanguageGuess | None = None
     routing: RoutingDecision | None = None
     #: What the models read: subject plus the customer's new text, or for long
     #: messages its most request-like sentences.
     focus_text: str = ""
+
+    @property
+    def intent_label(self) -> str | None:
+        """The intent, or ``None`` when the message is out of scope."""
+        return None if self.intent.out_of_scope else self.intent.label
+
+    @property
+    def urgency_level(self) -> str | None:
+        """The urgency level, when urgency was assessed."""
+        return self.urgency.level if self.urgency is not None else None
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The order numbers the message names (body, then subject), each once, without
+        ``#``. The one rule for "which orders does this message mean": the entity
+        extractor's, which needs an anchor and never takes a price, date or phone number."""
+        seen: dict[str, None] = {}
+        for entity in self.entities:
+            if entity.type == "order_id":
+                cleaned = entity.value.strip().lstrip("#").strip()
+                if cleaned:
+                    seen.setdefault(cleaned, None)
+        return tuple(seen)
 
 
 class Triager:
