@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,9 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.database import Base
+from service.database import Base, UtcDateTime
 
-OUTCOMES = ("accepted", "edited", "rejected")
+#: What an agent did with a suggestion.
+Outcome = Literal["accepted", "edited", "rejected"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 
 
 class SuggestionRecord(Base):
@@ -32,7 +33,7 @@ class SuggestionRecord(Base):
     __table_args__ = (Index("ix_suggestions_created_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
@@ -56,7 +57,7 @@ class DecisionRecord(Base):
     __table_args__ = (Index("ix_respond_decisions_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     action: Mapped[str] = mapped_column(String(16))
     intent: Mapped[str | None] = mapped_column(String(64))
     urgency: Mapped[str | None] = mapped_column(String(16))
@@ -82,7 +83,7 @@ class FeedbackRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     suggestion_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("suggestions.id", ondelete="CASCADE")
     )

@@ -6,20 +6,18 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Insert, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.database import Database
 from service.orders.customer_identity import CustomerIdentity, normalise_email
 from service.orders.order import Order, OrderItem, OrderStatus
-from service.orders.order_connector import OrderConfigError, OrderConnectorError, register_connector
+from service.orders.order_connector import OrderConfigError, OrderConnectorError
 from service.orders.order_record import OrderRecord
-
-if TYPE_CHECKING:
-    from service.database import Database
-    from service.settings import Settings
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +30,6 @@ class UpsertCounts:
 
     inserted: int
     updated: int
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.astimezone(UTC) if value is not None else None
 
 
 def order_to_row(order: Order, *, now: datetime) -> dict[str, Any]:
@@ -58,10 +45,10 @@ def order_to_row(order: Order, *, now: datetime) -> dict[str, Any]:
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
         "tracking_url": order.tracking_url,
-        "placed_at": _utc(order.placed_at),
-        "shipped_at": _utc(order.shipped_at),
+        "placed_at": order.placed_at,
+        "shipped_at": order.shipped_at,
         "estimated_delivery": order.estimated_delivery,
-        "delivered_at": _utc(order.delivered_at),
+        "delivered_at": order.delivered_at,
         "items": [
             {"name": i.name, "quantity": i.quantity, **({"sku": i.sku} if i.sku else {})}
             for i in order.items
@@ -72,20 +59,18 @@ def order_to_row(order: Order, *, now: datetime) -> dict[str, Any]:
 
 def row_to_order(row: OrderRecord) -> Order:
     """The domain order for a stored row."""
-    placed_at = _aware(row.placed_at)
-    assert placed_at is not None
     return Order(
         id=row.order_id,
         status=OrderStatus(row.status),
-        placed_at=placed_at,
+        placed_at=row.placed_at,
         customer_id=row.customer_id,
         customer_email=row.customer_email,
         carrier=row.carrier,
         tracking_number=row.tracking_number,
         tracking_url=row.tracking_url,
-        shipped_at=_aware(row.shipped_at),
+        shipped_at=row.shipped_at,
         estimated_delivery=row.estimated_delivery,
-        delivered_at=_aware(row.delivered_at),
+        delivered_at=row.delivered_at,
         items=tuple(
             OrderItem(name=str(i["name"]), quantity=int(i.get("quantity", 1)), sku=i.get("sku"))
             for i in row.items or []
@@ -198,8 +183,6 @@ class SqlOrderConnector:
         """Nothing to release: the database is closed by its owner."""
 
 
-@register_connector("sql")
-def _build(settings: Settings, database: Database | None) -> SqlOrderConnector:
-    if database is None:
-        raise OrderConfigError("the 'sql' order connector needs the service database")
+def build_sql_connector(settings: Settings, database: Database) -> SqlOrderConnector:
+    """``TRIAGE_ORDERS_CONNECTOR=sql``: the service database's own orders table."""
     return SqlOrderConnector(database)
