@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.language_detector import DEFAULT_LANGUAGES
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INTENT_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "intent-bitext"
@@ -14,6 +16,20 @@ DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.
 DEFAULT_URGENCY_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "urgency-en"
 DEFAULT_ROUTING_FILE = PACKAGE_ROOT / "service" / "routing.yaml"
 DEFAULT_DRAFTS_GATE = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate"
+
+#: Order connectors ``service.orders.order_connector_factory`` can build.
+OrderConnectorName = Literal["sql", "http"]
+#: Reply generators ``service.drafting.reply_generator_factory`` can build.
+ReplyGeneratorName = Literal["extractive", "openai_chat"]
+
+
+class LlmEndpoint(NamedTuple):
+    """The OpenAI-compatible endpoint the ``openai_chat`` generator calls."""
+
+    base_url: str
+    model: str
+    api_key: SecretStr | None
+    timeout_s: float
 
 
 class Settings(BaseSettings):
@@ -69,7 +85,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the service database; default: SQLite file "
         "<data_dir>/triage.db. PostgreSQL: postgresql+psycopg://user:pass@host/db.",
     )
-    orders_connector: str = Field(
+    orders_connector: OrderConnectorName = Field(
         default="sql", description="Where orders come from: 'sql' (embedded table) or 'http'."
     )
     orders_seed_sample: bool = Field(
@@ -109,7 +125,7 @@ class Settings(BaseSettings):
     )
 
     # -- reply drafts and feedback (service/drafting/, service/feedback/) -----------------
-    drafts_generator: str = Field(
+    drafts_generator: ReplyGeneratorName = Field(
         default="extractive",
         description="Who writes drafts: 'extractive' (offline, quotes the KB) or "
         "'openai_chat' (an OpenAI-compatible endpoint, falling back to 'extractive').",
@@ -136,15 +152,33 @@ class Settings(BaseSettings):
     drafts_llm_api_key: SecretStr | None = None
     drafts_llm_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
+    @field_validator("drafts_llm_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
     @model_validator(mode="after")
     def _llm_configured(self) -> Settings:
-        if self.drafts_generator == "openai_chat" and not (
-            self.drafts_llm_base_url and self.drafts_llm_model
-        ):
+        if self.drafts_generator == "openai_chat" and self.drafts_llm is None:
             raise ValueError(
                 "drafts_generator 'openai_chat' needs drafts_llm_base_url and drafts_llm_model"
             )
         return self
+
+    @property
+    def drafts_llm(self) -> LlmEndpoint | None:
+        """The LLM endpoint, when both its URL and model are set (the one place that
+        decides whether an LLM is configured)."""
+        if not (self.drafts_llm_base_url and self.drafts_llm_model):
+            return None
+        return LlmEndpoint(
+            self.drafts_llm_base_url,
+            self.drafts_llm_model,
+            self.drafts_llm_api_key,
+            self.drafts_llm_timeout_s,
+        )
 
     # -- triage signals (models/urgency_classifier.py, language, routing) ----------------
     urgency_model_dir: Path = Field(
@@ -161,8 +195,6 @@ class Settings(BaseSettings):
     @field_validator("supported_languages")
     @classmethod
     def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from models.language_detector import DEFAULT_LANGUAGES
-
         unknown = [c for c in value if c.lower() not in DEFAULT_LANGUAGES]
         if unknown:
             raise ValueError(f"languages {unknown} are not detected (known: {DEFAULT_LANGUAGES})")

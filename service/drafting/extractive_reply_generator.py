@@ -11,15 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from service.drafting.draft import Citation, Draft, DraftRequest, Passage
+from service.drafting.draft import Citation, Draft, Passage
+from service.drafting.draft_request import DraftRequest
 from service.drafting.passage_text import plain_text
 from service.drafting.reply_composer import SHORT_FORM_ANSWERS, AnswerLine, ReplyComposer
-from service.drafting.reply_generator import (
-    Evidence,
-    Generation,
-    GeneratorContext,
-    register_generator,
-)
+from service.drafting.reply_generator import Evidence, Generation, GeneratorContext
 from service.drafting.sentence_selector import ScoredSentence, SentenceSelector, normalise
 
 NAME = "extractive"
@@ -72,8 +68,11 @@ class ExtractiveReplyGenerator:
 
     @property
     def name(self) -> str:
-        """Registry name."""
+        """Generator name."""
         return NAME
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def generate(self, request: DraftRequest, evidence: Evidence, *, set_id: str) -> Generation:
         """Up to ``max_drafts`` grounded drafts, best first."""
@@ -152,15 +151,7 @@ class ExtractiveReplyGenerator:
             for s in ordered
         ]
         used = list(dict.fromkeys(s.passage_index for s in ordered))
-        citations = tuple(
-            Citation(
-                doc_id=passages[i].doc_id,
-                title=passages[i].title,
-                url=passages[i].url,
-                snippet=passages[i].snippet,
-            )
-            for i in used
-        )
+        citations = tuple(Citation.of(passages[i]) for i in used)
         composed = self.composer.compose(request, answers, citations)
         cited_docs = {a.doc_id for a in composed.sentences if a.role == "answer"}
         citations = tuple(c for c in citations if c.doc_id in cited_docs) or citations[:1]
@@ -181,8 +172,8 @@ class ExtractiveReplyGenerator:
         return replace(draft, grounded=verify_grounding(draft, passages))
 
 
-@register_generator(NAME)
-def _extractive(context: GeneratorContext) -> ExtractiveReplyGenerator:
+def build_extractive_generator(context: GeneratorContext) -> ExtractiveReplyGenerator:
+    """``TRIAGE_DRAFTS_GENERATOR=extractive``: the offline default."""
     settings = context.settings
     return ExtractiveReplyGenerator(
         selector=context.selector,

@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from models.errors import InvalidInputError
-from service.drafting.draft import Citation, Draft, DraftRequest, DraftSentence
+from service.drafting.draft import Citation, Draft, DraftSentence
+from service.drafting.draft_request import DraftRequest
+from service.drafting.extractive_reply_generator import build_extractive_generator
 from service.drafting.passage_text import plain_text
 from service.drafting.reply_composer import SOCIAL_LIMIT
 from service.drafting.reply_generator import (
@@ -27,8 +28,6 @@ from service.drafting.reply_generator import (
     Generation,
     GeneratorContext,
     ReplyGenerator,
-    build_reply_generator,
-    register_generator,
 )
 
 logger = logging.getLogger(__name__)
@@ -109,8 +108,6 @@ class LlmReplyGenerator:
         max_drafts: int = 3,
         max_tokens: int = 512,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ValueError("base_url must be an http(s) URL")
         self.model = model
         self.fallback = fallback
         self.max_drafts = max_drafts
@@ -187,15 +184,7 @@ class LlmReplyGenerator:
                 uncited_claims += len(clean.split()) > 6 and not clean.endswith(",")
                 sentences.append(DraftSentence(clean, "acknowledgement"))
         used = list(dict.fromkeys(numbers))
-        citations = tuple(
-            Citation(
-                doc_id=evidence.passages[n - 1].doc_id,
-                title=evidence.passages[n - 1].title,
-                url=evidence.passages[n - 1].url,
-                snippet=evidence.passages[n - 1].snippet,
-            )
-            for n in used
-        )
+        citations = tuple(Citation.of(evidence.passages[n - 1]) for n in used)
         citations = tuple({c.doc_id: c for c in citations}.values())
         grounded = uncited_claims == 0
         confidence = evidence.confidence * (1.0 if grounded else 0.5)
@@ -225,18 +214,17 @@ class LlmReplyGenerator:
         return Generation(drafts=(draft, *rest), generator=self.name)
 
 
-@register_generator(NAME)
-def _openai_chat(context: GeneratorContext) -> LlmReplyGenerator:
+def build_llm_generator(context: GeneratorContext) -> LlmReplyGenerator:
+    """``TRIAGE_DRAFTS_GENERATOR=openai_chat``, falling back to the extractive drafts."""
     settings = context.settings
-    if not settings.drafts_llm_base_url or not settings.drafts_llm_model:
-        raise InvalidInputError(
-            "drafts_generator 'openai_chat' needs drafts_llm_base_url and drafts_llm_model"
-        )
+    endpoint = settings.drafts_llm
+    # Settings refuses openai_chat without an endpoint; this only tells the type checker.
+    assert endpoint is not None
     return LlmReplyGenerator(
-        base_url=settings.drafts_llm_base_url,
-        model=settings.drafts_llm_model,
-        api_key=settings.drafts_llm_api_key,
-        timeout_s=settings.drafts_llm_timeout_s,
-        fallback=build_reply_generator("extractive", context),
+        base_url=endpoint.base_url,
+        model=endpoint.model,
+        api_key=endpoint.api_key,
+        timeout_s=endpoint.timeout_s,
+        fallback=build_extractive_generator(context),
         max_drafts=settings.drafts_max_drafts,
     )

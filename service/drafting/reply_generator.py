@@ -1,19 +1,18 @@
-"""The ``ReplyGenerator`` protocol and the registry generators are chosen from by name."""
+"""The ``ReplyGenerator`` protocol: what a drafter is given and what it returns.
+
+This module never imports an implementation; ``reply_generator_factory`` picks one by name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from models.errors import InvalidInputError
-from service.drafting.draft import Draft, DraftRequest, Passage
-from service.drafting.sentence_selector import ScoredPassages
-
-if TYPE_CHECKING:
-    from service.drafting.reply_composer import ReplyComposer
-    from service.drafting.sentence_selector import SentenceSelector
-    from service.settings import Settings
+from service.drafting.draft import Draft, Passage
+from service.drafting.draft_request import DraftRequest
+from service.drafting.reply_composer import ReplyComposer
+from service.drafting.sentence_selector import ScoredPassages, SentenceSelector
+from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -54,52 +53,15 @@ class ReplyGenerator(Protocol):
         """Up to three drafts, best first; draft ids start with ``set_id``."""
         ...
 
+    def close(self) -> None:
+        """Release connections (nothing, for a local generator)."""
+        ...
+
 
 @dataclass(frozen=True)
 class GeneratorContext:
-    """What a generator factory may use."""
+    """What a generator factory (see ``reply_generator_factory``) may use."""
 
     settings: Settings
     selector: SentenceSelector
     composer: ReplyComposer
-
-
-GeneratorFactory = Callable[[GeneratorContext], ReplyGenerator]
-_REGISTRY: dict[str, GeneratorFactory] = {}
-
-
-def register_generator(name: str) -> Callable[[GeneratorFactory], GeneratorFactory]:
-    """Decorator registering a generator factory under ``name``."""
-
-    def decorate(factory: GeneratorFactory) -> GeneratorFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorate
-
-
-def generator_names() -> Sequence[str]:
-    """Registered generator names."""
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def build_reply_generator(name: str, context: GeneratorContext) -> ReplyGenerator:
-    """The generator registered as ``name``.
-
-    Raises:
-        InvalidInputError: no generator has that name.
-    """
-    _load_builtin()
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        raise InvalidInputError(
-            f"drafts_generator: {name!r} is not one of {', '.join(sorted(_REGISTRY))}"
-        )
-    return factory(context)
-
-
-def _load_builtin() -> None:
-    # Importing the modules registers their generators.
-    import service.drafting.extractive_reply_generator
-    import service.drafting.llm_reply_generator  # noqa: F401

@@ -7,11 +7,12 @@ import string
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from service.database import Database
 from service.orders.circuit_breaker import CircuitBreaker
 from service.orders.customer_identity import CustomerIdentity
 from service.orders.order import Order
@@ -20,13 +21,9 @@ from service.orders.order_connector import (
     OrderConfigError,
     OrderConnectorError,
     OrderConnectorTimeoutError,
-    register_connector,
 )
 from service.orders.order_fields import ORDER_COLUMNS, OrderFieldError, order_from_fields
-
-if TYPE_CHECKING:
-    from service.database import Database
-    from service.settings import Settings
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +234,8 @@ class HttpOrderConnector:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-@register_connector("http")
-def _build(settings: Settings, database: Database | None) -> HttpOrderConnector:
+def build_http_connector(settings: Settings, database: Database) -> HttpOrderConnector:
+    """``TRIAGE_ORDERS_CONNECTOR=http``: the shop's own order API (the database is unused)."""
     if not settings.orders_http_order_url:
         raise OrderConfigError(
             "orders_connector is 'http' but TRIAGE_ORDERS_HTTP_ORDER_URL is not set"

@@ -1,17 +1,16 @@
-"""The ``OrderConnector`` protocol, its errors, and the registry that picks one by name."""
+"""The ``OrderConnector`` protocol and its errors.
+
+This module never imports an implementation; ``order_connector_factory`` picks one by name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from models.errors import TriageError, UpstreamError
 from service.orders.customer_identity import CustomerIdentity
 from service.orders.order import Order
-
-if TYPE_CHECKING:
-    from service.database import Database
-    from service.settings import Settings
 
 
 @runtime_checkable
@@ -73,42 +72,3 @@ class OrderConfigError(TriageError):
     """The order connector settings do not describe a usable connector."""
 
     code = "order_config_error"
-
-
-ConnectorFactory = Callable[["Settings", "Database | None"], OrderConnector]
-
-_REGISTRY: dict[str, ConnectorFactory] = {}
-
-
-def register_connector(name: str) -> Callable[[ConnectorFactory], ConnectorFactory]:
-    """Decorator: make a connector factory selectable by ``TRIAGE_ORDERS_CONNECTOR=name``."""
-
-    def decorate(factory: ConnectorFactory) -> ConnectorFactory:
-        _REGISTRY[name] = factory
-        return factory
-
-    return decorate
-
-
-def connector_names() -> list[str]:
-    """Registered connector names."""
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def build_order_connector(settings: Settings, database: Database | None) -> OrderConnector:
-    """The connector ``settings.orders_connector`` names."""
-    _load_builtin()
-    factory = _REGISTRY.get(settings.orders_connector)
-    if factory is None:
-        raise OrderConfigError(
-            f"orders_connector {settings.orders_connector!r} is not one of "
-            f"{', '.join(sorted(_REGISTRY))}"
-        )
-    return factory(settings, database)
-
-
-def _load_builtin() -> None:
-    # Importing the modules runs their @register_connector decorators.
-    import service.orders.http_order_connector
-    import service.orders.sql_order_connector  # noqa: F401

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import get_args
 
 import pytest
+from pydantic import ValidationError
 
 from service.database import Database
 from service.orders.http_order_connector import HttpOrderConnector
-from service.orders.order_connector import (
-    OrderConfigError,
-    OrderConnector,
-    build_order_connector,
-    connector_names,
-)
+from service.orders.order_connector import OrderConfigError, OrderConnector
+from service.orders.order_connector_factory import CONNECTOR_FACTORIES, build_order_connector
 from service.orders.sql_order_connector import SqlOrderConnector
-from service.settings import Settings
+from service.settings import OrderConnectorName, Settings
 from tests.fixtures.order_api_server import running_order_api
 
 
-def test_builtin_connectors_are_registered() -> None:
-    assert {"sql", "http"} <= set(connector_names())
+def test_every_connector_name_the_settings_accept_has_a_factory() -> None:
+    assert set(CONNECTOR_FACTORIES) == set(get_args(OrderConnectorName))
+    assert {"sql", "http"} <= set(CONNECTOR_FACTORIES)
 
 
 def test_default_is_the_embedded_table(tmp_path: Path, sqlite_database: Database) -> None:
@@ -32,7 +31,7 @@ def test_default_is_the_embedded_table(tmp_path: Path, sqlite_database: Database
 
 
 def test_http_connector_is_configured_from_environment(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sqlite_database: Database
 ) -> None:
     order = {
         "number": "77",
@@ -60,7 +59,7 @@ def test_http_connector_is_configured_from_environment(
         monkeypatch.setenv("TRIAGE_ORDERS_HTTP_AUTH_VALUE", "k-123")
         settings = Settings(data_dir=tmp_path)
         assert "k-123" not in repr(settings)
-        connector = build_order_connector(settings, None)
+        connector = build_order_connector(settings, sqlite_database)
         try:
             assert isinstance(connector, HttpOrderConnector)
             assert connector.name == "http:127.0.0.1"
@@ -71,11 +70,14 @@ def test_http_connector_is_configured_from_environment(
             connector.close()
 
 
-def test_http_without_url_is_refused(tmp_path: Path) -> None:
+def test_http_without_url_is_refused(tmp_path: Path, sqlite_database: Database) -> None:
     with pytest.raises(OrderConfigError, match="TRIAGE_ORDERS_HTTP_ORDER_URL is not set"):
-        build_order_connector(Settings(data_dir=tmp_path, orders_connector="http"), None)
+        build_order_connector(Settings(data_dir=tmp_path, orders_connector="http"), sqlite_database)
 
 
-def test_unknown_connector_name_lists_the_known_ones(tmp_path: Path) -> None:
-    with pytest.raises(OrderConfigError, match="'shopify' is not one of http, sql"):
-        build_order_connector(Settings(data_dir=tmp_path, orders_connector="shopify"), None)
+def test_unknown_connector_name_is_refused_by_the_settings_naming_the_known_ones(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValidationError, match="orders_connector") as caught:
+        Settings(data_dir=tmp_path, orders_connector="shopify")  # type: ignore[arg-type]
+    assert "'sql'" in str(caught.value) and "'http'" in str(caught.value)
