@@ -10,9 +10,11 @@ left alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
+
+from rapidfuzz.distance import OSA
 
 ENTITY_TYPES: Final = (
     "email",
@@ -59,7 +61,8 @@ _DATE_PATTERNS: Final = (
     re.compile(rf"\b(?:(?:last|next|this)\s+)?{_WEEKDAY}\b", re.IGNORECASE),
     re.compile(r"\b(?:yesterday|today|tomorrow|tonight)\b", re.IGNORECASE),
 )
-_EMAIL: Final = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+#: An e-mail address (the one pattern for finding, checking and hiding addresses).
+EMAIL_ADDRESS: Final = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 _URL: Final = re.compile(r"\bhttps?://[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+", re.IGNORECASE)
 _CURRENCY_WORD = r"(?:dollars?|bucks|euros?|pounds?|usd|eur|gbp|cad|aud|chf)"
 _AMOUNT = r"(?:\d{1,3}(?:[,.\s]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
@@ -117,23 +120,21 @@ _MIN_ID_DIGITS = 4
 _LIST_TAIL: Final = re.compile(rf"\s*(?:,|&|and|or|\+)\s*(?P<id>#?\d{{{_MIN_ID_DIGITS},}})\b")
 
 
+def order_ids_of(entities: Iterable[Entity]) -> tuple[str, ...]:
+    """The order numbers among ``entities``, each once, in order, without ``#``: the one
+    rule for "which orders does this message mean" (it needs an anchor and never takes a
+    price, date or phone number)."""
+    seen: dict[str, None] = {}
+    for entity in entities:
+        if entity.type == "order_id":
+            cleaned = entity.value.strip().lstrip("#").strip()
+            if cleaned:
+                seen.setdefault(cleaned, None)
+    return tuple(seen)
+
+
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance (Levenshtein plus adjacent transpositions)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[len(b)]
 
 
 def is_key_word(word: str, keys: frozenset[str], *, min_len: int = 4) -> bool:
@@ -148,7 +149,9 @@ def is_key_word(word: str, keys: frozenset[str], *, min_len: int = 4) -> bool:
             continue
         if word.endswith(key) and word[: -len(key)] in _GLUE:
             return True
-        if _edit_distance(word, key) <= (1 if len(key) <= 5 else 2):
+        # Optimal string alignment: Levenshtein plus adjacent transpositions ("purhcase").
+        limit = 1 if len(key) <= 5 else 2
+        if OSA.distance(word, key, score_cutoff=limit) <= limit:
             return True
     return False
 
@@ -174,7 +177,7 @@ class EntityExtractor:
         return sorted(taken, key=lambda e: (e.start, e.end))
 
     def _candidates(self, text: str) -> Iterator[Entity]:
-        for m in _EMAIL.finditer(text):
+        for m in EMAIL_ADDRESS.finditer(text):
             yield self._entity("email", text, m.start(), m.end())
         for m in _URL.finditer(text):
             end = m.end()

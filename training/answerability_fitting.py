@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from service.drafting.answerability_gate import AnswerabilityGate
-from service.drafting.draft import DraftRequest
+from service.drafting.draft_request import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
 
 

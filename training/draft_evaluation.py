@@ -27,8 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from models.entity_extractor import EntityExtractor, order_ids_of
 from models.protocols import Encoder
-from service.drafting.draft import DraftRequest, DraftSet
+from service.drafting.draft import DraftSet
+from service.drafting.draft_request import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
 
 TOPICS_PATH = Path(__file__).resolve().parent / "data" / "drafts" / "intent_topics.json"
@@ -132,14 +134,17 @@ def evaluate_drafts(
     from rouge_score import rouge_scorer
 
     results: list[Evaluated] = []
+    extractor = EntityExtractor()
     for message in messages:
         guess = intent_of(message)
+        text = fill_slots(message.text)
         request = DraftRequest(
-            text=fill_slots(message.text),
+            text=text,
             intent=guess.label,
             intent_confidence=guess.confidence,
             intent_ambiguous=guess.ambiguous,
             sentiment=sentiment(message.text),
+            order_ids=order_ids_of(extractor.extract(text)),
         )
         drafts = service.suggest(request)
         wanted = topics.get(message.intent, frozenset())

@@ -1,11 +1,9 @@
-"""Domain types of reply drafting: what a generator is given and what it returns."""
+"""Domain types of reply drafting: passages, drafts and what they cite."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
-
-from models.triager import ConversationTurn
 
 SentenceRole = Literal["greeting", "acknowledgement", "answer", "next_step", "sign_off"]
 
@@ -35,6 +33,13 @@ class Citation:
     title: str
     url: str | None
     snippet: str
+
+    @classmethod
+    def of(cls, passage: Passage) -> Citation:
+        """The citation of a passage's document."""
+        return cls(
+            doc_id=passage.doc_id, title=passage.title, url=passage.url, snippet=passage.snippet
+        )
 
 
 @dataclass(frozen=True)
@@ -69,33 +74,6 @@ class Draft:
     def answer_sentences(self) -> tuple[DraftSentence, ...]:
         """The sentences that state facts from the knowledge base."""
         return tuple(s for s in self.sentences if s.role == "answer")
-
-
-@dataclass(frozen=True)
-class DraftRequest:
-    """The message to answer and the tone signals triage found in it.
-
-    Only ``text``/``subject`` and the passages ever reach an external generator; the
-    name is used by the local templates alone.
-    """
-
-    text: str
-    subject: str | None = None
-    channel: str = "email"
-    customer_name: str | None = None
-    intent: str | None = None
-    #: Calibrated confidence of ``intent`` and whether a second intent was close; an
-    #: ambiguous intent does not pick articles (see ``SuggestionService``).
-    intent_confidence: float | None = None
-    intent_ambiguous: bool = False
-    sentiment: str | None = None
-    urgency: str | None = None
-    history: tuple[ConversationTurn, ...] = ()
-
-    @property
-    def query(self) -> str:
-        """Subject and body as one search text."""
-        return f"{self.subject}\n{self.text}" if self.subject else self.text
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,37 @@
-"""Builds the drafting input from a respond request and its triage result."""
+"""What drafting is asked: the message, the sender's name and what triage found in it."""
 
 from __future__ import annotations
 
-from models.triager import TriageResult
-from service.drafting.draft import DraftRequest
-from service.respond.respond_input import RespondInput
+from dataclasses import dataclass
+
+from models.triager import Channel, ConversationTurn
 
 
-def draft_request_from(request: RespondInput, triage: TriageResult) -> DraftRequest:
-    """The message, the sender's name and the tone signals triage found."""
-    intent = triage.intent
-    return DraftRequest(
-        text=request.text,
-        subject=request.subject,
-        channel=request.channel,
-        customer_name=request.customer.name,
-        intent=None if intent.out_of_scope else intent.label,
-        intent_confidence=None if intent.out_of_scope else intent.confidence,
-        intent_ambiguous=intent.ambiguous,
-        sentiment=triage.sentiment.label if triage.sentiment is not None else None,
-        urgency=triage.urgency.level if triage.urgency is not None else None,
-        history=request.history,
-    )
+@dataclass(frozen=True)
+class DraftRequest:
+    """The message to answer and the tone signals triage found in it.
+
+    Only ``text``/``subject`` and the passages ever reach an external generator; the
+    name is used by the local templates alone.
+    """
+
+    text: str
+    subject: str | None = None
+    channel: Channel = "email"
+    customer_name: str | None = None
+    intent: str | None = None
+    #: Calibrated confidence of ``intent`` and whether a second intent was close; an
+    #: ambiguous intent does not pick articles (see ``SuggestionService``).
+    intent_confidence: float | None = None
+    intent_ambiguous: bool = False
+    sentiment: str | None = None
+    urgency: str | None = None
+    history: tuple[ConversationTurn, ...] = ()
+    #: Order numbers triage found in the message (``TriageResult.order_ids``); the draft
+    #: asks for one only when there are none.
+    order_ids: tuple[str, ...] = ()
+
+    @property
+    def query(self) -> str:
+        """Subject and body as one search text."""
+        return f"{self.subject}\n{self.text}" if self.subject else self.text

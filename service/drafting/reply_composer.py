@@ -13,7 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.drafting.draft import Citation, DraftRequest, DraftSentence, SentenceRole
+from models.entity_extractor import EMAIL_ADDRESS
+from service.drafting.draft import Citation, DraftSentence, SentenceRole
+from service.drafting.draft_request import DraftRequest
+from service.orders.customer_identity import first_name
 
 SOCIAL_LIMIT = 280
 # Chat and phone replies quote at most this many sentences (the generator passes the best).
@@ -34,9 +37,7 @@ ORDER_INTENTS = frozenset(
     }
 )
 CARD_INTENTS = frozenset({"payment_issue", "check_payment_methods"})
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _LONG_NUMBER = re.compile(r"\d{5,}")
-_ORDER_NUMBER = re.compile(r"(?:\border\b\D{0,12}|#)\s*[A-Za-z]{0,5}[-_]?\d{4,12}\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -57,22 +58,9 @@ class ComposedReply:
     sentences: tuple[DraftSentence, ...]
 
 
-def first_name(name: str | None) -> str | None:
-    """The first word of a name, if it looks like a name at all."""
-    if not name or not name.strip():
-        return None
-    first = name.strip().split()[0].strip(",.")
-    return first if first[:1].isalpha() else None
-
-
-def mentions_order_number(text: str) -> bool:
-    """The message already names an order number."""
-    return bool(_ORDER_NUMBER.search(text))
-
-
 def is_public_safe(text: str) -> bool:
     """No e-mail address or long number (order, phone, card) that a public reply must not show."""
-    return not _EMAIL.search(text) and not _LONG_NUMBER.search(text)
+    return not EMAIL_ADDRESS.search(text) and not _LONG_NUMBER.search(text)
 
 
 class ReplyComposer:
@@ -135,7 +123,7 @@ class ReplyComposer:
         """Concrete things the customer can do next."""
         steps: list[str] = []
         top = citations[0] if citations else None
-        has_order = mentions_order_number(request.query)
+        has_order = bool(request.order_ids)
         if channel in {"email", "web"}:
             if top is not None and top.url:
                 steps.append(

@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from service.orders.order import Order
 
 
+def first_name(name: str | None) -> str | None:
+    """The name to greet with: the first word of a name, if it looks like a name at all
+    (the one rule for auto-replies and drafts)."""
+    if not name or not name.strip():
+        return None
+    first = name.strip().split()[0].strip(",.")
+    return first if first[:1].isalpha() else None
+
+
 def normalise_email(email: str) -> str:
     """E-mail addresses match ignoring case and surrounding spaces, nothing else."""
     return email.strip().lower()
@@ -40,10 +49,8 @@ class CustomerIdentity:
 
     @property
     def first_name(self) -> str | None:
-        """The name to greet with: the first word of the given name."""
-        if not self.name or not self.name.strip():
-            return None
-        return self.name.strip().split()[0]
+        """The name to greet with (see :func:`first_name`)."""
+        return first_name(self.name)
 
     def owns(self, order: Order) -> bool:
         """True when ``order`` belongs to this customer.

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from models.entity_extractor import EMAIL_ADDRESS
 from service.orders.order import Order, OrderItem, OrderStatus
 
 ORDER_COLUMNS: tuple[str, ...] = (
@@ -39,7 +40,6 @@ _LIMITS = {
     "tracking_number": 128,
     "tracking_url": 2048,
 }
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ITEM_WITH_COUNT = re.compile(r"^\s*(\d{1,4})\s*[x×]\s*(.+?)\s*$", re.IGNORECASE)
 _STATUSES = ", ".join(s.value for s in OrderStatus)
 
@@ -177,7 +177,7 @@ def order_from_fields(
     assert order_id is not None and status_text is not None
     customer_id = _text(values, "customer_id")
     email = _text(values, "customer_email")
-    if email is not None and not _EMAIL.match(email):
+    if email is not None and not EMAIL_ADDRESS.fullmatch(email):
         raise OrderFieldError("customer_email", f"{email!r} is not an e-mail address")
     if customer_id is None and email is None:
         raise OrderFieldError(

@@ -8,7 +8,8 @@ import pytest
 
 from kb_index.knowledge_base import KnowledgeBase
 from models.triager import ConversationTurn
-from service.drafting.draft import Draft, DraftRequest, DraftSet
+from service.drafting.draft import Draft, DraftSet
+from service.drafting.draft_request import DraftRequest
 from service.drafting.passage_text import plain_text
 from service.drafting.reply_composer import SOCIAL_LIMIT
 from service.drafting.suggestion_service import SuggestionService

@@ -6,7 +6,7 @@ import pytest
 
 from kb_index.documents import KbDocument
 from kb_index.knowledge_base import KnowledgeBase
-from service.drafting.draft import DraftRequest
+from service.drafting.draft_request import DraftRequest
 from service.drafting.passage_text import split_sentences
 from service.drafting.suggestion_service import intent_tag
 from tests.fixtures.hashing_encoder import HashingEncoder

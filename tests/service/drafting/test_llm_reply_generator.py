@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from kb_index.knowledge_base import KnowledgeBase
-from service.drafting.draft import DraftRequest
+from service.drafting.draft_request import DraftRequest
 from service.drafting.llm_reply_generator import LlmReplyGenerator
 from service.drafting.suggestion_service import SuggestionService
 from tests.fixtures.chat_completions_server import ChatServer, running_chat_server
