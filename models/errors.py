@@ -9,9 +9,18 @@ class TriageError(Exception):
 
 
 class InvalidInputError(TriageError):
-    """The caller gave input the domain cannot work with (maps to 422)."""
+    """The caller gave input the domain cannot work with (maps to 422).
+
+    Args:
+        message: what is wrong, in a sentence.
+        field: the request field at fault, when there is one (the 422 names it).
+    """
 
     code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFoundError(TriageError):

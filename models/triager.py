@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from models.entity_extractor import Entity
+from models.entity_extractor import Entity, order_ids_of
 from models.errors import InvalidInputError
 from models.intent_classifier import IntentClassifier, IntentPrediction
 from models.language_detector import LanguageDetector, LanguageGuess
@@ -76,16 +76,8 @@ class TriageResult:
 
     @property
     def order_ids(self) -> tuple[str, ...]:
-        """The order numbers the message names (body, then subject), each once, without
-        ``#``. The one rule for "which orders does this message mean": the entity
-        extractor's, which needs an anchor and never takes a price, date or phone number."""
-        seen: dict[str, None] = {}
-        for entity in self.entities:
-            if entity.type == "order_id":
-                cleaned = entity.value.strip().lstrip("#").strip()
-                if cleaned:
-                    seen.setdefault(cleaned, None)
-        return tuple(seen)
+        """The order numbers the message names (body, then subject); see ``order_ids_of``."""
+        return order_ids_of(self.entities)
 
 
 class Triager:

@@ -1,23 +1,32 @@
-"""Typed dependencies for route handlers."""
+"""Every FastAPI dependency of the routes: the loaded resources and the parts routes use.
+
+Routes ask for the part they need (``TriagerDep``, ``ResponderDep``, ...), never for the
+whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
+"""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from kb_index.knowledge_base import KnowledgeBase
 from models.triager import Triager
+from service.database import as_utc
+from service.feedback.feedback_store import FeedbackStore
 from service.resources import Resources
+from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
 
 
 def get_resources(request: Request) -> Resources:
-    """The loaded resources; 503 while the lifespan has not finished loading."""
-    resources: Resources | None = getattr(request.app.state, "resources", None)
-    if resources is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "service is still loading")
+    """The resources the lifespan loaded (requests are served only after it finished)."""
+    resources: Resources = request.app.state.resources
     return resources
 
 
@@ -32,11 +41,70 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_triager(resources: ResourcesDep) -> Triager:
-    """The triage pipeline."""
+    """The triager."""
     return resources.triager
 
 
+def get_responder(resources: ResourcesDep) -> ResponsePipeline:
+    """The response pipeline: triage, decide, draft, record."""
+    return resources.responder
+
+
+def get_kb(resources: ResourcesDep) -> KnowledgeBase:
+    """The knowledge base."""
+    return resources.kb
+
+
+def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
+    """The store of suggestions, decisions and agent feedback."""
+    return resources.feedback
+
+
+def get_intent_labels(resources: ResourcesDep) -> tuple[str, ...]:
+    """The labels the loaded intent model can predict."""
+    return tuple(resources.intent.labels)
+
+
 TriagerDep = Annotated[Triager, Depends(get_triager)]
+ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
+KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+IntentLabelsDep = Annotated[tuple[str, ...], Depends(get_intent_labels)]
+
+TimeQuery = Annotated[
+    datetime | None,
+    Query(description="ISO-8601 date or time (UTC when no offset is given), or Unix seconds."),
+]
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """``[since, until)`` in UTC; an open end is ``None``."""
+
+    since: datetime | None
+    until: datetime | None
+
+
+def get_since(since: TimeQuery = None) -> datetime | None:
+    """The ``since`` query parameter in UTC."""
+    return as_utc(since) if since is not None else None
+
+
+SinceDep = Annotated[datetime | None, Depends(get_since)]
+
+
+def get_time_window(start: SinceDep, until: TimeQuery = None) -> TimeWindow:
+    """The ``since``/``until`` query parameters; 422 naming ``until`` when it is not after
+    ``since``."""
+    end = as_utc(until) if until is not None else None
+    if start is not None and end is not None and end <= start:
+        raise RequestValidationError(
+            [{"loc": ("query", "until"), "msg": "must be after since", "type": "value_error"}]
+        )
+    return TimeWindow(start, end)
+
+
+TimeWindowDep = Annotated[TimeWindow, Depends(get_time_window)]
 
 _bearer = HTTPBearer(auto_error=False)
 

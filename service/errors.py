@@ -110,8 +110,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = (
             {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, UnavailableError) else None
         )
+        field = exc.field if isinstance(exc, InvalidInputError) else None
+        errors = [{"field": field, "message": str(exc)}] if field else None
         return JSONResponse(
-            status_code=code, content=error_body(exc.code, str(exc)), headers=headers
+            status_code=code, content=error_body(exc.code, str(exc), errors), headers=headers
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from starlette.concurrency import run_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 
 from service.api import feedback, health, kb, respond, suggest, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
-from service.errors import install_error_handlers
+from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.resources import Resources, load_resources
 from service.settings import Settings
 
@@ -43,7 +43,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         try:
             yield
         finally:
-            app.state.resources = None
             if owned:
                 loaded.close()
 
@@ -54,15 +53,15 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.resources = None
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    secured = [Depends(require_api_key)]
-    app.include_router(triage.router, prefix=f"/{API_VERSION}", dependencies=secured)
-    app.include_router(respond.router, prefix=f"/{API_VERSION}", dependencies=secured)
-    app.include_router(kb.router, prefix=f"/{API_VERSION}", dependencies=secured)
-    app.include_router(suggest.router, prefix=f"/{API_VERSION}", dependencies=secured)
-    app.include_router(feedback.router, prefix=f"/{API_VERSION}", dependencies=secured)
+    for module in (triage, respond, suggest, feedback, kb):
+        app.include_router(
+            module.router,
+            prefix=f"/{API_VERSION}",
+            dependencies=[Depends(require_api_key)],
+            responses=ERROR_RESPONSES,
+        )
     return app

@@ -1,12 +1,14 @@
-"""Everything the lifespan loads once: encoder, models, indexes, connectors."""
+"""Everything the lifespan loads once: encoder, models, indexes, database, pipelines."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
+from kb_index.document_loader import load_documents
 from kb_index.knowledge_base import KnowledgeBase
+from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
@@ -18,8 +20,8 @@ from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
-from service.kb_resources import load_knowledge_base
-from service.orders.order_connector import OrderConnector, build_order_connector
+from service.orders.order_connector import OrderConnector
+from service.orders.order_connector_factory import build_order_connector
 from service.orders.sample_orders import seed_if_empty
 from service.orders.sql_order_connector import SqlOrderConnector
 from service.respond.respond_policy import load_policy
@@ -31,37 +33,32 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Resources:
-    """Loaded, verified state shared by all requests. Built once per process."""
+    """Loaded, verified state shared by all requests. Built once per process; every
+    field is required, so a route never meets a half-loaded service."""
 
     settings: Settings
     encoder: Encoder
     intent: IntentClassifier
     triager: Triager
-    versions: dict[str, str] = field(default_factory=dict)
-    database: Database | None = None
-    orders: OrderConnector | None = None
-    responder: ResponsePipeline | None = None
-    kb: KnowledgeBase | None = None
-    drafter: SuggestionService | None = None
-    feedback: FeedbackStore | None = None
+    versions: dict[str, str]
+    database: Database
+    orders: OrderConnector
+    kb: KnowledgeBase
+    drafter: SuggestionService
+    feedback: FeedbackStore
+    responder: ResponsePipeline
 
     @property
     def current_versions(self) -> dict[str, str]:
         """``versions`` as loaded, with the knowledge base's version now (it changes with
         every document write)."""
-        if self.kb is None:
-            return dict(self.versions)
         return {**self.versions, "kb_index": self.kb.version}
 
     def close(self) -> None:
         """Release connections and files held by the resources."""
-        close_generator = getattr(self.drafter.generator, "close", None) if self.drafter else None
-        if close_generator is not None:
-            close_generator()
-        if self.orders is not None:
-            self.orders.close()
-        if self.database is not None:
-            self.database.close()
+        self.drafter.close()
+        self.orders.close()
+        self.database.close()
 
 
 def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
@@ -72,7 +69,7 @@ def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
 def build_triager(
     settings: Settings, *, intent: IntentClassifier, encoder: Encoder
 ) -> tuple[Triager, dict[str, str]]:
-    """The triage pipeline with urgency, language and routing; any bad artifact raises."""
+    """The triager with urgency, language and routing; any bad artifact raises."""
     urgency = UrgencyClassifier.from_artifact(settings.urgency_model_dir, encoder=encoder)
     routing = RoutingPolicy.from_file(settings.routing_file)
     categories = {c for c in intent.categories.values() if c}
@@ -98,6 +95,20 @@ def build_triager(
     return triager, versions
 
 
+def load_knowledge_base(settings: Settings, *, encoder: Encoder) -> KnowledgeBase:
+    """Open the configured KB index; a corrupt or mismatched index raises and stops startup.
+
+    An empty (or absent) index is seeded with the sample help centre when
+    ``kb_seed_sample`` is on, so a fresh ``make run`` answers KB searches at once.
+    """
+    kb = KnowledgeBase.open(settings.resolved_kb_index_dir, encoder=encoder)
+    if kb.is_empty and settings.kb_seed_sample:
+        documents = load_documents([SAMPLE_HELP_CENTRE_DIR])
+        kb.upsert(documents)
+        logger.info("seeded the empty KB with %s sample help-centre articles", len(documents))
+    return kb
+
+
 def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Resources:
     """Load and verify every artifact; any failure propagates and stops startup."""
     enc = encoder if encoder is not None else build_encoder(settings)
@@ -108,6 +119,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     versions["kb_index"] = kb.version
     database = Database(settings.resolved_database_url)
     orders: OrderConnector | None = None
+    drafter: SuggestionService | None = None
     try:
         versions["database"] = database.migrate()
         if settings.orders_seed_sample:
@@ -119,25 +131,28 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             encoder=enc,
             retriever=kb,
             signature=policy.signature,
-            k=max(policy.max_suggestions, 1),
+            max_passages=policy.max_passages,
             index_version=lambda: kb.version,
         )
+        feedback = FeedbackStore(database, intent_labels=intent.labels)
         responder = build_response_pipeline(
-            settings,
+            policy,
             triager=triager,
             intent_labels=intent.labels,
             intent_version=intent.version,
             orders=orders,
             drafter=drafter,
-            policy=policy,
+            recorder=feedback,
         )
     except BaseException:
+        if drafter is not None:
+            drafter.close()
         if orders is not None:
             orders.close()
         database.close()
         raise
     versions["orders"] = orders.name
-    versions["respond_policy"] = responder.decider.policy.version
+    versions["respond_policy"] = policy.version
     versions["drafts"] = f"{drafter.generator.name}; gate {drafter.gate.version}"
     logger.info("resources loaded: %s", versions)
     return Resources(
@@ -148,8 +163,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         versions=versions,
         database=database,
         orders=orders,
-        responder=responder,
         kb=kb,
         drafter=drafter,
-        feedback=FeedbackStore(database),
+        feedback=feedback,
+        responder=responder,
     )

@@ -1,25 +1,42 @@
-"""Wire schemas shared by the routers. Domain types live in ``models`` and ``kb_index``."""
+"""Wire schemas shared by several routers, and how they map to and from domain types.
+
+Schemas used by one router only live in that router's module. Domain types live in
+``models``, ``kb_index`` and the service's feature packages; a schema converts with
+``to_domain()`` (requests) or ``from_domain()`` (responses), so each mapping is written
+once and every router is wire → one domain call → wire.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from models.triager import Channel, ConversationTurn, TriageInput, TriageResult
+from service.drafting.draft import Draft
+from service.orders.customer_identity import CustomerIdentity
+from service.respond.respond_input import RespondInput
 
 MAX_TEXT_CHARS = 20_000
 MAX_BATCH_ITEMS = 256
+MAX_HISTORY_TURNS = 50
 
-Channel = Literal["email", "chat", "social", "phone", "web"]
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must contain non-whitespace characters")
+    return value
+
+
+#: A text with at least one non-whitespace character (``min_length`` alone lets "  " in).
+NonBlankStr = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
 
 
 class WireModel(BaseModel):
     """Base of every request schema: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-MAX_HISTORY_TURNS = 50
 
 
 class ErrorFieldOut(BaseModel):
@@ -45,23 +62,36 @@ class TurnIn(WireModel):
     at: datetime | None = None
 
 
+History = Annotated[
+    list[TurnIn],
+    Field(default_factory=list, max_length=MAX_HISTORY_TURNS, description="Earlier turns"),
+]
+
+
+def history_to_domain(turns: list[TurnIn]) -> tuple[ConversationTurn, ...]:
+    """Wire history to the domain's conversation turns, oldest first."""
+    return tuple(ConversationTurn(t.role, t.text, t.at) for t in turns)
+
+
+# -- triage --------------------------------------------------------------------------------
+
+
 class TriageRequest(WireModel):
     """One message to triage."""
 
-    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, description="Message body")]
+    text: Annotated[NonBlankStr, Field(max_length=MAX_TEXT_CHARS, description="Message body")]
     subject: Annotated[str | None, Field(default=None, max_length=1_000)] = None
     channel: Channel | None = None
-    history: Annotated[
-        list[TurnIn],
-        Field(default_factory=list, max_length=MAX_HISTORY_TURNS, description="Earlier turns"),
-    ]
+    history: History
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must contain non-whitespace characters")
-        return value
+    def to_domain(self) -> TriageInput:
+        """The message as the triager takes it."""
+        return TriageInput(
+            text=self.text,
+            subject=self.subject,
+            channel=self.channel,
+            history=history_to_domain(self.history),
+        )
 
 
 class TriageBatchRequest(WireModel):
@@ -141,8 +171,136 @@ class TriageResponse(BaseModel):
     focus_text: str | None = None
     model_version: str
 
+    @classmethod
+    def from_domain(cls, result: TriageResult) -> TriageResponse:
+        """The wire form of a triage result."""
+        intent = result.intent
+        urgency, sentiment = result.urgency, result.sentiment
+        language, routing = result.language, result.routing
+        return cls(
+            intent=IntentOut(
+                label=intent.label,
+                confidence=intent.confidence,
+                category=intent.category,
+                alternatives=[
+                    AlternativeOut(label=a.label, confidence=a.confidence)
+                    for a in intent.alternatives
+                ],
+                out_of_scope=intent.out_of_scope,
+                ambiguous=intent.ambiguous,
+            ),
+            intent_trusted=result.intent_trusted,
+            untrusted_reason=result.untrusted_reason,
+            urgency=(
+                UrgencyOut(level=urgency.level, score=urgency.score, reasons=list(urgency.reasons))
+                if urgency is not None
+                else None
+            ),
+            sentiment=(
+                SentimentOut(label=sentiment.label, score=sentiment.score)
+                if sentiment is not None
+                else None
+            ),
+            entities=[
+                EntityOut(
+                    type=e.type,
+                    value=e.value,
+                    start=e.start,
+                    end=e.end,
+                    source="subject" if e.source == "subject" else "text",
+                )
+                for e in result.entities
+            ],
+            language=(
+                LanguageOut(code=language.code, supported=language.supported)
+                if language is not None
+                else None
+            ),
+            routing=(
+                RoutingOut(queue=routing.queue, priority=routing.priority)
+                if routing is not None
+                else None
+            ),
+            focus_text=result.focus_text or None,
+            model_version=result.model_version,
+        )
+
 
 class TriageBatchResponse(BaseModel):
     """Results in the order of the request's items."""
 
     results: list[TriageResponse]
+
+
+# -- a message with its sender: /v1/respond and /v1/suggest ------------------------------
+
+
+class MessageIn(WireModel):
+    """The customer's new message."""
+
+    text: Annotated[NonBlankStr, Field(max_length=MAX_TEXT_CHARS)]
+    subject: Annotated[str | None, Field(default=None, max_length=1_000)] = None
+    channel: Channel = "email"
+
+
+class CustomerIn(WireModel):
+    """The sender as the helpdesk authenticated them; order data is shown only to its owner."""
+
+    id: Annotated[str | None, Field(default=None, max_length=128)] = None
+    email: Annotated[str | None, Field(default=None, max_length=320)] = None
+    name: Annotated[str | None, Field(default=None, max_length=200)] = None
+
+
+class RespondRequest(WireModel):
+    """One message to answer, with its sender and conversation."""
+
+    message: MessageIn
+    customer: CustomerIn = Field(default_factory=CustomerIn)
+    conversation_id: Annotated[str | None, Field(default=None, max_length=200)] = None
+    history: History
+
+    def to_domain(self) -> RespondInput:
+        """The message, sender and conversation as the response pipeline takes them."""
+        return RespondInput(
+            text=self.message.text,
+            subject=self.message.subject,
+            channel=self.message.channel,
+            customer=CustomerIdentity(
+                id=self.customer.id, email=self.customer.email, name=self.customer.name
+            ),
+            conversation_id=self.conversation_id,
+            history=history_to_domain(self.history),
+        )
+
+
+class CitationOut(BaseModel):
+    """Where a suggestion comes from."""
+
+    doc_id: str
+    title: str
+    url: str | None
+    snippet: str
+
+
+class SuggestionOut(BaseModel):
+    """A reply draft for the agent."""
+
+    id: str
+    text: str
+    citations: list[CitationOut]
+    grounded: bool
+    confidence: float
+
+    @classmethod
+    def from_domain(cls, draft: Draft) -> SuggestionOut:
+        """The wire form of a draft."""
+        return cls(
+            id=draft.id,
+            text=draft.text,
+            citations=[
+                CitationOut(doc_id=c.doc_id, title=c.title, url=c.url, snippet=c.snippet)
+                for c in draft.citations
+            ],
+            grounded=draft.grounded,
+            confidence=max(0.0, min(1.0, draft.confidence)),
+        )

@@ -58,7 +58,7 @@ def build_offline_service(encoder: Encoder, docs: Path | None, **settings: objec
         encoder=encoder,
         retriever=kb,
         signature=policy.signature,
-        k=max(policy.max_suggestions, 1),
+        max_passages=policy.max_passages,
         index_version=lambda: kb.version,
     )
     return service, kb

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
+
+from service.deps import ResourcesDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up and answering."""
+async def healthz() -> dict[str, str]:
+    """The process is up and answering (async: never waits for a worker thread)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
-def readyz(request: Request) -> JSONResponse | dict[str, Any]:
+@router.get("/readyz")
+def readyz(resources: ResourcesDep) -> dict[str, Any]:
     """Models and indexes are loaded; names the version of each."""
-    resources = getattr(request.app.state, "resources", None)
-    if resources is None:
-        return JSONResponse(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            content={"status": "loading", "detail": "resources are not loaded yet"},
-        )
     return {"status": "ready", "versions": resources.current_versions}

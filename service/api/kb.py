@@ -9,16 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from kb_index.document_loader import parse_html
-from kb_index.documents import MAX_DOC_ID_CHARS, KbDocument, SearchFilters, Visibility
+from kb_index.documents import (
+    MAX_DOC_ID_CHARS,
+    DocumentHit,
+    KbDocument,
+    SearchFilters,
+    Visibility,
+)
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
-from kb_index.knowledge_base import MAX_PAGE, KnowledgeBase
-from service.deps import ResourcesDep
-from service.schemas import WireModel
+from kb_index.knowledge_base import MAX_PAGE
+from service.deps import KbDep
+from service.schemas import NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 
@@ -26,14 +32,6 @@ MAX_DOCUMENT_CHARS = 500_000
 MAX_TAGS = 50
 
 
-def get_kb(resources: ResourcesDep) -> KnowledgeBase:
-    """The loaded knowledge base; 503 if this process was started without one."""
-    if resources.kb is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the knowledge base is not loaded")
-    return resources.kb
-
-
-KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 DocIdPath = Annotated[
     str,
     PathParam(
@@ -45,17 +43,11 @@ DocIdPath = Annotated[
 ]
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must contain non-whitespace characters")
-    return value
-
-
 class DocumentIn(WireModel):
     """A document to create or replace. ``text`` is Markdown (headings guide chunking)."""
 
-    title: Annotated[str, Field(min_length=1, max_length=500)]
-    text: Annotated[str, Field(min_length=1, max_length=MAX_DOCUMENT_CHARS)]
+    title: Annotated[NonBlankStr, Field(max_length=500)]
+    text: Annotated[NonBlankStr, Field(max_length=MAX_DOCUMENT_CHARS)]
     url: Annotated[str | None, Field(default=None, max_length=2_000)] = None
     tags: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=100)]],
@@ -66,8 +58,20 @@ class DocumentIn(WireModel):
         default="markdown", description="How to read `text`; HTML is flattened to text first."
     )
 
-    _title_not_blank = field_validator("title")(_not_blank)
-    _text_not_blank = field_validator("text")(_not_blank)
+    def to_domain(self, doc_id: str) -> KbDocument:
+        """The document as the knowledge base stores it (HTML flattened to text)."""
+        text = self.text
+        if self.format == "html":
+            text = parse_html(self.text, path=Path(f"{doc_id}.html")).text
+        return KbDocument(
+            id=doc_id,
+            title=self.title.strip(),
+            text=text,
+            url=self.url,
+            tags=tuple(t.strip() for t in self.tags),
+            visibility=self.visibility,
+            source="api",
+        )
 
 
 class DocumentSummaryOut(BaseModel):
@@ -78,6 +82,17 @@ class DocumentSummaryOut(BaseModel):
     url: str | None
     tags: list[str]
     visibility: Visibility
+
+    @classmethod
+    def from_domain(cls, document: KbDocument) -> DocumentSummaryOut:
+        """A document's listing entry."""
+        return cls(
+            id=document.id,
+            title=document.title,
+            url=document.url,
+            tags=list(document.tags),
+            visibility=document.visibility,
+        )
 
 
 class DocumentOut(DocumentSummaryOut):
@@ -115,16 +130,21 @@ class FiltersIn(WireModel):
     ]
     visibility: Annotated[list[Visibility] | None, Field(default=None, min_length=1)] = None
 
+    def to_domain(self) -> SearchFilters:
+        """The filters as the knowledge base takes them."""
+        return SearchFilters(
+            tags=tuple(self.tags),
+            visibility=tuple(self.visibility) if self.visibility else None,
+        )
+
 
 class SearchRequest(WireModel):
     """A knowledge-base query."""
 
-    query: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
+    query: Annotated[NonBlankStr, Field(max_length=MAX_QUERY_CHARS)]
     k: Annotated[int, Field(ge=1, le=MAX_K)] = 5
     filters: FiltersIn | None = None
     mode: SearchMode = "hybrid"
-
-    _query_not_blank = field_validator("query")(_not_blank)
 
 
 class SearchResultOut(BaseModel):
@@ -137,6 +157,18 @@ class SearchResultOut(BaseModel):
     snippet: str
     heading: str | None
 
+    @classmethod
+    def from_domain(cls, hit: DocumentHit) -> SearchResultOut:
+        """The wire form of a search hit."""
+        return cls(
+            doc_id=hit.doc_id,
+            title=hit.title,
+            url=hit.url,
+            score=hit.score,
+            snippet=hit.snippet,
+            heading=hit.heading,
+        )
+
 
 class SearchResponse(BaseModel):
     """Documents best first."""
@@ -144,34 +176,12 @@ class SearchResponse(BaseModel):
     results: list[SearchResultOut]
 
 
-def _summary(document: KbDocument) -> DocumentSummaryOut:
-    return DocumentSummaryOut(
-        id=document.id,
-        title=document.title,
-        url=document.url,
-        tags=list(document.tags),
-        visibility=document.visibility,
-    )
-
-
 @router.put("/documents/{doc_id:path}", response_model=DocumentWriteOut)
 def put_document(
     doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
 ) -> DocumentWriteOut:
     """Create or replace a document; an identical one is left as is."""
-    text = body.text
-    if body.format == "html":
-        text = parse_html(body.text, path=Path(f"{doc_id}.html")).text
-    document = KbDocument(
-        id=doc_id,
-        title=body.title.strip(),
-        text=text,
-        url=body.url,
-        tags=tuple(t.strip() for t in body.tags),
-        visibility=body.visibility,
-        source="api",
-    )
-    report = kb.upsert([document])
+    report = kb.upsert([body.to_domain(doc_id)])
     outcome: Literal["created", "updated", "unchanged"] = (
         "created" if report.added else "updated" if report.updated else "unchanged"
     )
@@ -187,7 +197,7 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
     return DocumentOut(
-        **_summary(document).model_dump(),
+        **DocumentSummaryOut.from_domain(document).model_dump(),
         text=document.text,
         chunks=len(kb.chunks(doc_id)),
         content_hash=document.content_hash,
@@ -210,30 +220,16 @@ def list_documents(
     """Documents ordered by id, one page at a time."""
     documents, total = kb.list_documents(offset=offset, limit=limit)
     return DocumentPageOut(
-        items=[_summary(d) for d in documents], total=total, offset=offset, limit=limit
+        items=[DocumentSummaryOut.from_domain(d) for d in documents],
+        total=total,
+        offset=offset,
+        limit=limit,
     )
 
 
 @router.post("/search", response_model=SearchResponse)
 def search(body: SearchRequest, kb: KbDep) -> SearchResponse:
     """Hybrid (default), dense or BM25 search; one result per document, best first."""
-    filters = None
-    if body.filters is not None:
-        filters = SearchFilters(
-            tags=tuple(body.filters.tags),
-            visibility=tuple(body.filters.visibility) if body.filters.visibility else None,
-        )
+    filters = body.filters.to_domain() if body.filters is not None else None
     hits = kb.search(body.query, k=body.k, filters=filters, mode=body.mode)
-    return SearchResponse(
-        results=[
-            SearchResultOut(
-                doc_id=h.doc_id,
-                title=h.title,
-                url=h.url,
-                score=h.score,
-                snippet=h.snippet,
-                heading=h.heading,
-            )
-            for h in hits
-        ]
-    )
+    return SearchResponse(results=[SearchResultOut.from_domain(h) for h in hits])

@@ -2,37 +2,31 @@
 
 Used by ``/v1/respond`` (for ``suggest`` decisions) and ``/v1/suggest``. When nothing
 retrieved is relevant enough (see ``AnswerabilityGate``), the only draft is a holding
-reply that states no facts and ``needs_agent`` is set.
+reply that states no facts and ``needs_agent`` is set. A knowledge base that cannot be
+searched at all is another matter: its ``UnavailableError`` propagates (503, retry)
+rather than passing for "no answer".
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from kb_index.documents import DocumentHit, SearchFilters
 from kb_index.hybrid_retriever import MAX_QUERY_CHARS
 from kb_index.protocols import Retriever
-from models.errors import TriageError
+from models.errors import NotFoundError
+from models.protocols import Encoder
 from service.drafting.answerability_gate import AnswerabilityGate
-from service.drafting.draft import Draft, DraftRequest, DraftSet, Passage
+from service.drafting.draft import Draft, DraftSet, Passage
+from service.drafting.draft_request import DraftRequest
 from service.drafting.reply_composer import ReplyComposer
-from service.drafting.reply_generator import (
-    Evidence,
-    GeneratorContext,
-    ReplyGenerator,
-    build_reply_generator,
-)
+from service.drafting.reply_generator import Evidence, GeneratorContext, ReplyGenerator
+from service.drafting.reply_generator_factory import build_reply_generator
 from service.drafting.sentence_selector import FloatArray, ScoredPassages, SentenceSelector
-
-if TYPE_CHECKING:
-    from models.protocols import Encoder
-    from service.settings import Settings
-
-logger = logging.getLogger(__name__)
+from service.settings import Settings
 
 HOLDING = "holding"
 
@@ -85,7 +79,8 @@ class SuggestionService:
         gate: decides whether the passages answer the message.
         generator: writes the drafts.
         composer: writes the holding reply.
-        k: passages retrieved per message.
+        max_passages: passages retrieved per message (the respond policy's
+            ``suggestions.max_passages``).
         index_version: current knowledge-base version, recorded with each suggestion.
         articles: whole articles by id. A help-centre article is short and its answer
             often sits in another section than the one that matched best ("can I order
@@ -103,13 +98,13 @@ class SuggestionService:
         gate: AnswerabilityGate,
         generator: ReplyGenerator,
         composer: ReplyComposer,
-        k: int = 3,
+        max_passages: int = 3,
         index_version: Callable[[], str] = lambda: "unknown",
         articles: ArticleSource | None = None,
         article_chars: int = 4_000,
     ) -> None:
-        if k < 1:
-            raise ValueError("k must be positive")
+        if max_passages < 1:
+            raise ValueError("max_passages must be positive")
         self.articles = articles
         self.article_chars = article_chars
         self.retriever = retriever
@@ -117,24 +112,22 @@ class SuggestionService:
         self.gate = gate
         self.generator = generator
         self.composer = composer
-        self.k = k
+        self.max_passages = max_passages
         self.index_version = index_version
 
     def _retrieve(
         self, query: str, vector: FloatArray, filters: SearchFilters
     ) -> list[DocumentHit]:
-        try:
-            return self.retriever.retrieve(query, k=self.k, filters=filters, query_vector=vector)
-        except TriageError as exc:
-            logger.warning("knowledge-base retrieval failed: %s", exc)
-            return []
+        return self.retriever.retrieve(
+            query, k=self.max_passages, filters=filters, query_vector=vector
+        )
 
     def check(self, request: DraftRequest) -> RelevanceCheck:
         """Retrieve and score passages (no drafting); also what the gate is fitted on.
 
         When triage names an intent without a close second, articles the help centre
         tags ``intent:<intent>`` are searched too and lead the passages (at most
-        ``k - 1`` of them, so the best untagged match still gets a place). Similarity
+        ``max_passages - 1`` of them, so the best untagged match still gets a place). Similarity
         alone misses short or oddly worded messages ("can I order from Mexico") that
         the intent model, trained on many phrasings, recognises.
         """
@@ -144,9 +137,9 @@ class SuggestionService:
         tagged: list[DocumentHit] = []
         if request.intent and not request.intent_ambiguous:
             tag_filter = SearchFilters(tags=(intent_tag(request.intent),), visibility=("public",))
-            tagged = self._retrieve(query, vector, tag_filter)[: max(self.k - 1, 1)]
+            tagged = self._retrieve(query, vector, tag_filter)[: max(self.max_passages - 1, 1)]
         tagged_ids = {h.doc_id for h in tagged}
-        hits = (tagged + [h for h in general if h.doc_id not in tagged_ids])[: self.k]
+        hits = (tagged + [h for h in general if h.doc_id not in tagged_ids])[: self.max_passages]
         passages = tuple(self._passage(h) for h in hits)
         earlier = [t.text for t in request.history if t.role == "agent"]
         scored = self.selector.score(query, passages, exclude=earlier, query_vector=vector)
@@ -161,7 +154,7 @@ class SuggestionService:
         if self.articles is not None:
             try:
                 article = self.articles.get(hit.doc_id).text
-            except TriageError:  # deleted since the search: quote what was found
+            except NotFoundError:  # deleted since the search: quote what was found
                 article = ""
             if article and len(article) <= self.article_chars:
                 chunk_id, text, matched = hit.doc_id, article, hit.passage
@@ -184,8 +177,16 @@ class SuggestionService:
             found.scored.passage_relevance[index]
         )
 
+    def close(self) -> None:
+        """Release what the generator holds (an LLM client's connections)."""
+        self.generator.close()
+
     def suggest(self, request: DraftRequest) -> DraftSet:
-        """Drafts for ``request``; a holding reply with ``needs_agent`` when nothing fits."""
+        """Drafts for ``request``; a holding reply with ``needs_agent`` when nothing fits.
+
+        Raises:
+            UnavailableError: the knowledge base cannot be searched right now.
+        """
         set_id = uuid.uuid4().hex
         found = self.check(request)
         versions = {"kb_index": self.index_version(), "gate": self.gate.version}
@@ -285,14 +286,13 @@ def build_suggestion_service(
     encoder: Encoder,
     retriever: Retriever,
     signature: str,
-    k: int,
+    max_passages: int,
     index_version: Callable[[], str] = lambda: "unknown",
 ) -> SuggestionService:
     """The drafting service ``settings`` describe; a bad gate or generator stops startup.
 
     Raises:
         ArtifactError: the gate artifact is missing, corrupt or fitted on another encoder.
-        InvalidInputError: the generator name is unknown or its settings are incomplete.
     """
     if settings.drafts_min_relevance is not None:
         gate = AnswerabilityGate.fixed(settings.drafts_min_relevance)
@@ -308,7 +308,7 @@ def build_suggestion_service(
         gate=gate,
         generator=generator,
         composer=composer,
-        k=k,
+        max_passages=max_passages,
         index_version=index_version,
         articles=retriever if isinstance(retriever, ArticleSource) else None,
     )

@@ -12,37 +12,43 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from models.errors import ConflictError, NotFoundError, TriageError
+from models.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TriageError,
+    UnavailableError,
+)
 from service.database import Database
 from service.drafting.draft import Draft, DraftSet
 from service.feedback.card_redaction import redact_card_numbers
-from service.feedback.feedback_records import DecisionRecord, FeedbackRecord, SuggestionRecord
+from service.feedback.feedback_records import (
+    DecisionRecord,
+    FeedbackRecord,
+    Outcome,
+    SuggestionRecord,
+)
 
 logger = logging.getLogger(__name__)
 
 EXPORT_BATCH = 500
 
 
-class StoreUnavailableError(TriageError):
+class StoreUnavailableError(UnavailableError):
     """The database could not record or read feedback data (the caller may retry)."""
 
     code = "store_unavailable"
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _iso(value: datetime | None) -> str | None:
-    return _utc(value).isoformat() if value is not None else None
+    return value.isoformat() if value is not None else None
 
 
 def edit_distance(draft: str, final: str) -> float:
@@ -91,7 +97,7 @@ class FeedbackInput:
     """Validated feedback from an agent (see ``service/api/feedback.py``)."""
 
     suggestion_id: str
-    outcome: str
+    outcome: Outcome
     final_text: str | None = None
     correct_intent: str | None = None
     correct_urgency: str | None = None
@@ -105,17 +111,45 @@ class FeedbackResult:
     feedback_id: int
     suggestion_id: str
     draft_id: str | None
-    outcome: str
+    outcome: Outcome
     edit_distance: float | None
     recorded_at: datetime
     created: bool
 
 
 class FeedbackStore:
-    """Reads and writes the feedback tables of one database."""
+    """Reads and writes the feedback tables of one database.
 
-    def __init__(self, database: Database) -> None:
+    Args:
+        database: the service database (migrated).
+        intent_labels: labels of the loaded intent model; a correction naming another
+            intent is refused (``None``: any label is taken).
+    """
+
+    def __init__(self, database: Database, *, intent_labels: Sequence[str] | None = None) -> None:
         self.database = database
+        self.intent_labels = tuple(intent_labels) if intent_labels is not None else None
+
+    def check(self, feedback: FeedbackInput) -> None:
+        """Rules that span fields or need the loaded model.
+
+        Raises:
+            InvalidInputError: naming the field at fault.
+        """
+        if feedback.outcome == "edited" and not (
+            feedback.final_text and feedback.final_text.strip()
+        ):
+            raise InvalidInputError(
+                "final_text: an 'edited' outcome needs the text that was sent", field="final_text"
+            )
+        labels = self.intent_labels
+        wrong_intent = feedback.correct_intent is not None and labels is not None
+        if wrong_intent and feedback.correct_intent not in (labels or ()):
+            raise InvalidInputError(
+                f"correct_intent: {feedback.correct_intent!r} is not an intent label of "
+                f"the model (known: {', '.join(labels or ())})",
+                field="correct_intent",
+            )
 
     # -- writes ------------------------------------------------------------------------
     def record(
@@ -187,10 +221,12 @@ class FeedbackStore:
         the same id and outcome with different details is a conflict.
 
         Raises:
+            InvalidInputError: see :meth:`check`.
             NotFoundError: no suggestion or draft has that id.
             ConflictError: this id already has this outcome with other details.
             StoreUnavailableError: the database failed.
         """
+        self.check(feedback)
         now = now or datetime.now(UTC)
         try:
             with self.database.session() as session:
@@ -292,9 +328,9 @@ class FeedbackStore:
             feedback_id=row.id,
             suggestion_id=row.suggestion_id,
             draft_id=row.draft_id,
-            outcome=row.outcome,
+            outcome=cast(Outcome, row.outcome),  # the table's check constraint allows no other
             edit_distance=row.edit_distance,
-            recorded_at=_utc(row.created_at),
+            recorded_at=row.created_at,
             created=created,
         )
 
@@ -309,7 +345,7 @@ class FeedbackStore:
             .execution_options(yield_per=EXPORT_BATCH)
         )
         if since is not None:
-            query = query.where(FeedbackRecord.created_at >= _utc(since))
+            query = query.where(FeedbackRecord.created_at >= since)
         with self.database.session() as session:
             for feedback, suggestion in session.execute(query):
                 yield export_line(feedback, suggestion)
@@ -327,9 +363,9 @@ class FeedbackStore:
         def window(column: Any) -> list[Any]:
             conditions = []
             if since is not None:
-                conditions.append(column >= _utc(since))
+                conditions.append(column >= since)
             if until is not None:
-                conditions.append(column < _utc(until))
+                conditions.append(column < until)
             return conditions
 
         def counts(column: Any) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.triager import ConversationTurn
+from models.triager import Channel, ConversationTurn, TriageInput
 from service.orders.customer_identity import CustomerIdentity
 
 AGENT = "agent"
@@ -16,10 +16,17 @@ class RespondInput:
 
     text: str
     subject: str | None = None
-    channel: str = "email"
+    channel: Channel = "email"
     customer: CustomerIdentity = field(default_factory=CustomerIdentity)
     conversation_id: str | None = None
     history: tuple[ConversationTurn, ...] = ()
+
+    @property
+    def triage_input(self) -> TriageInput:
+        """The message as the triager takes it."""
+        return TriageInput(
+            text=self.text, subject=self.subject, channel=self.channel, history=self.history
+        )
 
     @property
     def unanswered_customer_turns(self) -> int:

@@ -15,14 +15,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.errors import TriageError
+from models.triager import Channel
 from models.urgency_classifier import LEVELS as URGENCY_LEVELS
 from models.urgency_classifier import UrgencyLevel
 from service.settings import DEFAULT_RESPOND_POLICY as DEFAULT_POLICY_PATH
 
 logger = logging.getLogger(__name__)
-
-
-ChannelName = Literal["email", "chat", "social", "phone", "web"]
 
 
 class PolicyError(TriageError):
@@ -39,7 +37,7 @@ class _AutoReply(_Strict):
     intents: Annotated[list[str], Field(max_length=100)] = ["track_order", "delivery_period"]
     min_confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 0.6
     languages: Annotated[list[str], Field(min_length=1, max_length=50)] = ["en"]
-    channels: list[ChannelName] = ["email", "chat", "web", "social", "phone"]
+    channels: list[Channel] = ["email", "chat", "web", "social", "phone"]
     max_urgency: Literal["low", "normal", "high"] = "high"
 
 
@@ -78,7 +76,7 @@ class _Conversation(_Strict):
 
 
 class _Reply(_Strict):
-    public_channels: list[ChannelName] = ["social"]
+    public_channels: list[Channel] = ["social"]
     timezone: str = "UTC"
     signature: Annotated[str, Field(min_length=1, max_length=200)] = "The Customer Care team"
 
@@ -100,7 +98,7 @@ class _Reply(_Strict):
 
 
 class _Suggestions(_Strict):
-    max_passages: Annotated[int, Field(ge=0, le=10)] = 3
+    max_passages: Annotated[int, Field(ge=1, le=10)] = 3
 
 
 class _PolicyFile(_Strict):
@@ -131,7 +129,8 @@ class RespondPolicy:
     public_channels: frozenset[str]
     timezone: ZoneInfo
     signature: str
-    max_suggestions: int
+    #: Knowledge-base passages retrieved per message to draft from.
+    max_passages: int
     source: str = "built-in"
     version: str = "1"
 
@@ -220,7 +219,7 @@ def load_policy(path: Path) -> RespondPolicy:
         public_channels=frozenset(reply.public_channels),
         timezone=ZoneInfo(reply.timezone),
         signature=reply.signature.strip(),
-        max_suggestions=parsed.suggestions.max_passages,
+        max_passages=parsed.suggestions.max_passages,
         source=str(path),
         version=hashlib.sha256(raw).hexdigest()[:12],
     )

@@ -1,25 +1,29 @@
-"""One ``/v1/respond`` call end to end: triage, decide, and attach KB passages to suggest."""
+"""One message end to end: triage, decide, draft, record.
+
+``/v1/respond`` and ``/v1/suggest`` are both one call into :class:`ResponsePipeline`;
+the routers only translate between the wire and these domain types. Recording is the
+last step of each call: if the store refuses, the call fails (503, retry) and nothing
+leaves unrecorded.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Literal, Protocol
 
 from models.triager import TriageInput, TriageResult
 from service.drafting.draft import DraftSet
-from service.drafting.draft_request import draft_request_from
+from service.drafting.draft_request import DraftRequest
+from service.drafting.suggestion_service import SuggestionService
+from service.feedback.feedback_store import DecisionEntry, FeedbackStore, SuggestionContext
 from service.orders.order_connector import OrderConnector
 from service.respond.decision import Action, Decision, Reason
 from service.respond.respond_input import RespondInput
-from service.respond.respond_policy import RespondPolicy, load_policy
+from service.respond.respond_policy import RespondPolicy
 from service.respond.response_decider import ResponseDecider
-from service.respond.triage_signals import OrderIdExtractor, find_order_ids, signals_from
-
-if TYPE_CHECKING:
-    from service.drafting.suggestion_service import SuggestionService
-    from service.settings import Settings
+from service.respond.triage_signals import signals_from
 
 logger = logging.getLogger(__name__)
 
@@ -41,65 +45,132 @@ class RespondOutcome:
     drafts: DraftSet | None = None
 
 
+@dataclass(frozen=True)
+class SuggestOutcome:
+    """Drafts for an agent and the triage they are based on (no decision)."""
+
+    triage: TriageResult
+    drafts: DraftSet
+
+
+def draft_request(request: RespondInput, triage: TriageResult) -> DraftRequest:
+    """What drafting is told: the message, the sender's name and what triage found."""
+    intent = triage.intent
+    return DraftRequest(
+        text=request.text,
+        subject=request.subject,
+        channel=request.channel,
+        customer_name=request.customer.name,
+        intent=triage.intent_label,
+        intent_confidence=None if intent.out_of_scope else intent.confidence,
+        intent_ambiguous=intent.ambiguous,
+        sentiment=triage.sentiment.label if triage.sentiment is not None else None,
+        urgency=triage.urgency_level,
+        history=request.history,
+        order_ids=triage.order_ids,
+    )
+
+
 class ResponsePipeline:
-    """Triage → decision → (for ``suggest``) grounded reply drafts for the agent."""
+    """Triage → decision → (for ``suggest``) grounded reply drafts → record.
+
+    Args:
+        triager: computes intent, urgency, entities and the rest.
+        decider: applies the respond policy.
+        drafter: writes drafts for ``suggest`` decisions and for ``/v1/suggest``.
+        recorder: stores every decision and suggestion (for feedback and statistics).
+    """
 
     def __init__(
         self,
         *,
         triager: MessageTriager,
         decider: ResponseDecider,
-        order_ids: OrderIdExtractor = find_order_ids,
-        drafter: SuggestionService | None = None,
+        drafter: SuggestionService,
+        recorder: FeedbackStore,
     ) -> None:
         self.triager = triager
         self.decider = decider
-        self.order_ids = order_ids
-        # When set, `suggest` decisions carry grounded reply drafts.
         self.drafter = drafter
-
-    @staticmethod
-    def triage_input(request: RespondInput) -> TriageInput:
-        """The message as the triage pipeline takes it."""
-        return TriageInput(
-            text=request.text,
-            subject=request.subject,
-            channel=request.channel,
-            history=request.history,
-        )
+        self.recorder = recorder
 
     def respond(self, request: RespondInput) -> RespondOutcome:
-        """Decide what to do with one message."""
-        triage = self.triager.triage(self.triage_input(request))
-        text = f"{request.subject}\n{request.text}" if request.subject else request.text
-        signals = signals_from(triage, text=text, order_ids=self.order_ids)
-        decision = self.decider.decide(request, triage.intent, signals)
-        if decision.action is Action.SUGGEST and self.drafter is not None:
-            drafts = self.drafter.suggest(draft_request_from(request, triage))
+        """Decide what to do with one message; the decision and any drafts are stored.
+
+        Raises:
+            StoreUnavailableError: the decision could not be stored (nothing was sent).
+        """
+        triage = self.triager.triage(request.triage_input)
+        decision = self.decider.decide(request, triage.intent, signals_from(triage))
+        drafts = None
+        if decision.action is Action.SUGGEST:
+            drafts = self.drafter.suggest(draft_request(request, triage))
             reason = Reason.NO_KB_PASSAGES if drafts.needs_agent else Reason.KB_PASSAGES
             decision = replace(decision, reasons=(*decision.reasons, reason))
-            return RespondOutcome(triage=triage, decision=decision, drafts=drafts)
-        return RespondOutcome(triage=triage, decision=decision)
+        self._record(request, triage, source="respond", decision=decision, drafts=drafts)
+        return RespondOutcome(triage=triage, decision=decision, drafts=drafts)
+
+    def suggest(self, request: RespondInput) -> SuggestOutcome:
+        """Drafts for an agent, without the auto-reply decision; stored before they are
+        shown, so feedback on them can always be recorded.
+
+        Raises:
+            StoreUnavailableError: the drafts could not be stored.
+        """
+        triage = self.triager.triage(request.triage_input)
+        drafts = self.drafter.suggest(draft_request(request, triage))
+        self._record(request, triage, source="suggest", decision=None, drafts=drafts)
+        return SuggestOutcome(triage=triage, drafts=drafts)
+
+    def _record(
+        self,
+        request: RespondInput,
+        triage: TriageResult,
+        *,
+        source: Literal["respond", "suggest"],
+        decision: Decision | None,
+        drafts: DraftSet | None,
+    ) -> None:
+        """Store the decision and/or the drafts in one transaction."""
+        context = SuggestionContext(
+            message=request.text,
+            subject=request.subject,
+            channel=request.channel,
+            source=source,
+            intent=triage.intent_label,
+            urgency=triage.urgency_level,
+            model_version=triage.model_version,
+        )
+        entry = (
+            DecisionEntry(
+                action=decision.action.value,
+                channel=request.channel,
+                reasons=tuple(r.value for r in decision.reasons),
+                intent=context.intent,
+                urgency=context.urgency,
+            )
+            if decision is not None
+            else None
+        )
+        self.recorder.record(decision=entry, drafts=drafts, context=context)
 
 
 def build_response_pipeline(
-    settings: Settings,
+    policy: RespondPolicy,
     *,
     triager: MessageTriager,
     intent_labels: Sequence[str],
     intent_version: str,
     orders: OrderConnector,
-    drafter: SuggestionService | None = None,
-    policy: RespondPolicy | None = None,
+    drafter: SuggestionService,
+    recorder: FeedbackStore,
 ) -> ResponsePipeline:
-    """The pipeline ``settings`` describe (``policy``: already loaded from them); a bad
-    policy file stops startup here.
+    """The pipeline over a loaded policy; a policy that names none of the classifier's
+    auto-reply intents stops startup here.
 
     Raises:
-        PolicyError: the policy file is unreadable, invalid, or names intents the
-            loaded classifier does not know.
+        PolicyError: the policy's auto-reply intents are not labels of the classifier.
     """
-    policy = policy or load_policy(settings.respond_policy_path)
     policy.check_intents(intent_labels, model=intent_version)
     decider = ResponseDecider(policy=policy, orders=orders)
-    return ResponsePipeline(triager=triager, decider=decider, drafter=drafter)
+    return ResponsePipeline(triager=triager, decider=decider, drafter=drafter, recorder=recorder)

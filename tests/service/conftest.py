@@ -1,17 +1,25 @@
-"""Database fixtures for service tests: a SQLite file per test, and a real PostgreSQL
-database created for the test session (127.0.0.1:5432, user postgres) and dropped after."""
+"""Service test fixtures: a SQLite file per test, a real PostgreSQL database created for the
+test session (127.0.0.1:5432, user postgres) and dropped after, and full resources built by
+the production wiring on the tiny models."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from service.database import Database
+from service.main import create_app
+from service.resources import Resources, load_resources
+from service.settings import Settings
+from tests.fixtures.hashing_encoder import HashingEncoder
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -70,3 +78,55 @@ def database(request: pytest.FixtureRequest) -> Database:
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM orders"))
     return db
+
+
+def tiny_settings(
+    data_dir: Path, intent_dir: Path, urgency_dir: Path, **overrides: Any
+) -> Settings:
+    """Settings for an app on the tiny models, seeding the demo orders into a fresh database."""
+    return Settings(
+        data_dir=data_dir,
+        intent_model_dir=intent_dir,
+        urgency_model_dir=urgency_dir,
+        orders_seed_sample=True,
+        # The shipped answerability gate is fitted for the real encoder (and refuses this
+        # one); a low fixed threshold lets the hashing encoder's drafts through.
+        drafts_min_relevance=0.3,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="module")
+def build_tiny_resources(
+    tiny_intent_dir: Path, tiny_urgency_dir: Path
+) -> Callable[..., AbstractContextManager[Resources]]:
+    """Production wiring (``load_resources``) on the tiny models and the hashing encoder, in
+    a data folder of the caller's; extra settings override the tiny ones."""
+
+    @contextmanager
+    def build(data_dir: Path, **overrides: Any) -> Iterator[Resources]:
+        settings = tiny_settings(data_dir, tiny_intent_dir, tiny_urgency_dir, **overrides)
+        resources = load_resources(settings, encoder=HashingEncoder())
+        try:
+            yield resources
+        finally:
+            resources.close()
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def tiny_resources(
+    tmp_path_factory: pytest.TempPathFactory,
+    build_tiny_resources: Callable[..., AbstractContextManager[Resources]],
+) -> Iterator[Resources]:
+    """Full resources on the tiny models, with a database of this test module's own."""
+    with build_tiny_resources(tmp_path_factory.mktemp("var")) as resources:
+        yield resources
+
+
+@pytest.fixture(scope="module")
+def tiny_client(tiny_resources: Resources) -> Iterator[TestClient]:
+    """A TestClient over ``create_app`` with the module's tiny resources."""
+    with TestClient(create_app(tiny_resources.settings, resources=tiny_resources)) as client:
+        yield client

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from kb_index.documents import KbDocument
 from kb_index.knowledge_base import KnowledgeBase
 from models.errors import ArtifactError, EncoderMismatchError
-from models.intent_classifier import IntentClassifier, IntentHeads
-from models.triager import Triager
-from service.kb_resources import load_knowledge_base
 from service.main import create_app
-from service.resources import Resources
+from service.resources import Resources, load_knowledge_base
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
-
-
-def _tiny_intent(encoder: HashingEncoder) -> IntentClassifier:
-    """A real (if minimal) intent classifier, enough for Resources; the KB routes ignore it."""
-    labels = ("track_order", "out_of_scope")
-    heads = IntentHeads(
-        labels=labels,
-        emb_coef=np.zeros((2, encoder.dimension), dtype=np.float32),
-        emb_intercept=np.zeros(2, dtype=np.float32),
-        lex_coef=None,
-        lex_intercept=None,
-        lex_idf=None,
-        fusion_weight=1.0,
-        temperature=1.0,
-        oos_threshold=0.0,
-        ambiguity_margin=0.0,
-    )
-    return IntentClassifier(heads, encoder=encoder)
 
 
 @pytest.fixture
@@ -45,18 +24,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, hashing_encoder: HashingEncoder) -> Iterator[TestClient]:
-    kb = load_knowledge_base(settings, encoder=hashing_encoder)
-    intent = _tiny_intent(hashing_encoder)
-    resources = Resources(
-        settings=settings,
-        encoder=hashing_encoder,
-        intent=intent,
-        triager=Triager(intent=intent),
-        versions={"kb_index": kb.version},
-        kb=kb,
-    )
-    with TestClient(create_app(settings, resources=resources)) as test_client:
+def client(
+    tmp_path: Path, build_tiny_resources: Callable[..., AbstractContextManager[Resources]]
+) -> Iterator[TestClient]:
+    """The full app on the tiny models, with a knowledge base of this test's own."""
+    with (
+        build_tiny_resources(tmp_path) as resources,
+        TestClient(create_app(resources.settings, resources=resources)) as test_client,
+    ):
         yield test_client
 
 

@@ -6,7 +6,6 @@ on a tiny intent model and a tiny urgency model built on the hashing encoder.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,32 +13,15 @@ from fastapi.testclient import TestClient
 
 from models.intent_classifier import IntentClassifier
 from models.routing_policy import RoutingConfigError
-from service.main import create_app
-from service.resources import Resources, build_triager
+from service.resources import build_triager
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory, tiny_urgency_dir: Path) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("var"), urgency_model_dir=tiny_urgency_dir)
-
-
-@pytest.fixture(scope="module")
-def client(
-    settings: Settings, tiny_intent_dir: Path, hashing_encoder: HashingEncoder
-) -> Iterator[TestClient]:
-    intent = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
-    triager, versions = build_triager(settings, intent=intent, encoder=hashing_encoder)
-    resources = Resources(
-        settings=settings,
-        encoder=hashing_encoder,
-        intent=intent,
-        triager=triager,
-        versions=versions,
-    )
-    with TestClient(create_app(settings, resources=resources)) as test_client:
-        yield test_client
+def client(tiny_client: TestClient) -> TestClient:
+    """The full app on the tiny intent and urgency models (``tiny_resources``)."""
+    return tiny_client
 
 
 EMAIL = (

@@ -23,7 +23,7 @@ def make_service(kb: KnowledgeBase, **settings: object) -> SuggestionService:
         encoder=kb.encoder,
         retriever=kb,
         signature="The Customer Care team",
-        k=3,
+        max_passages=3,
         index_version=lambda: kb.version,
     )
 
@@ -44,6 +44,6 @@ def real_drafter(real_encoder) -> SuggestionService:  # type: ignore[no-untyped-
         encoder=real_encoder,
         retriever=kb,
         signature="The Customer Care team",
-        k=3,
+        max_passages=3,
         index_version=lambda: kb.version,
     )

@@ -6,8 +6,9 @@ import pytest
 
 from kb_index.documents import DocumentHit, SearchFilters
 from kb_index.knowledge_base import KnowledgeBase
-from models.errors import InvalidInputError
-from service.drafting.draft import DraftRequest
+from models.errors import UnavailableError
+from models.protocols import Encoder
+from service.drafting.draft_request import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
 from tests.service.drafting.conftest import make_service
 
@@ -15,7 +16,7 @@ FACT_WORDS = ("refund", "days", "deliver", "return", "€")
 
 
 class FailingRetriever:
-    """A knowledge base that is down."""
+    """A knowledge base that cannot be searched right now."""
 
     def retrieve(
         self,
@@ -25,7 +26,7 @@ class FailingRetriever:
         filters: SearchFilters | None = None,
         query_vector: object = None,
     ) -> list[DocumentHit]:
-        raise InvalidInputError("index unavailable")
+        raise UnavailableError("index unavailable")
 
 
 def assert_holding(result_text: str) -> None:
@@ -60,7 +61,9 @@ def test_holding_reply_fits_every_channel(help_centre: KnowledgeBase, channel: s
     assert len(draft.text) <= 280 or channel in {"email", "web"}
 
 
-def test_retrieval_failure_is_a_holding_reply_not_an_error(help_centre: KnowledgeBase) -> None:
+def test_a_retrieval_outage_is_an_error_not_a_holding_reply(help_centre: KnowledgeBase) -> None:
+    # "No answer in the KB" and "the KB is down" must not look alike: the second one is
+    # retried by the caller (503), never sent to a customer as "we'll get back to you".
     service = make_service(help_centre)
     broken = SuggestionService(
         retriever=FailingRetriever(),
@@ -69,8 +72,15 @@ def test_retrieval_failure_is_a_holding_reply_not_an_error(help_centre: Knowledg
         generator=service.generator,
         composer=service.composer,
     )
-    result = broken.suggest(DraftRequest(text="How long does a refund take?"))
+    with pytest.raises(UnavailableError, match="index unavailable"):
+        broken.suggest(DraftRequest(text="How long does a refund take?"))
+
+
+def test_an_empty_knowledge_base_gives_a_holding_reply(hashing_encoder: Encoder) -> None:
+    empty = make_service(KnowledgeBase(encoder=hashing_encoder))
+    result = empty.suggest(DraftRequest(text="How long does a refund take?"))
     assert result.needs_agent and result.passages == ()
+    assert_holding(result.drafts[0].text)
 
 
 def test_internal_agent_guides_are_never_quoted(drafter: SuggestionService) -> None:

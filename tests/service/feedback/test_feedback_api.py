@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from models.errors import UnavailableError
 from service.main import create_app
 from service.resources import Resources
 
@@ -36,8 +37,8 @@ def export(client: TestClient, **params: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in response.text.splitlines() if line]
 
 
-def test_suggest_returns_grounded_drafts_without_a_decision(feedback_client: TestClient) -> None:
-    body = suggest(feedback_client)
+def test_suggest_returns_grounded_drafts_without_a_decision(tiny_client: TestClient) -> None:
+    body = suggest(tiny_client)
     assert "action" not in body and "reply" not in body
     assert 1 <= len(body["suggestions"]) <= 3 and not body["needs_agent"]
     for draft in body["suggestions"]:
@@ -50,9 +51,9 @@ def test_suggest_returns_grounded_drafts_without_a_decision(feedback_client: Tes
 
 
 def test_feedback_on_a_draft_is_stored_and_replays_identically(
-    feedback_client: TestClient,
+    tiny_client: TestClient,
 ) -> None:
-    draft = suggest(feedback_client)["suggestions"][0]
+    draft = suggest(tiny_client)["suggestions"][0]
     body = {
         "suggestion_id": draft["id"],
         "outcome": "edited",
@@ -61,28 +62,28 @@ def test_feedback_on_a_draft_is_stored_and_replays_identically(
         "correct_urgency": "normal",
         "agent_id": "agent-7",
     }
-    first = feedback_client.post("/v1/feedback", json=body)
-    again = feedback_client.post("/v1/feedback", json=body)
+    first = tiny_client.post("/v1/feedback", json=body)
+    again = tiny_client.post("/v1/feedback", json=body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
     assert first.json()["draft_id"] == draft["id"]
     assert 0.0 < first.json()["edit_distance"] < 0.2
-    conflicting = feedback_client.post("/v1/feedback", json={**body, "final_text": "Other"})
+    conflicting = tiny_client.post("/v1/feedback", json={**body, "final_text": "Other"})
     assert conflicting.status_code == 409
 
 
-def test_respond_suggestions_take_feedback_too(feedback_client: TestClient) -> None:
-    result = feedback_client.post("/v1/respond", json=REFUND).json()
+def test_respond_suggestions_take_feedback_too(tiny_client: TestClient) -> None:
+    result = tiny_client.post("/v1/respond", json=REFUND).json()
     assert result["action"] == "suggest" and result["suggestion_id"]
-    response = feedback_client.post(
+    response = tiny_client.post(
         "/v1/feedback", json={"suggestion_id": result["suggestion_id"], "outcome": "accepted"}
     )
     assert response.status_code == 201
     assert response.json()["edit_distance"] == 0.0
 
 
-def test_unknown_suggestion_is_404(feedback_client: TestClient) -> None:
-    response = feedback_client.post(
+def test_unknown_suggestion_is_404(tiny_client: TestClient) -> None:
+    response = tiny_client.post(
         "/v1/feedback", json={"suggestion_id": "f" * 32, "outcome": "accepted"}
     )
     assert response.status_code == 404
@@ -102,20 +103,20 @@ def test_unknown_suggestion_is_404(feedback_client: TestClient) -> None:
     ],
 )
 def test_bad_feedback_is_a_422_naming_the_field(
-    feedback_client: TestClient, extra: dict[str, Any], field: str
+    tiny_client: TestClient, extra: dict[str, Any], field: str
 ) -> None:
-    suggestion_id = suggest(feedback_client)["suggestion_id"]
-    response = feedback_client.post("/v1/feedback", json={"suggestion_id": suggestion_id, **extra})
+    suggestion_id = suggest(tiny_client)["suggestion_id"]
+    response = tiny_client.post("/v1/feedback", json={"suggestion_id": suggestion_id, **extra})
     assert response.status_code == 422
     assert field in fields(response)
 
 
 def test_export_streams_parseable_jsonl_and_filters_by_since(
-    feedback_client: TestClient,
+    tiny_client: TestClient,
 ) -> None:
     body = {"message": {"text": f"I was charged twice on my card {CARD}"}, "customer": JANE}
-    suggestion_id = suggest(feedback_client, body)["suggestion_id"]
-    feedback_client.post(
+    suggestion_id = suggest(tiny_client, body)["suggestion_id"]
+    tiny_client.post(
         "/v1/feedback",
         json={
             "suggestion_id": suggestion_id,
@@ -123,12 +124,12 @@ def test_export_streams_parseable_jsonl_and_filters_by_since(
             "correct_intent": "get_refund",
         },
     )
-    lines = export(feedback_client)
+    lines = export(tiny_client)
     [mine] = [line for line in lines if line["suggestion_id"] == suggestion_id]
     assert mine["correct_intent"] == "get_refund" and mine["outcome"] == "rejected"
     assert "4111" not in mine["text"] and "[card number removed]" in mine["text"]
-    assert export(feedback_client, since="2999-01-01") == []
-    assert mine in export(feedback_client, since=mine["recorded_at"])
+    assert export(tiny_client, since="2999-01-01") == []
+    assert mine in export(tiny_client, since=mine["recorded_at"])
 
 
 @pytest.mark.parametrize(
@@ -141,35 +142,34 @@ def test_export_streams_parseable_jsonl_and_filters_by_since(
     ],
 )
 def test_bad_time_window_is_a_422(
-    feedback_client: TestClient, path: str, params: dict[str, str], field: str
+    tiny_client: TestClient, path: str, params: dict[str, str], field: str
 ) -> None:
-    response = feedback_client.get(path, params=params)
+    response = tiny_client.get(path, params=params)
     assert response.status_code == 422
     assert field in fields(response)
 
 
-def test_stats_count_respond_decisions(feedback_client: TestClient) -> None:
-    before = feedback_client.get("/v1/stats").json()
-    feedback_client.post("/v1/respond", json=REFUND)
-    feedback_client.post(
+def test_stats_count_respond_decisions(tiny_client: TestClient) -> None:
+    before = tiny_client.get("/v1/stats").json()
+    tiny_client.post("/v1/respond", json=REFUND)
+    tiny_client.post(
         "/v1/respond",
         json={"message": {"text": "Hi, where is my order #4411829?"}, "customer": JANE},
     )
-    after = feedback_client.get("/v1/stats").json()
+    after = tiny_client.get("/v1/stats").json()
     assert after["decisions"] == before["decisions"] + 2
     actions = after["actions"]
     assert actions.get("suggest", 0) >= 1 and actions.get("auto_reply", 0) >= 1
     assert after["auto_reply_rate"] == round(actions.get("auto_reply", 0) / after["decisions"], 4)
     assert sum(after["intents"].values()) == after["decisions"]
     assert sum(after["urgency"].values()) == after["decisions"]
-    empty = feedback_client.get("/v1/stats", params={"since": "2999-01-01T00:00:00Z"}).json()
+    empty = tiny_client.get("/v1/stats", params={"since": "2999-01-01T00:00:00Z"}).json()
     assert empty["decisions"] == 0 and empty["auto_reply_rate"] is None
 
 
 def test_respond_fails_with_503_when_the_decision_cannot_be_stored(
     fresh_resources: Resources,
 ) -> None:
-    assert fresh_resources.database is not None
     with fresh_resources.database.engine.begin() as conn:
         conn.execute(text("DROP TABLE respond_decisions"))
     app = create_app(fresh_resources.settings, resources=fresh_resources)
@@ -177,12 +177,33 @@ def test_respond_fails_with_503_when_the_decision_cannot_be_stored(
         response = client.post("/v1/respond", json=REFUND)
         assert response.status_code == 503
         assert "retry" in response.json()["detail"]
+        assert int(response.headers["Retry-After"]) > 0
         # /v1/suggest does not write decisions and still works.
         assert client.post("/v1/suggest", json=REFUND).status_code == 200
 
 
-def test_readiness_names_the_drafting_setup(feedback_client: TestClient) -> None:
-    versions = feedback_client.get("/readyz").json()["versions"]
+def test_a_knowledge_base_outage_is_a_503_to_retry_not_a_holding_reply(
+    fresh_resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise UnavailableError("the knowledge base index is being replaced; retry")
+
+    monkeypatch.setattr(fresh_resources.kb, "retrieve", down)
+    with TestClient(create_app(fresh_resources.settings, resources=fresh_resources)) as client:
+        for path in ("/v1/respond", "/v1/suggest"):
+            response = client.post(path, json=REFUND)
+            assert response.status_code == 503, path
+            assert response.json()["code"] == "unavailable"
+            assert int(response.headers["Retry-After"]) > 0
+        # Nothing was recorded: the caller retries the whole call.
+        assert client.get("/v1/stats").json()["decisions"] == 0
+        # Messages that need no drafts are still answered.
+        where = {"message": {"text": "Hi, where is my order #4411829?"}, "customer": JANE}
+        assert client.post("/v1/respond", json=where).json()["action"] == "auto_reply"
+
+
+def test_readiness_names_the_drafting_setup(tiny_client: TestClient) -> None:
+    versions = tiny_client.get("/readyz").json()["versions"]
     assert versions["database"] == "0002_feedback"
     assert versions["drafts"].startswith("extractive")
 
@@ -191,28 +212,19 @@ def test_readiness_names_the_drafting_setup(feedback_client: TestClient) -> None
 def test_suggest_feedback_export_and_stats_on_postgresql(
     postgres_url: str,
     tmp_path: Any,
-    tiny_intent_dir: Any,
-    tiny_urgency_dir: Any,
+    build_tiny_resources: Any,
 ) -> None:
-    from service.resources import load_resources
-    from tests.fixtures.hashing_encoder import HashingEncoder
-    from tests.service.respond.conftest import tiny_settings
-
-    settings = tiny_settings(
-        tmp_path / "var", tiny_intent_dir, tiny_urgency_dir, database_url=postgres_url
-    )
-    resources = load_resources(settings, encoder=HashingEncoder())
-    try:
-        with TestClient(create_app(settings, resources=resources)) as client:
-            result = client.post("/v1/respond", json=REFUND).json()
-            draft_id = result["suggestions"][0]["id"]
-            body = {"suggestion_id": draft_id, "outcome": "edited", "final_text": "Hi Jane"}
-            first = client.post("/v1/feedback", json=body)
-            assert first.status_code == 201
-            assert client.post("/v1/feedback", json=body).json() == first.json()
-            lines = export(client)
-            assert any(line["draft_id"] == draft_id for line in lines)
-            stats = client.get("/v1/stats").json()
-            assert stats["decisions"] >= 1 and stats["rated_suggestions"] >= 1
-    finally:
-        resources.close()
+    with (
+        build_tiny_resources(tmp_path / "var", database_url=postgres_url) as resources,
+        TestClient(create_app(resources.settings, resources=resources)) as client,
+    ):
+        result = client.post("/v1/respond", json=REFUND).json()
+        draft_id = result["suggestions"][0]["id"]
+        body = {"suggestion_id": draft_id, "outcome": "edited", "final_text": "Hi Jane"}
+        first = client.post("/v1/feedback", json=body)
+        assert first.status_code == 201
+        assert client.post("/v1/feedback", json=body).json() == first.json()
+        lines = export(client)
+        assert any(line["draft_id"] == draft_id for line in lines)
+        stats = client.get("/v1/stats").json()
+        assert stats["decisions"] >= 1 and stats["rated_suggestions"] >= 1

@@ -7,7 +7,8 @@ is in transit with a ParcelPoint tracking link.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,9 @@ from fastapi.testclient import TestClient
 
 from service.database import head_revision
 from service.main import create_app
-from service.resources import load_resources
+from service.resources import Resources
 from service.respond.respond_policy import PolicyError
-from tests.fixtures.hashing_encoder import HashingEncoder
 from tests.fixtures.order_api_server import OrderApiServer, running_order_api
-from tests.service.respond.conftest import tiny_settings
 
 JANE = {"email": "jane@example.com", "name": "Jane Doe"}
 OMAR = {"email": "omar@example.com", "name": "Omar Haddad"}
@@ -36,8 +35,8 @@ def post(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_verified_where_is_my_order_is_auto_answered(respond_client: TestClient) -> None:
-    body = post(respond_client, {"message": WHERE, "customer": JANE})
+def test_verified_where_is_my_order_is_auto_answered(tiny_client: TestClient) -> None:
+    body = post(tiny_client, {"message": WHERE, "customer": JANE})
     assert body["action"] == "auto_reply"
     assert body["reasons"] == ["order_verified"]
     assert body["order"]["id"] == "4411829"
@@ -51,8 +50,8 @@ def test_verified_where_is_my_order_is_auto_answered(respond_client: TestClient)
     assert body["suggestions"] == []
 
 
-def test_same_message_from_another_customer_reveals_nothing(respond_client: TestClient) -> None:
-    response = respond_client.post("/v1/respond", json={"message": WHERE, "customer": OMAR})
+def test_same_message_from_another_customer_reveals_nothing(tiny_client: TestClient) -> None:
+    response = tiny_client.post("/v1/respond", json={"message": WHERE, "customer": OMAR})
     body = response.json()
     assert body["action"] == "escalate"
     assert body["reasons"] == ["order_not_verified"]
@@ -61,54 +60,52 @@ def test_same_message_from_another_customer_reveals_nothing(respond_client: Test
         assert detail.lower() not in response.text.lower()
 
 
-def test_unknown_order_answers_exactly_like_someone_elses(respond_client: TestClient) -> None:
-    foreign = post(respond_client, {"message": WHERE, "customer": OMAR})
+def test_unknown_order_answers_exactly_like_someone_elses(tiny_client: TestClient) -> None:
+    foreign = post(tiny_client, {"message": WHERE, "customer": OMAR})
     unknown = post(
-        respond_client, {"message": {"text": "Hi, where is my order #4419999?"}, "customer": OMAR}
+        tiny_client, {"message": {"text": "Hi, where is my order #4419999?"}, "customer": OMAR}
     )
     keys = ("action", "reasons", "reply", "order", "suggestions")
     assert {k: foreign[k] for k in keys} == {k: unknown[k] for k in keys}
 
 
-def test_no_identity_with_an_order_number_escalates(respond_client: TestClient) -> None:
-    body = post(respond_client, {"message": WHERE})
+def test_no_identity_with_an_order_number_escalates(tiny_client: TestClient) -> None:
+    body = post(tiny_client, {"message": WHERE})
     assert body["action"] == "escalate"
     assert body["reasons"] == ["identity_missing"]
     assert body["order"] is None
 
 
-def test_request_for_a_human_escalates(respond_client: TestClient) -> None:
-    body = post(
-        respond_client, {"message": {"text": "I want to speak to a human"}, "customer": JANE}
-    )
+def test_request_for_a_human_escalates(tiny_client: TestClient) -> None:
+    body = post(tiny_client, {"message": {"text": "I want to speak to a human"}, "customer": JANE})
     assert body["action"] == "escalate"
     assert body["reasons"] == ["human_requested"]
 
 
 def test_critical_stolen_account_message_escalates_despite_naming_an_order(
-    respond_client: TestClient,
+    tiny_client: TestClient,
 ) -> None:
     text = (
         "Someone hacked into my account and placed order #4411829 with my card, "
         "I did not authorise this!"
     )
-    body = post(respond_client, {"message": {"text": text}, "customer": JANE})
+    body = post(tiny_client, {"message": {"text": text}, "customer": JANE})
     assert body["triage"]["urgency"]["level"] == "critical"
     assert body["action"] == "escalate"
     assert body["reasons"][0] == "urgency_critical"
     assert body["order"] is None and body["reply"] is None
 
 
-def test_several_open_orders_ask_which_one(respond_client: TestClient) -> None:
-    body = post(respond_client, {"message": {"text": "where is my order"}, "customer": OMAR})
+def test_several_open_orders_ask_which_one(tiny_client: TestClient) -> None:
+    body = post(tiny_client, {"message": {"text": "where is my order"}, "customer": OMAR})
     assert body["action"] == "auto_reply"
     assert body["reasons"] == ["several_open_orders"]
     assert "4411901" in body["reply"]["text"] and "4411755" in body["reply"]["text"]
 
 
-def test_social_channel_moves_to_a_private_message(respond_client: TestClient) -> None:
+def test_social_channel_moves_to_a_private_message(tiny_client: TestClient) -> None:
     message = {**WHERE, "channel": "social"}
-    body = post(respond_client, {"message": message, "customer": JANE})
+    body = post(tiny_client, {"message": message, "customer": JANE})
     assert body["action"] == "auto_reply"
     assert "public_channel" in body["reasons"]
     reply = body["reply"]["text"]
@@ -117,9 +114,9 @@ def test_social_channel_moves_to_a_private_message(respond_client: TestClient) -
         assert detail.lower() not in reply.lower()
 
 
-def test_suggest_returns_cited_knowledge_base_passages(respond_client: TestClient) -> None:
+def test_suggest_returns_cited_knowledge_base_passages(tiny_client: TestClient) -> None:
     body = post(
-        respond_client, {"message": {"text": "How long does a refund take?"}, "customer": JANE}
+        tiny_client, {"message": {"text": "How long does a refund take?"}, "customer": JANE}
     )
     assert body["action"] == "suggest"
     assert body["reasons"][0] == "intent_not_allowed"
@@ -136,23 +133,23 @@ def test_suggest_returns_cited_knowledge_base_passages(respond_client: TestClien
         assert 0.0 <= suggestion["confidence"] <= 1.0
 
 
-def test_history_with_the_answer_already_given_escalates(respond_client: TestClient) -> None:
-    first = post(respond_client, {"message": WHERE, "customer": JANE})
+def test_history_with_the_answer_already_given_escalates(tiny_client: TestClient) -> None:
+    first = post(tiny_client, {"message": WHERE, "customer": JANE})
     history = [
         {"role": "customer", "text": WHERE["text"]},
         {"role": "agent", "text": first["reply"]["text"]},
     ]
     again = post(
-        respond_client,
+        tiny_client,
         {"message": {"text": "where is my order??"}, "customer": JANE, "history": history},
     )
     assert again["action"] == "escalate"
     assert again["reasons"][0] == "already_answered"
 
 
-def test_foreign_language_is_not_auto_answered(respond_client: TestClient) -> None:
+def test_foreign_language_is_not_auto_answered(tiny_client: TestClient) -> None:
     body = post(
-        respond_client,
+        tiny_client,
         {"message": {"text": "Wo ist meine Bestellung? Ich warte schon lange."}, "customer": JANE},
     )
     assert body["action"] == "suggest"
@@ -174,15 +171,15 @@ def test_foreign_language_is_not_auto_answered(respond_client: TestClient) -> No
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(
-    respond_client: TestClient, body: dict[str, Any], field: str
+    tiny_client: TestClient, body: dict[str, Any], field: str
 ) -> None:
-    response = respond_client.post("/v1/respond", json=body)
+    response = tiny_client.post("/v1/respond", json=body)
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
-def test_readiness_reports_database_orders_and_policy(respond_client: TestClient) -> None:
-    versions = respond_client.get("/readyz").json()["versions"]
+def test_readiness_reports_database_orders_and_policy(tiny_client: TestClient) -> None:
+    versions = tiny_client.get("/readyz").json()["versions"]
     assert versions["database"] == head_revision()
     assert versions["orders"] == "sql:sqlite"
     assert len(versions["respond_policy"]) == 12
@@ -210,28 +207,22 @@ def shop() -> Iterator[OrderApiServer]:
 def shop_client(
     shop: OrderApiServer,
     tmp_path_factory: pytest.TempPathFactory,
-    tiny_intent_dir: Path,
-    tiny_urgency_dir: Path,
-    hashing_encoder: HashingEncoder,
+    build_tiny_resources: Callable[..., AbstractContextManager[Resources]],
 ) -> Iterator[TestClient]:
-    settings = tiny_settings(
-        tmp_path_factory.mktemp("var"),
-        tiny_intent_dir,
-        tiny_urgency_dir,
-        orders_connector="http",
-        orders_http_order_url=shop.base_url + "/orders/{order_id}",
-        orders_http_order_root="data",
-        orders_http_timeout_s=0.3,
-        orders_http_retries=1,
-        orders_http_backoff_s=0.0,
-        orders_http_breaker_failures=1000,
-    )
-    resources = load_resources(settings, encoder=hashing_encoder)
-    try:
-        with TestClient(create_app(settings, resources=resources)) as client:
-            yield client
-    finally:
-        resources.close()
+    with (
+        build_tiny_resources(
+            tmp_path_factory.mktemp("var"),
+            orders_connector="http",
+            orders_http_order_url=shop.base_url + "/orders/{order_id}",
+            orders_http_order_root="data",
+            orders_http_timeout_s=0.3,
+            orders_http_retries=1,
+            orders_http_backoff_s=0.0,
+            orders_http_breaker_failures=1000,
+        ) as resources,
+        TestClient(create_app(resources.settings, resources=resources)) as client,
+    ):
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -270,16 +261,16 @@ def test_readiness_names_the_http_connector(shop_client: TestClient) -> None:
 
 
 def test_invalid_policy_file_stops_startup_with_a_clear_error(
-    tmp_path: Path, tiny_intent_dir: Path, tiny_urgency_dir: Path, hashing_encoder: HashingEncoder
+    tmp_path: Path, build_tiny_resources: Callable[..., AbstractContextManager[Resources]]
 ) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text(
         json.dumps({"version": 1, "auto_reply": {"min_confidence": "high"}}), encoding="utf-8"
     )
-    settings = tiny_settings(
-        tmp_path / "var", tiny_intent_dir, tiny_urgency_dir, respond_policy_path=policy
-    )
-    with pytest.raises(PolicyError) as info:
-        load_resources(settings, encoder=hashing_encoder)
+    with (
+        pytest.raises(PolicyError) as info,
+        build_tiny_resources(tmp_path / "var", respond_policy_path=policy),
+    ):
+        pass
     assert str(policy) in str(info.value)
     assert "auto_reply.min_confidence" in str(info.value)

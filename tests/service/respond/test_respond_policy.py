@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from kb_index.knowledge_base import KnowledgeBase
+from service.database import Database
+from service.feedback.feedback_store import FeedbackStore
 from service.respond.respond_policy import (
     DEFAULT_POLICY_PATH,
     PolicyError,
     RespondPolicy,
     load_policy,
 )
+from service.respond.response_pipeline import build_response_pipeline
+from tests.service.drafting.conftest import make_service
 
 
 def _policy(tmp_path: Path, text: str) -> Path:
@@ -89,20 +94,24 @@ def test_policy_version_changes_with_the_file(tmp_path: Path) -> None:
     assert a.version != b.version
 
 
-def test_bad_policy_file_stops_the_pipeline_from_being_built(tmp_path: Path) -> None:
-    from service.respond.response_pipeline import build_response_pipeline
-    from service.settings import Settings
-
-    path = _policy(tmp_path, "version: 1\nauto_reply:\n  min_confidence: lots\n")
-    settings = Settings(data_dir=tmp_path, respond_policy_path=path)
-    with pytest.raises(PolicyError, match=r"policy.yaml: auto_reply.min_confidence: Input should"):
-        build_response_pipeline(
-            settings,
+def test_bad_policy_file_stops_the_pipeline_from_being_built(
+    tmp_path: Path, help_centre: KnowledgeBase, sqlite_database: Database
+) -> None:
+    def build(policy_text: str) -> object:
+        return build_response_pipeline(
+            load_policy(_policy(tmp_path, policy_text)),
             triager=_NoTriage(),
             intent_labels=["track_order", "delivery_period", "contact_human_agent"],
             intent_version="m@1",
             orders=_NoOrders(),
+            drafter=make_service(help_centre),
+            recorder=FeedbackStore(sqlite_database),
         )
+
+    with pytest.raises(PolicyError, match=r"policy.yaml: auto_reply.min_confidence: Input should"):
+        build("version: 1\nauto_reply:\n  min_confidence: lots\n")
+    with pytest.raises(PolicyError, match=r"none of the auto_reply intents \(track_ordr\)"):
+        build("version: 1\nauto_reply:\n  intents: [track_ordr]\n")
 
 
 class _NoTriage:
