@@ -9,6 +9,7 @@ from sqlalchemy import Connection, create_engine, pool, text
 import service.feedback.feedback_records
 import service.orders.order_record  # noqa: F401
 from service.database import Base
+from service.settings import Settings
 
 # Arbitrary constant: serialises concurrent migrations (several workers starting at once).
 _PG_MIGRATION_LOCK = 0x74726961
@@ -21,8 +22,6 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from service.settings import Settings
-
     return Settings().resolved_database_url
 
 
