@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 from kb_index.documents import Chunk, KbDocument
 from models.errors import InvalidInputError
+from models.sentence_splitter import CHUNK_CUTS, PARAGRAPHS
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_SENTENCE_START = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\n(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -59,24 +58,6 @@ def _sections(document: KbDocument) -> list[_Section]:
     return [s for s in sections if text[s.body_start : s.end].strip()]
 
 
-def _spans(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-    """Non-blank pieces of ``text[start:end]`` between matches of ``pattern``, trimmed."""
-    spans = []
-    cursor = start
-    for match in pattern.finditer(text, start, end):
-        spans.append((cursor, match.start()))
-        cursor = match.end()
-    spans.append((cursor, end))
-    out = []
-    for a, b in spans:
-        piece = text[a:b]
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        if b - trail > a + lead:
-            out.append((a + lead, b - trail))
-    return out
-
-
 class Chunker:
     """Heading- and paragraph-aware chunker with a size limit and overlap.
 
@@ -102,11 +83,11 @@ class Chunker:
     def _pieces(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """Paragraphs of a section, long ones cut at sentences and then at spaces."""
         pieces: list[tuple[int, int]] = []
-        for a, b in _spans(text, start, end, _PARAGRAPH_BREAK):
+        for a, b in PARAGRAPHS.spans(text, start, end):
             if b - a <= self.max_chars:
                 pieces.append((a, b))
                 continue
-            for sa, sb in _spans(text, a, b, _SENTENCE_START):
+            for sa, sb in CHUNK_CUTS.spans(text, a, b):
                 while sb - sa > self.max_chars:
                     cut = text.rfind(" ", sa, sa + self.max_chars)
                     if cut <= sa:
@@ -124,7 +105,7 @@ class Chunker:
         if self.overlap_chars == 0:
             return None
         lower = max(start + 1, end - self.overlap_chars)
-        for match in _SENTENCE_START.finditer(text, lower - 1, end):
+        for match in CHUNK_CUTS.boundary.finditer(text, lower - 1, end):
             position = match.end()
             if lower <= position < end:
                 return position

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from models.sentence_splitter import CITED
 from service.drafting.draft import Citation, Draft, DraftSentence
 from service.drafting.draft_request import DraftRequest
 from service.drafting.extractive_reply_generator import build_extractive_generator
@@ -35,8 +36,6 @@ logger = logging.getLogger(__name__)
 NAME = "openai_chat"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MARKERS_WITH_SPACE = re.compile(r"[ \t]*(?:\[\d{1,3}\])+")
-# Split after . ! ? or a closing marker, but keep "fact. [1]" together.
-_SENTENCE = re.compile(r"(?<=[.!?\]])[ \t]+(?=[^\[\s])|\n+")
 _FORMS = {
     "email": "a complete, polite e-mail: greeting, answer, next steps, sign-off",
     "web": "a complete, polite reply to a web-form message",
@@ -171,9 +170,8 @@ class LlmReplyGenerator:
             raise LlmReplyError("too_long", f"{len(text)} characters on a public channel")
         sentences = []
         uncited_claims = 0
-        for piece in (p.strip() for p in _SENTENCE.split(raw)):
-            if not piece:
-                continue
+        # Sentences end after their markers: "fact. [1]" stays one sentence.
+        for piece in CITED.split(raw):
             cited = [int(n) for n in _MARKER.findall(piece)]
             clean = _MARKERS_WITH_SPACE.sub("", piece).strip()
             if cited:
