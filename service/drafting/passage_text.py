@@ -1,8 +1,9 @@
 """Plain text and sentences of a help-centre passage (Markdown as the KB stores it).
 
 Drafts quote the knowledge base sentence by sentence. A customer should not see
-``**bold**`` markers, link syntax or table pipes, so a passage is first rendered to plain
-text, line by line and deterministically: headings are dropped, list markers removed,
+``**bold**`` markers, link syntax or table pipes, so a passage is first parsed as
+CommonMark with tables (markdown-it-py) and rendered to plain text, line by line and
+deterministically: headings are dropped, list markers removed,
 table rows become "cell: header value; ..." lines, a run of noun-phrase list items becomes
 one line under its heading or lead-in ("Items we cannot take back: gift cards; ...") and
 inline markup is stripped. Every
@@ -14,20 +15,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from models.sentence_splitter import PROSE
 
 SentenceKind = Literal["sentence", "list_item", "table_row", "list_group"]
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+# CommonMark plus GitHub tables, no raw HTML (it stays text, as the customer would see it).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 _SPACES = re.compile(r"\s+")
 _TRAILING_CONJUNCTION = re.compile(r"[,;]?\s+(?:and|or)$", re.IGNORECASE)
-# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]?\s+(?=[\"“'(]?[A-Z0-9€£$])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "approx.", "no.", "nr.", "vs.", "incl.", "min.")
 # Words that make a list item a statement rather than a noun phrase ("Gift cards.").
 _CLAUSE_WORDS = frozenset(
     [
@@ -154,19 +155,18 @@ class PassageSentence:
         return is_standalone(self.text, self.kind)
 
 
-def _inline(text: str) -> str:
-    text = _LINK.sub(r"\1", text)
-    text = _EMPHASIS.sub("", text)
-    return _SPACES.sub(" ", text).strip()
-
-
-def _cells(line: str) -> list[str]:
-    body = line.strip()
-    if body.startswith("|"):
-        body = body[1:]
-    if body.endswith("|"):
-        body = body[:-1]
-    return [_inline(c) for c in body.split("|")]
+def _inline(token: Token) -> str:
+    """The visible words of an inline token: markup, link targets and images' sources
+    dropped, white space folded."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in {"text", "code_inline"}:
+            parts.append(child.content)
+        elif child.type in {"softbreak", "hardbreak"}:
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append("".join(c.content for c in child.children or ()))
+    return _SPACES.sub(" ", "".join(parts)).strip()
 
 
 def _table_row(cells: list[str], header: list[str] | None) -> str:
@@ -185,54 +185,59 @@ def _table_row(cells: list[str], header: list[str] | None) -> str:
 
 
 def _lines(passage: str) -> list[tuple[str, SentenceKind, str | None]]:
-    """Plain lines of a passage: paragraphs joined, list items and table rows separate."""
+    """Plain lines of a passage: one per paragraph, list item or table row, each with the
+    heading it sits under; a list item's later paragraphs join its line."""
     out: list[tuple[str, SentenceKind, str | None]] = []
-    paragraph: list[str] = []
-    header: list[str] | None = None
     heading: str | None = None
-    raw_lines = passage.splitlines()
-
-    def flush() -> None:
-        if paragraph:
-            text = _inline(" ".join(paragraph))
-            if text:
-                out.append((text, "sentence", heading))
-            paragraph.clear()
-
-    for i, line in enumerate(raw_lines):
-        stripped = line.strip()
-        if _HEADING.match(line):
-            flush()
-            heading = _inline(_HEADING.sub("", line, count=1).strip().rstrip("#").strip())
-            continue
-        if not stripped:
-            flush()
-            continue
-        if stripped.startswith("|"):
-            flush()
-            if _TABLE_RULE.match(stripped):
+    header: list[str] | None = None
+    row: list[str] = []
+    items: list[int] = []  # per open list item: paragraphs seen so far
+    in_heading = in_header = in_cell = False
+    for token in _MARKDOWN.parse(passage):
+        kind = token.type
+        if kind == "heading_open":
+            in_heading = True
+        elif kind == "heading_close":
+            in_heading = False
+        elif kind == "list_item_open":
+            items.append(0)
+        elif kind == "list_item_close":
+            items.pop()
+        elif kind == "thead_open":
+            in_header, header = True, None
+        elif kind == "thead_close":
+            in_header = False
+        elif kind == "tr_open":
+            row = []
+        elif kind in {"th_open", "td_open"}:
+            in_cell = True
+        elif kind in {"th_close", "td_close"}:
+            in_cell = False
+        elif kind == "tr_close":
+            if in_header:
+                header = row
+            elif text := _table_row(row, header):
+                out.append((text, "table_row", heading))
+        elif kind == "table_close":
+            header = None
+        elif kind == "inline":
+            text = _inline(token)
+            if in_heading:
+                heading = text
+            elif in_cell:
+                row.append(text)
+            elif not text:
                 continue
-            following = raw_lines[i + 1].strip() if i + 1 < len(raw_lines) else ""
-            if _TABLE_RULE.match(following):
-                header = _cells(stripped)  # the header row of the table below
-                continue
-            row = _table_row(_cells(stripped), header)
-            if row:
-                out.append((row, "table_row", heading))
-            continue
-        header = None
-        if _BULLET.match(line):
-            flush()
-            text = _inline(_BULLET.sub("", line, count=1))
-            if text:
+            elif items and items[-1] > 0 and out and out[-1][1] == "list_item":
+                last = out[-1]
+                out[-1] = (f"{last[0]} {text}", "list_item", last[2])
+            elif items:
+                items[-1] += 1
                 out.append((text, "list_item", heading))
-            continue
-        if out and out[-1][1] == "list_item" and not paragraph and line[:1].isspace():
-            last = out[-1]
-            out[-1] = (f"{last[0]} {_inline(stripped)}", "list_item", last[2])
-            continue
-        paragraph.append(stripped)
-    flush()
+            else:
+                out.append((text, "sentence", heading))
+        elif kind in {"fence", "code_block"} and (text := _SPACES.sub(" ", token.content).strip()):
+            out.append((text, "sentence", heading))
     return _group_noun_phrase_items(out)
 
 
@@ -280,35 +285,31 @@ def _group_noun_phrase_items(
     return out
 
 
+# Passages are help-centre articles and chunks: the same few hundred texts on every request.
+_CACHED_PASSAGES = 4_096
+
+
+@lru_cache(maxsize=_CACHED_PASSAGES)
 def plain_text(passage: str) -> str:
     """The passage as plain text, one line per paragraph, list item or table row."""
     return "\n".join(text for text, _, _ in _lines(passage))
 
 
-def _split(text: str) -> list[tuple[int, int]]:
-    spans = []
-    cursor = 0
-    for match in _SENTENCE_END.finditer(text):
-        words = text[cursor : match.start()].lower().split()
-        if words and words[-1].lstrip("(\"'") in _ABBREVIATIONS:
-            continue
-        end = match.start() + len(match.group(0).rstrip())
-        spans.append((cursor, end))
-        cursor = match.end()
-    spans.append((cursor, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
-
-
 def split_sentences(passage: str) -> list[PassageSentence]:
     """Sentences of ``plain_text(passage)`` with their offsets into it."""
+    return list(_sentences(passage))
+
+
+@lru_cache(maxsize=_CACHED_PASSAGES)
+def _sentences(passage: str) -> tuple[PassageSentence, ...]:
     sentences = []
     offset = 0
     for line, kind, heading in _lines(passage):
-        spans = [(0, len(line))] if kind in {"table_row", "list_group"} else _split(line)
+        spans = [(0, len(line))] if kind in {"table_row", "list_group"} else PROSE.spans(line)
         for a, b in spans:
             sentences.append(PassageSentence(line[a:b], offset + a, offset + b, kind, heading))
         offset += len(line) + 1
-    return sentences
+    return tuple(sentences)
 
 
 def is_standalone(text: str, kind: SentenceKind = "sentence") -> bool:
