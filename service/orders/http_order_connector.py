@@ -11,6 +11,13 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from service.database import Database
 from service.orders.circuit_breaker import CircuitBreaker
@@ -197,41 +204,68 @@ class HttpOrderConnector:
         return result
 
     def _get_with_retries(self, url: str) -> Any:
-        attempts = self.config.max_retries + 1
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self._client.get(url)
-            except httpx.TimeoutException as exc:
-                if last:
-                    raise OrderConnectorTimeoutError(
-                        f"order API did not answer within {self.config.timeout_s}s "
-                        f"({attempts} attempts)"
-                    ) from exc
-            except httpx.TransportError as exc:
-                if last:
-                    raise OrderConnectorError(f"order API unreachable: {exc}") from exc
-            else:
-                if response.status_code == 404:
-                    return None
-                if response.status_code in _RETRYABLE_STATUS:
-                    if last:
-                        raise OrderConnectorError(
-                            f"order API answered {response.status_code} ({attempts} attempts)"
-                        )
-                elif response.status_code >= 400:
-                    raise OrderConnectorError(
-                        f"order API answered {response.status_code}; check the URL and auth"
-                    )
-                else:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        raise MalformedOrderError("order API answered with invalid JSON") from exc
-            delay = min(self.config.backoff_s * 2**attempt, self.config.backoff_max_s)
-            logger.debug("order API attempt %d failed; retrying in %.2fs", attempt + 1, delay)
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """GET with exponential backoff on timeouts, connection errors, 429 and 5xx."""
+        config = self.config
+        attempts = config.max_retries + 1
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=config.backoff_s, max=config.backoff_max_s),
+            retry=retry_if_exception_type(_TransientError),
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._get_once, url, attempts)
+        except _TransientError as exc:
+            raise exc.error from exc.__cause__
+
+    def _get_once(self, url: str, attempts: int) -> Any:
+        """One GET: the JSON body, ``None`` on 404; a ``_TransientError`` when trying
+        again may help."""
+        try:
+            response = self._client.get(url)
+        except httpx.TimeoutException as exc:
+            raise _TransientError(
+                OrderConnectorTimeoutError(
+                    f"order API did not answer within {self.config.timeout_s}s "
+                    f"({attempts} attempts)"
+                )
+            ) from exc
+        except httpx.TransportError as exc:
+            raise _TransientError(OrderConnectorError(f"order API unreachable: {exc}")) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code in _RETRYABLE_STATUS:
+            raise _TransientError(
+                OrderConnectorError(
+                    f"order API answered {response.status_code} ({attempts} attempts)"
+                )
+            )
+        if response.status_code >= 400:
+            raise OrderConnectorError(
+                f"order API answered {response.status_code}; check the URL and auth"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise MalformedOrderError("order API answered with invalid JSON") from exc
+
+
+class _TransientError(Exception):
+    """Internal: a failure worth retrying; ``error`` is raised when the retries run out."""
+
+    def __init__(self, error: OrderConnectorError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _log_retry(state: RetryCallState) -> None:
+    logger.debug(
+        "order API attempt %d failed; retrying in %.2fs",
+        state.attempt_number,
+        state.next_action.sleep if state.next_action is not None else 0.0,
+    )
 
 
 def build_http_connector(settings: Settings, database: Database) -> HttpOrderConnector:
