@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from service.serve_command import serve
 from training import (
     drafting_commands,
     entity_commands,
@@ -36,29 +37,7 @@ app.command("train")(intent_commands.train)
 app.command("evaluate")(intent_commands.evaluate)
 app.command("split")(intent_commands.split)
 app.command("retrain")(feedback_commands.retrain)
-
-
-@app.command()
-def serve(
-    host: str = typer.Option(None, help="Bind address (default: TRIAGE_HOST or 127.0.0.1)."),
-    port: int = typer.Option(None, help="Port (default: TRIAGE_PORT or 8000)."),
-    workers: int = typer.Option(None, help="Worker processes (default: TRIAGE_WORKERS or 1)."),
-) -> None:
-    """Run the HTTP service with uvicorn."""
-    import uvicorn
-
-    from service.settings import Settings
-
-    settings = Settings()
-    uvicorn.run(
-        "service.main:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-    )
-
+app.command("serve")(serve)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
