@@ -8,7 +8,6 @@ that one chunker serves every format.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -20,6 +19,7 @@ import yaml
 
 from kb_index.documents import KbDocument, validate_visibility
 from models.errors import InvalidInputError
+from models.jsonl_lines import jsonl_objects
 
 logger = logging.getLogger(__name__)
 
@@ -208,17 +208,10 @@ def document_from_record(record: Any, *, where: str) -> KbDocument:
 
 def parse_jsonl(raw: str, *, path: Path) -> list[KbDocument]:
     """A JSONL file with one document per line; blank lines are allowed."""
-    documents = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{where}: not valid JSON ({exc.msg})") from exc
-        documents.append(document_from_record(record, where=where))
-    return documents
+    return [
+        document_from_record(record, where=f"{path}:{number}")
+        for number, record in jsonl_objects(raw.splitlines(), source=path)
+    ]
 
 
 def load_file(path: Path, *, root: Path | None = None) -> list[KbDocument]:

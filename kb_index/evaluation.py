@@ -8,13 +8,13 @@ the first relevant document; ``ndcg@10`` uses binary gains with a log2 discount.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.errors import InvalidInputError
+from models.jsonl_lines import jsonl_objects
 
 METRIC_KEYS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")
 EVAL_DEPTH = 10
@@ -45,13 +45,7 @@ def load_queries(path: Path) -> list[EvalQuery]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise InvalidInputError(f"{path}: cannot read query set ({exc})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    for number, raw in jsonl_objects(lines, source=path):
         query, relevant = raw.get("query"), raw.get("relevant")
         if not isinstance(query, str) or not query.strip():
             raise InvalidInputError(f"{path}:{number}: 'query' must be a non-empty string")

@@ -10,7 +10,6 @@ classifier is retrained with ``train_intent_classifier`` exactly as ``triage tra
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from models.artifact_manifest import sha256_file
 from models.errors import InvalidInputError
+from models.jsonl_lines import jsonl_objects
 from models.message_analyzer import MessageAnalyzer
 from training.datasets import LabelledTexts
 
@@ -71,15 +71,7 @@ def read_corrections(path: Path) -> list[Correction]:
     analyzer = MessageAnalyzer()
     corrections = []
     with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path}:{number}: not JSON ({exc.msg})") from exc
-            if not isinstance(record, dict):
-                raise InvalidInputError(f"{path}:{number}: expected a JSON object")
+        for _, record in jsonl_objects(fh, source=path):
             intent = record.get("correct_intent")
             text = record.get("text")
             if not intent or not isinstance(text, str) or not text.strip():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from models.errors import InvalidInputError
+from models.jsonl_lines import parse_jsonl
 from service.orders.order import Order
 from service.orders.order_fields import (
     ORDER_COLUMNS,
@@ -92,18 +92,8 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(encoding="utf-8-sig") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, {"__json_error__": exc.msg}
-                continue
-            if not isinstance(value, dict):
-                yield number, {"__json_error__": "expected a JSON object"}
-                continue
-            yield number, value
+        for line in parse_jsonl(fh):
+            yield line.number, line.value if line.value is not None else {"__error__": line.error}
 
 
 def read_order_file(path: Path, *, fmt: ImportFormat | None = None) -> ParsedOrders:
@@ -118,10 +108,8 @@ def read_order_file(path: Path, *, fmt: ImportFormat | None = None) -> ParsedOrd
     try:
         for line, values in rows:
             count += 1
-            if "__json_error__" in values:
-                errors.append(
-                    RowError(line, None, f"not a JSON object ({values['__json_error__']})")
-                )
+            if "__error__" in values:
+                errors.append(RowError(line, None, str(values["__error__"])))
                 continue
             if "__extra__" in values:
                 errors.append(RowError(line, None, "more cells than header columns"))

@@ -39,8 +39,10 @@ def export_feedback(tmp_path: Path, items: list[tuple[str, str | None, str]]) ->
             )
             context = SuggestionContext(message, "email", "suggest", intent="track_order")
             store.record(decision=None, drafts=drafts, context=context, now=T0)
+            # An edited draft always comes with the text that was sent (the store checks).
+            final_text = "Hello, here is your answer." if outcome == "edited" else None
             store.add_feedback(
-                FeedbackInput(set_id, outcome, correct_intent=correct),
+                FeedbackInput(set_id, outcome, final_text=final_text, correct_intent=correct),
                 now=T0 + timedelta(minutes=i),
             )
         path = tmp_path / "feedback.jsonl"
