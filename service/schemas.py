@@ -9,7 +9,7 @@ once and every router is wire → one domain call → wire.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -21,6 +21,7 @@ from service.respond.respond_input import RespondInput
 MAX_TEXT_CHARS = 20_000
 MAX_BATCH_ITEMS = 256
 MAX_HISTORY_TURNS = 50
+Out = TypeVar("Out", bound="DomainOut")
 
 
 def _not_blank(value: str) -> str:
@@ -37,6 +38,13 @@ class WireModel(BaseModel):
     """Base of every request schema: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class DomainOut(BaseModel):
+    """Base of a response schema whose fields are read from a domain object's attributes
+    of the same names: ``SomethingOut.model_validate(domain_object)``."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ErrorFieldOut(BaseModel):
@@ -100,7 +108,7 @@ class TriageBatchRequest(WireModel):
     items: Annotated[list[TriageRequest], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
 
 
-class AlternativeOut(BaseModel):
+class AlternativeOut(DomainOut):
     """A runner-up intent."""
 
     label: str
@@ -118,7 +126,7 @@ class IntentOut(BaseModel):
     ambiguous: bool
 
 
-class UrgencyOut(BaseModel):
+class UrgencyOut(DomainOut):
     """How soon the message needs an answer, and why."""
 
     level: Literal["low", "normal", "high", "critical"]
@@ -126,14 +134,14 @@ class UrgencyOut(BaseModel):
     reasons: list[str]
 
 
-class SentimentOut(BaseModel):
+class SentimentOut(DomainOut):
     """Polarity of the message (VADER compound score)."""
 
     label: Literal["negative", "neutral", "positive"]
     score: float = Field(ge=-1.0, le=1.0)
 
 
-class EntityOut(BaseModel):
+class EntityOut(DomainOut):
     """An entity with character offsets into the request's ``text`` (or ``subject``)."""
 
     type: str
@@ -143,14 +151,14 @@ class EntityOut(BaseModel):
     source: Literal["text", "subject"] = "text"
 
 
-class LanguageOut(BaseModel):
+class LanguageOut(DomainOut):
     """Detected language (ISO 639-1, ``und`` when undetermined)."""
 
     code: str
     supported: bool
 
 
-class RoutingOut(BaseModel):
+class RoutingOut(DomainOut):
     """Queue and priority from the routing file."""
 
     queue: str
@@ -175,55 +183,30 @@ class TriageResponse(BaseModel):
     def from_domain(cls, result: TriageResult) -> TriageResponse:
         """The wire form of a triage result."""
         intent = result.intent
-        urgency, sentiment = result.urgency, result.sentiment
-        language, routing = result.language, result.routing
         return cls(
             intent=IntentOut(
                 label=intent.label,
                 confidence=intent.confidence,
                 category=intent.category,
-                alternatives=[
-                    AlternativeOut(label=a.label, confidence=a.confidence)
-                    for a in intent.alternatives
-                ],
+                alternatives=[AlternativeOut.model_validate(a) for a in intent.alternatives],
                 out_of_scope=intent.out_of_scope,
                 ambiguous=intent.ambiguous,
             ),
             intent_trusted=result.intent_trusted,
             untrusted_reason=result.untrusted_reason,
-            urgency=(
-                UrgencyOut(level=urgency.level, score=urgency.score, reasons=list(urgency.reasons))
-                if urgency is not None
-                else None
-            ),
-            sentiment=(
-                SentimentOut(label=sentiment.label, score=sentiment.score)
-                if sentiment is not None
-                else None
-            ),
-            entities=[
-                EntityOut(
-                    type=e.type,
-                    value=e.value,
-                    start=e.start,
-                    end=e.end,
-                    source="subject" if e.source == "subject" else "text",
-                )
-                for e in result.entities
-            ],
-            language=(
-                LanguageOut(code=language.code, supported=language.supported)
-                if language is not None
-                else None
-            ),
-            routing=(
-                RoutingOut(queue=routing.queue, priority=routing.priority)
-                if routing is not None
-                else None
-            ),
+            urgency=_optional(UrgencyOut, result.urgency),
+            sentiment=_optional(SentimentOut, result.sentiment),
+            entities=[EntityOut.model_validate(e) for e in result.entities],
+            language=_optional(LanguageOut, result.language),
+            routing=_optional(RoutingOut, result.routing),
             focus_text=result.focus_text or None,
             model_version=result.model_version,
         )
+
+
+def _optional(schema: type[Out], value: object | None) -> Out | None:
+    """``schema`` read from ``value``, or ``None`` when there is no value."""
+    return schema.model_validate(value) if value is not None else None
 
 
 class TriageBatchResponse(BaseModel):
@@ -273,7 +256,7 @@ class RespondRequest(WireModel):
         )
 
 
-class CitationOut(BaseModel):
+class CitationOut(DomainOut):
     """Where a suggestion comes from."""
 
     doc_id: str
@@ -297,10 +280,7 @@ class SuggestionOut(BaseModel):
         return cls(
             id=draft.id,
             text=draft.text,
-            citations=[
-                CitationOut(doc_id=c.doc_id, title=c.title, url=c.url, snippet=c.snippet)
-                for c in draft.citations
-            ],
+            citations=[CitationOut.model_validate(c) for c in draft.citations],
             grounded=draft.grounded,
             confidence=max(0.0, min(1.0, draft.confidence)),
         )

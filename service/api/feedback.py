@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 from models.urgency_classifier import UrgencyLevel
 from service.deps import FeedbackStoreDep, SinceDep, TimeWindowDep
 from service.feedback.feedback_records import Outcome
-from service.feedback.feedback_store import FeedbackInput, FeedbackResult, Stats
-from service.schemas import MAX_TEXT_CHARS, WireModel
+from service.feedback.feedback_store import FeedbackInput, Stats
+from service.schemas import MAX_TEXT_CHARS, DomainOut, WireModel
 
 router = APIRouter(tags=["feedback"])
 
@@ -42,7 +42,7 @@ class FeedbackRequest(WireModel):
         )
 
 
-class FeedbackResponse(BaseModel):
+class FeedbackResponse(DomainOut):
     """The stored feedback (the same body when an identical request is repeated)."""
 
     feedback_id: int
@@ -51,18 +51,6 @@ class FeedbackResponse(BaseModel):
     outcome: Outcome
     edit_distance: float | None
     recorded_at: datetime
-
-    @classmethod
-    def from_domain(cls, result: FeedbackResult) -> FeedbackResponse:
-        """The wire form of stored feedback."""
-        return cls(
-            feedback_id=result.feedback_id,
-            suggestion_id=result.suggestion_id,
-            draft_id=result.draft_id,
-            outcome=result.outcome,
-            edit_distance=result.edit_distance,
-            recorded_at=result.recorded_at,
-        )
 
 
 class StatsResponse(BaseModel):
@@ -121,7 +109,7 @@ def post_feedback(
     result = store.add_feedback(body.to_domain())
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    return FeedbackResponse.from_domain(result)
+    return FeedbackResponse.model_validate(result)
 
 
 @router.get(

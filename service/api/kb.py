@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from kb_index.document_loader import parse_html
 from kb_index.documents import (
     MAX_DOC_ID_CHARS,
-    DocumentHit,
     KbDocument,
     SearchFilters,
     Visibility,
@@ -24,7 +23,7 @@ from kb_index.documents import (
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
 from service.deps import KbDep
-from service.schemas import NonBlankStr, WireModel
+from service.schemas import DomainOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 
@@ -74,7 +73,7 @@ class DocumentIn(WireModel):
         )
 
 
-class DocumentSummaryOut(BaseModel):
+class DocumentSummaryOut(DomainOut):
     """A document without its text, as listed."""
 
     id: str
@@ -82,17 +81,6 @@ class DocumentSummaryOut(BaseModel):
     url: str | None
     tags: list[str]
     visibility: Visibility
-
-    @classmethod
-    def from_domain(cls, document: KbDocument) -> DocumentSummaryOut:
-        """A document's listing entry."""
-        return cls(
-            id=document.id,
-            title=document.title,
-            url=document.url,
-            tags=list(document.tags),
-            visibility=document.visibility,
-        )
 
 
 class DocumentOut(DocumentSummaryOut):
@@ -147,7 +135,7 @@ class SearchRequest(WireModel):
     mode: SearchMode = "hybrid"
 
 
-class SearchResultOut(BaseModel):
+class SearchResultOut(DomainOut):
     """One document found, with the passage to cite."""
 
     doc_id: str
@@ -156,18 +144,6 @@ class SearchResultOut(BaseModel):
     score: float
     snippet: str
     heading: str | None
-
-    @classmethod
-    def from_domain(cls, hit: DocumentHit) -> SearchResultOut:
-        """The wire form of a search hit."""
-        return cls(
-            doc_id=hit.doc_id,
-            title=hit.title,
-            url=hit.url,
-            score=hit.score,
-            snippet=hit.snippet,
-            heading=hit.heading,
-        )
 
 
 class SearchResponse(BaseModel):
@@ -197,7 +173,7 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
     return DocumentOut(
-        **DocumentSummaryOut.from_domain(document).model_dump(),
+        **DocumentSummaryOut.model_validate(document).model_dump(),
         text=document.text,
         chunks=len(kb.chunks(doc_id)),
         content_hash=document.content_hash,
@@ -220,7 +196,7 @@ def list_documents(
     """Documents ordered by id, one page at a time."""
     documents, total = kb.list_documents(offset=offset, limit=limit)
     return DocumentPageOut(
-        items=[DocumentSummaryOut.from_domain(d) for d in documents],
+        items=[DocumentSummaryOut.model_validate(d) for d in documents],
         total=total,
         offset=offset,
         limit=limit,
@@ -232,4 +208,4 @@ def search(body: SearchRequest, kb: KbDep) -> SearchResponse:
     """Hybrid (default), dense or BM25 search; one result per document, best first."""
     filters = body.filters.to_domain() if body.filters is not None else None
     hits = kb.search(body.query, k=body.k, filters=filters, mode=body.mode)
-    return SearchResponse(results=[SearchResultOut.from_domain(h) for h in hits])
+    return SearchResponse(results=[SearchResultOut.model_validate(h) for h in hits])

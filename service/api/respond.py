@@ -11,7 +11,7 @@ from service.deps import ResponderDep
 from service.orders.order import Order
 from service.respond.decision import Action
 from service.respond.response_pipeline import RespondOutcome
-from service.schemas import RespondRequest, SuggestionOut, TriageResponse
+from service.schemas import DomainOut, RespondRequest, SuggestionOut, TriageResponse
 
 router = APIRouter(tags=["respond"])
 
@@ -22,7 +22,7 @@ class ReplyOut(BaseModel):
     text: str
 
 
-class OrderItemOut(BaseModel):
+class OrderItemOut(DomainOut):
     """One line of an order."""
 
     name: str
@@ -57,7 +57,7 @@ class OrderOut(BaseModel):
             shipped_at=order.shipped_at,
             estimated_delivery=order.estimated_delivery,
             delivered_at=order.delivered_at,
-            items=[OrderItemOut(name=i.name, quantity=i.quantity, sku=i.sku) for i in order.items],
+            items=[OrderItemOut.model_validate(i) for i in order.items],
         )
 
 
