@@ -60,16 +60,10 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
-def get_intent_labels(resources: ResourcesDep) -> tuple[str, ...]:
-    """The labels the loaded intent model can predict."""
-    return tuple(resources.intent.labels)
-
-
 TriagerDep = Annotated[Triager, Depends(get_triager)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
-IntentLabelsDep = Annotated[tuple[str, ...], Depends(get_intent_labels)]
 
 TimeQuery = Annotated[
     datetime | None,
