@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -23,13 +24,19 @@ from typing import Any
 from models.errors import ArtifactError, EncoderMismatchError
 from models.protocols import Encoder
 
+logger = logging.getLogger(__name__)
+
 MANIFEST_NAME = "manifest.json"
+#: Artifacts that store encoder vectors themselves (derived data, rebuilt from their
+#: documents): only the exact backend that wrote them may read them. See check_encoder.
+EXACT_ENCODER_TYPES = frozenset({"kb-index"})
 MANIFEST_SCHEMA = 1
 _TRACKED_LIBRARIES = (
     "numpy",
     "scikit-learn",
     "sentence-transformers",
     "torch",
+    "onnxruntime",
     "faiss-cpu",
     "bm25s",
     "helpdesk-triage",
@@ -154,14 +161,37 @@ def read_manifest(folder: Path, *, expected_type: str | None = None) -> Artifact
     return manifest
 
 
+def weights_id(model_id: str) -> str:
+    """The weights part of an encoder id: ``name@fingerprint`` without a backend suffix
+    (``+onnx-fp32``, ``+onnx-int8-avx512_vnni``; see ``models/encoder_factory.py``)."""
+    return model_id.partition("+")[0]
+
+
 def check_encoder(manifest: ArtifactManifest, encoder: Encoder, *, source: Path) -> None:
-    """Refuse an artifact whose vectors came from another encoder than ``encoder``."""
+    """Refuse an artifact whose vectors came from another encoder than ``encoder``.
+
+    The compatibility rule: other weights are always refused. A head fitted on embeddings
+    (intent, urgency, answerability gate) is served by any backend of the same weights,
+    since the backends compute the same function (ONNX fp32: cosine 1.0000 to PyTorch;
+    int8: 0.994, and the shipped heads' figures stay within 0.5 points, README
+    "Performance"). An artifact that stores vectors (``EXACT_ENCODER_TYPES``: the KB index)
+    needs the exact backend: its vectors must be comparable with the live query vectors,
+    and it is derived data the service rebuilds from its documents.
+    """
     if manifest.encoder is None:
         raise EncoderMismatchError(f"{source}: manifest names no encoder")
-    if manifest.encoder.model_id != encoder.model_id:
-        raise EncoderMismatchError(
-            f"{source} was built with encoder {manifest.encoder.model_id!r}, but the loaded "
-            f"encoder is {encoder.model_id!r}; retrain or rebuild it with this encoder"
+    built, live = manifest.encoder.model_id, encoder.model_id
+    if built != live:
+        if weights_id(built) != weights_id(live) or manifest.type in EXACT_ENCODER_TYPES:
+            raise EncoderMismatchError(
+                f"{source} was built with encoder {built!r}, but the loaded "
+                f"encoder is {live!r}; retrain or rebuild it with this encoder"
+            )
+        logger.info(
+            "%s was fitted on %s and is served on %s (same weights, another backend)",
+            source,
+            built,
+            live,
         )
     if manifest.encoder.dimension != encoder.dimension:
         raise EncoderMismatchError(

@@ -12,7 +12,9 @@ from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from models.routing_policy import RoutingPolicy
-from models.sentence_encoder import SentenceTransformerEncoder
+from models.encoder_factory import build_encoder as build_backend
+from models.micro_batching_encoder import MicroBatchingEncoder
+from models.thread_budget import ThreadBudget, apply_thread_budget
 from models.triage_pipeline import Triager
 from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
@@ -62,11 +64,35 @@ class Resources:
             self.orders.close()
         if self.database is not None:
             self.database.close()
+        if isinstance(self.encoder, MicroBatchingEncoder):
+            self.encoder.close()
 
 
-def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
-    """The configured encoder, weights loaded."""
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
+def thread_budget(settings: Settings) -> ThreadBudget:
+    """Thread counts per pool from the settings (README "Performance")."""
+    return ThreadBudget.for_machine(
+        compute=settings.compute_threads, blas=settings.blas_threads, faiss=settings.faiss_threads
+    )
+
+
+def build_encoder(settings: Settings) -> Encoder:
+    """The configured encoder backend, weights loaded (no batching: CLI and training)."""
+    return build_backend(
+        settings.encoder_backend,
+        source=settings.encoder_path,
+        name=settings.encoder_name,
+        export_dir=settings.encoder_export_dir,
+        threads=thread_budget(settings).compute,
+    )
+
+
+def build_serving_encoder(settings: Settings) -> MicroBatchingEncoder:
+    """The configured encoder behind the micro-batching worker every request shares."""
+    return MicroBatchingEncoder(
+        build_encoder(settings),
+        max_batch=settings.encoder_batch_size,
+        max_wait_ms=settings.encoder_batch_wait_ms,
+    )
 
 
 def build_triager(
@@ -100,7 +126,7 @@ def build_triager(
 
 def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Resources:
     """Load and verify every artifact; any failure propagates and stops startup."""
-    enc = encoder if encoder is not None else build_encoder(settings)
+    enc = encoder if encoder is not None else build_serving_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=enc)
     triager, signal_versions = build_triager(settings, intent=intent, encoder=enc)
     versions = {"encoder": enc.model_id, "intent_model": intent.version, **signal_versions}
@@ -139,6 +165,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     versions["orders"] = orders.name
     versions["respond_policy"] = responder.decider.policy.version
     versions["drafts"] = f"{drafter.generator.name}; gate {drafter.gate.version}"
+    # Last, so that every numeric library is loaded and reachable by threadpoolctl.
+    apply_thread_budget(thread_budget(settings))
     logger.info("resources loaded: %s", versions)
     return Resources(
         settings=settings,

@@ -8,6 +8,7 @@ import typer
 
 from training import (
     drafting_commands,
+    encoder_commands,
     entity_commands,
     feedback_commands,
     intent_commands,
@@ -65,6 +66,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(entity_commands.app, name="entities")
 app.add_typer(urgency_commands.app, name="urgency")
 app.add_typer(drafting_commands.app, name="drafts")
+app.add_typer(encoder_commands.app, name="encoder")
 
 
 if __name__ == "__main__":
