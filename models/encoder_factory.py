@@ -66,7 +66,11 @@ def build_encoder(
     )
 
     if backend == "torch":
-        return SentenceTransformerEncoder(source, name=name or DEFAULT_ENCODER_NAME).load()
+        encoder = SentenceTransformerEncoder(source, name=name or DEFAULT_ENCODER_NAME).load()
+        import torch
+
+        torch.set_num_threads(threads)
+        return encoder
     if backend not in EXPORT_FOLDERS:
         raise ValueError(f"unknown encoder backend {backend!r}; choose from {ENCODER_BACKENDS}")
     from models.onnx_encoder import OnnxEncoder
