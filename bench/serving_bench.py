@@ -124,7 +124,12 @@ def build_mix(n: int = 400, *, seed: int = 13) -> list[dict[str, str]]:
 
 
 def _email(
-    rng: random.Random, ours: list[dict[str, Any]], bitext: list[str], *, paragraphs: int, index: int
+    rng: random.Random,
+    ours: list[dict[str, Any]],
+    bitext: list[str],
+    *,
+    paragraphs: int,
+    index: int,
 ) -> dict[str, str]:
     """A multi-paragraph e-mail with a signature and a quoted earlier thread."""
     body = [rng.choice(GREETINGS)]
@@ -321,8 +326,18 @@ def serve_backend(
                 if py_spy is not None and concurrency == 32:
                     name = f"{backend}-{path.strip('/').replace('/', '-')}-c32.svg"
                     spy = subprocess.Popen(
-                        ["py-spy", "record", "-p", str(proc.pid), "-d", str(int(seconds)),
-                         "-o", str(py_spy / name), "--nonblocking", "--threads"],
+                        [
+                            "py-spy",
+                            "record",
+                            "-p",
+                            str(proc.pid),
+                            "-d",
+                            str(int(seconds)),
+                            "-o",
+                            str(py_spy / name),
+                            "--nonblocking",
+                            "--threads",
+                        ],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
@@ -354,7 +369,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="Backends to serve, comma-separated (each costs about 2.5 minutes).",
     )
     parser.add_argument("--messages", type=int, default=400)
-    parser.add_argument("--py-spy", type=Path, help="Record a py-spy profile of each c=32 run here.")
+    parser.add_argument(
+        "--py-spy", type=Path, help="Record a py-spy profile of each c=32 run here."
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -364,10 +381,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     mix = build_mix(args.messages)
     texts = focus_texts(mix)
     words = sorted(len(m["text"].split()) for m in mix)
+    read = sorted(len(t.split()) for t in texts)[len(texts) // 2]
     print(
         f"mix: {len(mix)} messages, words per message p10/p50/p90/max "
         f"{words[len(words) // 10]}/{words[len(words) // 2]}/{words[len(words) * 9 // 10]}/"
-        f"{words[-1]}; encoder reads median {sorted(len(t.split()) for t in texts)[len(texts) // 2]} words"
+        f"{words[-1]}; the encoder reads a median {read} words"
     )
 
     print("\n== raw encoder (sentences/s; ms per call)")
@@ -379,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     for backend, fig in raw.items():
         cosine = (fig["vectors"] * reference).sum(axis=1)
         cells = " ".join(
-            f"{fig[f'b{b}']['per_s']:>7.0f}/s {fig[f'b{b}']['ms_per_call']:>6.1f} ms" for b in BATCHES
+            f"{fig[f'b{b}']['per_s']:>7.0f}/s {fig[f'b{b}']['ms_per_call']:>6.1f} ms"
+            for b in BATCHES
         )
         print(f"{backend:<10} {cells}  mean {cosine.mean():.4f} min {cosine.min():.4f}")
     torch32 = raw["torch"]["b32"]["per_s"]

@@ -122,7 +122,9 @@ def export_encoder(
     with tempfile.TemporaryDirectory(prefix="encoder-export-") as work:
         fp32 = _export_fp32(source, Path(work))
         for variant in variants:
-            graph = fp32 if variant == "onnx-fp32" else _quantize(fp32, QUANTIZATION_CONFIGS[target])
+            graph = (
+                fp32 if variant == "onnx-fp32" else _quantize(fp32, QUANTIZATION_CONFIGS[target])
+            )
             name = variant if variant == "onnx-fp32" else f"onnx-int8-{target}"
             params = {
                 "variant": name,
@@ -195,12 +197,15 @@ def _export_fp32(source: Path, work: Path) -> Path:
             self.inner = inner
 
         def forward(
-            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
         ) -> torch.Tensor:
             out = self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             )
-            return out.last_hidden_state  # type: ignore[no-any-return]
+            return out.last_hidden_state
 
     dummy = torch.ones(2, 16, dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]

@@ -66,11 +66,11 @@ def build_encoder(
     )
 
     if backend == "torch":
-        encoder = SentenceTransformerEncoder(source, name=name or DEFAULT_ENCODER_NAME).load()
+        reference = SentenceTransformerEncoder(source, name=name or DEFAULT_ENCODER_NAME).load()
         import torch
 
         torch.set_num_threads(threads)
-        return encoder
+        return reference
     if backend not in EXPORT_FOLDERS:
         raise ValueError(f"unknown encoder backend {backend!r}; choose from {ENCODER_BACKENDS}")
     from models.onnx_encoder import OnnxEncoder

@@ -225,9 +225,15 @@ class IntentClassifier:
         z = _log_softmax(
             embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept
         )
-        if self._lexical is not None and self._lex_coef_t is not None and h.lex_intercept is not None:
+        if (
+            self._lexical is not None
+            and self._lex_coef_t is not None
+            and h.lex_intercept is not None
+        ):
             feats = self._lexical.transform(texts)
-            lex = np.asarray((feats @ self._lex_coef_t).todense(), dtype=np.float64) + h.lex_intercept
+            lex = (
+                np.asarray((feats @ self._lex_coef_t).todense(), dtype=np.float64) + h.lex_intercept
+            )
             z = z + h.fusion_weight * lex
         return z
 

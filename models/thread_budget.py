@@ -10,6 +10,7 @@ hundred by 384) are too small to gain from more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -73,10 +74,9 @@ def apply_thread_budget(budget: ThreadBudget) -> dict[str, int]:
 
         # After the OpenMP limit above, which also reaches torch's own libgomp.
         torch.set_num_threads(budget.compute)
-        try:
+        # Only settable before torch's first parallel work.
+        with contextlib.suppress(RuntimeError):
             torch.set_num_interop_threads(1)
-        except RuntimeError:  # only settable before torch's first parallel work
-            pass
         applied["torch"] = budget.compute
     logger.info("thread budget applied: %s", applied)
     return applied

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb_index.knowledge_base import KnowledgeBase
+from models.encoder_factory import build_encoder as build_backend
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
+from models.micro_batching_encoder import MicroBatchingEncoder
 from models.protocols import Encoder
 from models.routing_policy import RoutingPolicy
-from models.encoder_factory import build_encoder as build_backend
-from models.micro_batching_encoder import MicroBatchingEncoder
 from models.thread_budget import ThreadBudget, apply_thread_budget
 from models.triage_pipeline import Triager
 from models.urgency_classifier import UrgencyClassifier

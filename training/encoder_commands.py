@@ -31,7 +31,9 @@ def export(
         ["onnx-fp32", "onnx-int8"], "--variant", help="onnx-fp32 and/or onnx-int8."
     ),
     quantization: str = typer.Option(
-        "auto", "--quantization", help="auto (from the CPU flags), avx512_vnni, avx512, avx2, arm64."
+        "auto",
+        "--quantization",
+        help="auto (from the CPU flags), avx512_vnni, avx512, avx2, arm64.",
     ),
 ) -> None:
     """Export all-MiniLM-L6-v2 to ONNX (fp32 and dynamic int8) with a manifest per variant.
@@ -53,7 +55,9 @@ def export(
     if unknown:
         raise fail(f"unknown variant(s) {unknown}; choose from {list(VARIANTS)}")
     if quantization != "auto" and quantization not in QUANTIZATION_CONFIGS:
-        raise fail(f"unknown quantization {quantization!r}; choose from auto, {list(QUANTIZATION_CONFIGS)}")
+        raise fail(
+            f"unknown quantization {quantization!r}; choose from auto, {list(QUANTIZATION_CONFIGS)}"
+        )
     target = quantization_target() if quantization == "auto" else cast(QuantTarget, quantization)
     settings = Settings()
     torch_encoder = SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name)

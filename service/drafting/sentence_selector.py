@@ -178,7 +178,9 @@ class SentenceSelector:
                 score += self.lead_bonus
             scored.append(ScoredSentence(sentence, index, float(score), float(cos), lexical))
         # Relevance reads the matched chunk only, also when the whole article is offered.
-        matched = [passage_plain_text(p.matched) if p.matched is not None else None for p in passages]
+        matched = [
+            passage_plain_text(p.matched) if p.matched is not None else None for p in passages
+        ]
         relevance = []
         for index in range(len(passages)):
             within = matched[index]
