@@ -125,7 +125,8 @@ class LanguageDetector:
         if self._detector is None:
             self.load()
         assert self._detector is not None
-        candidates = self._detector.detect(" ".join(words), k=_CANDIDATES)
+        # The opening names the language; cut here so the library does not log a cut.
+        candidates = self._detector.detect(" ".join(words)[:_MAX_CHARS], k=_CANDIDATES)
         if not candidates:
             return LanguageGuess(UNDETERMINED, 0.0, True)
         code = str(candidates[0]["lang"]).split("-")[0].lower()
