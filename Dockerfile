@@ -31,7 +31,8 @@ COPY training ./training
 # build machine's CPU (its flags pick the config); build where the image will run, or
 # set TRIAGE_ENCODER_BACKEND=onnx (fp32) for a portable image.
 RUN pip install . onnx && rm -rf /src \
-    && HOME=/tmp triage encoder export --out /opt/encoders
+    && HOME=/tmp triage encoder export --out /opt/encoders \
+    && chmod -R a+rX /opt/encoders
 
 RUN useradd --create-home --uid 10001 triage \
     && mkdir -p /data && chown triage:triage /data

@@ -10,7 +10,9 @@ the same weights) and compares with torch fp32, message by message:
   (``bench/serving_bench.py``: Bitext requests, our urgency data set, composed e-mails);
 - the urgency model's held-out test split (our own data): macro-F1 and critical recall;
 - the gate's answer/hold decision for the help centre's development queries (answerable)
-  and the mix (mostly off-topic for the sample help centre);
+  and the mix (mostly off-topic for the sample help centre), and its balanced accuracy on
+  its own fitting data (dev queries vs CLINC150 off-topic texts) at the shipped threshold
+  and at a threshold refitted on the backend;
 - the cosine agreement of the vectors.
 
 The intent model's held-out figures per backend come from ``triage split/train/evaluate``
@@ -31,7 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
-from serving_bench import BACKENDS, build_mix  # noqa: E402
+from serving_bench import BACKENDS, SHARED_DATA, build_mix  # noqa: E402
 
 DEV_QUERIES = REPO / "kb_index" / "sample_help_centre" / "dev_queries.jsonl"
 URGENCY_DATA = REPO / "training" / "data" / "urgency" / "urgency_messages.jsonl"
@@ -69,6 +71,22 @@ def serve(backend: str, mix: Sequence[dict[str, str]], queries: Sequence[str]) -
     answerable = [
         drafter.gate.answerable(drafter.check(DraftRequest(text=t)).relevance) for t in gate_texts
     ]
+    # The gate's own fitting data: dev queries (answerable) and CLINC150 off-topic texts.
+    from training.answerability_fitting import best_threshold, relevances
+    from training.datasets import clinc_negatives, read_labelled_csv
+
+    clinc = read_labelled_csv(
+        SHARED_DATA / "clinc150_train.csv", text_column="text", label_column="label"
+    )
+    negatives = clinc_negatives(clinc, per_intent=2, seed=0, source_oos_label="")
+    pos = np.asarray(relevances(drafter, queries))
+    neg = np.asarray(relevances(drafter, negatives))
+
+    def balanced(threshold: float) -> tuple[float, float, float]:
+        answered, held = float((pos >= threshold).mean()), float((neg < threshold).mean())
+        return answered, held, (answered + held) / 2
+
+    refit = best_threshold(pos.tolist(), neg.tolist())
     return {
         "intent": [r.intent.label for r in results],
         "urgency": [r.urgency.level if r.urgency else None for r in results],
@@ -77,6 +95,8 @@ def serve(backend: str, mix: Sequence[dict[str, str]], queries: Sequence[str]) -
         "urgency_gold": [r["level"] for r in test],
         "answerable": answerable,
         "queries": len(queries),
+        "gate_shipped": (drafter.gate.threshold, *balanced(drafter.gate.threshold)),
+        "gate_refit": (refit, *balanced(refit)),
         "vectors": encoder.encode([m["text"] for m in mix]),
     }
 
@@ -123,6 +143,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     print(f"(agreement columns: share of the {n} messages, or messages and queries for the gate,")
     print(" on which the backend decides as torch fp32 does)")
+    print(
+        "\nanswerability gate on its fitting data (dev queries answered, CLINC150 off-topic held)"
+    )
+    print(
+        f"{'backend':<10} {'gate':<8} {'threshold':>9} {'answered':>9} {'held':>7} {'balanced':>9}"
+    )
+    for backend, out in served.items():
+        for name in ("shipped", "refit"):
+            threshold, answered, held, bal = out[f"gate_{name}"]
+            print(
+                f"{backend:<10} {name:<8} {threshold:>9.4f} {answered:>9.3f} {held:>7.3f} "
+                f"{bal:>9.4f}"
+            )
 
 
 if __name__ == "__main__":

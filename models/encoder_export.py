@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -148,37 +148,45 @@ def export_encoder(
             staged.mkdir()
             shutil.copyfile(graph, staged / MODEL_FILE)
             shutil.copyfile(source / TOKENIZER_FILE, staged / TOKENIZER_FILE)
-
-            def writer(tmp: Path, staged: Path = staged) -> None:
-                for file in staged.iterdir():
-                    shutil.copyfile(file, tmp / file.name)
-
+            info = EncoderInfo(model_id=model_id, dimension=dimension)
+            # Measured on a checked copy, so the folder is written once, with its figures.
+            check = Path(work) / f"check-{variant}"
+            _write_variant(check, staged, version=name, encoder=info, params=params, metrics={})
+            metrics = _agreement(check, probe_texts, reference, max_seq_length)
             folder = out_dir / variant
-            write_artifact(
-                folder,
-                name="all-MiniLM-L6-v2-onnx",
-                type=ARTIFACT_TYPE,
-                version=name,
-                encoder=EncoderInfo(model_id=model_id, dimension=dimension),
-                writer=writer,
-                params=params,
+            _write_variant(
+                folder, staged, version=name, encoder=info, params=params, metrics=metrics
             )
-            metrics = _agreement(folder, probe_texts, reference, max_seq_length)
-            if metrics:
-                # The agreement is measured on the written folder, then added to its manifest.
-                write_artifact(
-                    folder,
-                    name="all-MiniLM-L6-v2-onnx",
-                    type=ARTIFACT_TYPE,
-                    version=name,
-                    encoder=EncoderInfo(model_id=model_id, dimension=dimension),
-                    writer=writer,
-                    params=params,
-                    metrics=metrics,
-                )
             logger.info("exported %s to %s (%s)", name, folder, metrics)
             written[variant] = folder
     return written
+
+
+def _write_variant(
+    folder: Path,
+    staged: Path,
+    *,
+    version: str,
+    encoder: EncoderInfo,
+    params: dict[str, Any],
+    metrics: dict[str, float | int],
+) -> None:
+    """One export variant as an artifact folder (files of ``staged`` plus manifest)."""
+
+    def writer(tmp: Path) -> None:
+        for file in staged.iterdir():
+            shutil.copyfile(file, tmp / file.name)
+
+    write_artifact(
+        folder,
+        name="all-MiniLM-L6-v2-onnx",
+        type=ARTIFACT_TYPE,
+        version=version,
+        encoder=encoder,
+        writer=writer,
+        params=params,
+        metrics=metrics,
+    )
 
 
 def _export_fp32(source: Path, work: Path) -> Path:
