@@ -1,10 +1,11 @@
 """Re-embedding the KB index when the encoder backend changes.
 
-The index stores vectors, so only the backend that wrote it may serve it
-(``models.artifact_manifest.check_encoder``). It is derived data: its documents are stored
-in it, so an index written by another backend of the same weights (``torch`` before a
-switch to ``onnx-int8``, say) is rebuilt from them at startup instead of stopping the
-service. An index built on other weights, or a corrupt one, still stops startup.
+The index stores vectors, so only backends that give the same vectors may serve it
+(``models.artifact_manifest.check_encoder``: PyTorch and ONNX fp32 share one index, int8
+needs its own). It is derived data: its documents are stored in it, so an index written
+by another numeric family of the same weights (``torch`` before a switch to
+``onnx-int8``, say) is rebuilt from them at startup instead of stopping the service. An
+index built on other weights, or a corrupt one, still stops startup.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from kb_index.documents import KbDocument
 from kb_index.kb_store import ARTIFACT_TYPE, DOCUMENTS_FILE
 from kb_index.knowledge_base import KnowledgeBase
-from models.artifact_manifest import read_manifest, weights_id
+from models.artifact_manifest import embedding_family, read_manifest, weights_id
 from models.errors import ArtifactError
 from models.protocols import Encoder
 
@@ -30,7 +31,9 @@ def written_by_other_backend(directory: Path, encoder: Encoder) -> bool:
     if manifest.encoder is None:
         return False
     built = manifest.encoder.model_id
-    return built != encoder.model_id and weights_id(built) == weights_id(encoder.model_id)
+    return weights_id(built) == weights_id(encoder.model_id) and embedding_family(
+        built
+    ) != embedding_family(encoder.model_id)
 
 
 def rebuild_index(directory: Path, *, encoder: Encoder) -> KnowledgeBase:

@@ -16,6 +16,9 @@ DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.
 DEFAULT_URGENCY_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "urgency-en"
 DEFAULT_ROUTING_FILE = PACKAGE_ROOT / "service" / "routing.yaml"
 DEFAULT_DRAFTS_GATE = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate"
+#: The gate fitted on fp32 embeddings; used instead of the default (fitted on the default
+#: onnx-int8 backend) when the encoder gives fp32 vectors (service/resources.py).
+DEFAULT_DRAFTS_GATE_FP32 = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate-fp32"
 
 
 class Settings(BaseSettings):

@@ -1,5 +1,5 @@
-"""Which artifacts a backend may serve: heads across backends of the same weights, stored
-vectors (the KB index) only on the backend that wrote them."""
+"""Which artifacts a backend may serve: fp32 backends interchangeably; across fp32 and int8
+only the intent and urgency heads; other weights never."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from models.artifact_manifest import (
     ArtifactManifest,
     EncoderInfo,
     check_encoder,
+    embedding_family,
     weights_id,
 )
 from models.errors import EncoderMismatchError
@@ -30,23 +31,30 @@ def manifest(type_: str) -> ArtifactManifest:
     )
 
 
-def test_weights_id_drops_the_backend_suffix() -> None:
+def test_ids_split_into_weights_and_family() -> None:
     assert weights_id("a/b@12+onnx-int8-avx512_vnni") == "a/b@12"
     assert weights_id("a/b@12") == "a/b@12"
+    assert embedding_family("a/b@12") == embedding_family("a/b@12+onnx-fp32") == "fp32"
+    assert embedding_family("a/b@12+onnx-int8-avx2") == "onnx-int8-avx2"
 
 
-def test_head_is_served_by_another_backend_of_the_same_weights() -> None:
+@pytest.mark.parametrize("type_", ["intent-classifier", "urgency-classifier"])
+def test_intent_and_urgency_heads_cross_to_int8(type_: str) -> None:
     check_encoder(
-        manifest("intent-classifier"),
-        HashingEncoder(model_id=f"{BUILT}+onnx-int8-avx2"),
-        source=Path("x"),
+        manifest(type_), HashingEncoder(model_id=f"{BUILT}+onnx-int8-avx2"), source=Path("x")
     )
 
 
-def test_stored_vectors_need_the_exact_backend() -> None:
+@pytest.mark.parametrize("type_", ["kb-index", "answerability-gate", "intent-classifier"])
+def test_every_artifact_is_served_by_the_onnx_fp32_twin(type_: str) -> None:
+    check_encoder(manifest(type_), HashingEncoder(model_id=f"{BUILT}+onnx-fp32"), source=Path("x"))
+
+
+@pytest.mark.parametrize("type_", ["kb-index", "answerability-gate"])
+def test_stored_vectors_and_the_gate_need_their_family(type_: str) -> None:
     with pytest.raises(EncoderMismatchError, match="rebuild"):
         check_encoder(
-            manifest("kb-index"), HashingEncoder(model_id=f"{BUILT}+onnx-fp32"), source=Path("x")
+            manifest(type_), HashingEncoder(model_id=f"{BUILT}+onnx-int8-avx2"), source=Path("x")
         )
 
 
