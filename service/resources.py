@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from kb_index.knowledge_base import KnowledgeBase
-from models.artifact_manifest import embedding_family
 from models.encoder_factory import build_encoder as build_backend
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
@@ -27,7 +26,7 @@ from service.orders.sample_orders import seed_if_empty
 from service.orders.sql_order_connector import SqlOrderConnector
 from service.respond.respond_policy import load_policy
 from service.respond.response_pipeline import ResponsePipeline, build_response_pipeline
-from service.settings import DEFAULT_DRAFTS_GATE, DEFAULT_DRAFTS_GATE_FP32, Settings
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -96,21 +95,6 @@ def build_serving_encoder(settings: Settings) -> MicroBatchingEncoder:
     )
 
 
-def gate_settings(settings: Settings, encoder: Encoder) -> Settings:
-    """``settings`` with the shipped answerability gate of the encoder's numeric family.
-
-    The gate's threshold is a cosine, which moves across fp32 and int8 embeddings (README
-    "Performance"); the default gate is fitted on the default int8 backend, and an fp32
-    backend (torch, onnx) gets the shipped fp32 gate. A gate set explicitly is kept.
-    """
-    if (
-        settings.drafts_gate_dir == DEFAULT_DRAFTS_GATE
-        and embedding_family(encoder.model_id) == "fp32"
-    ):
-        return settings.model_copy(update={"drafts_gate_dir": DEFAULT_DRAFTS_GATE_FP32})
-    return settings
-
-
 def build_triager(
     settings: Settings, *, intent: IntentClassifier, encoder: Encoder
 ) -> tuple[Triager, dict[str, str]]:
@@ -157,7 +141,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         orders = build_order_connector(settings, database)
         policy = load_policy(settings.respond_policy_path)
         drafter = build_suggestion_service(
-            gate_settings(settings, enc),
+            settings,
             encoder=enc,
             retriever=kb,
             signature=policy.signature,
