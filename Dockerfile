@@ -12,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     TRIAGE_HOST=0.0.0.0 \
     TRIAGE_PORT=8000 \
-    TRIAGE_DATA_DIR=/data
+    TRIAGE_DATA_DIR=/data \
+    TRIAGE_ENCODER_EXPORT_DIR=/opt/encoders
 
 RUN python -m venv /opt/venv \
     && pip install --upgrade pip \
@@ -25,7 +26,13 @@ COPY service ./service
 COPY models ./models
 COPY kb_index ./kb_index
 COPY training ./training
-RUN pip install . && rm -rf /src
+# onnx is needed only to quantise: the export below is a build step, and the service then
+# serves on ONNX Runtime without importing torch. The int8 variant is quantised for the
+# build machine's CPU (its flags pick the config); build where the image will run, or
+# set TRIAGE_ENCODER_BACKEND=onnx (fp32) for a portable image.
+RUN pip install . onnx && rm -rf /src \
+    && HOME=/tmp triage encoder export --out /opt/encoders \
+    && chmod -R a+rX /opt/encoders
 
 RUN useradd --create-home --uid 10001 triage \
     && mkdir -p /data && chown triage:triage /data

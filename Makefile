@@ -18,7 +18,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(BIN)/.installed
+# The ONNX encoders (fp32 and int8 for this CPU) are a build output, not committed:
+# exported from the packaged weights, offline (README "Performance").
+ENCODER_EXPORT := models/exported/onnx-int8/manifest.json
+$(ENCODER_EXPORT): $(BIN)/.installed
+	$(BIN)/triage encoder export
+
+install: $(BIN)/.installed $(ENCODER_EXPORT)
 
 # The demo seeds sample orders into an empty orders table (see README: jane@example.com).
 run: install
@@ -41,7 +47,7 @@ pytest: install
 test: lint pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache models/exported
 
 SHARED_DATA ?= ../shared/data
 INTENT_MODEL ?= models/artifacts/intent-bitext

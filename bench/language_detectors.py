@@ -1,19 +1,66 @@
-"""Compare language detectors on the short-message check set; prints accuracy and speed.
+"""Compare language detectors on the short-message check sets: accuracy, speed, memory.
 
 .venv/bin/python bench/language_detectors.py
+
+Each detector runs in a fresh process, so the resident memory it adds is its own. The
+same short-text guard (``models/language_detector.py``) is applied to lingua and fastText.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import subprocess
+import sys
 from pathlib import Path
 
-from langdetect import DetectorFactory, detect_langs
-
-from models.language_detector import LanguageDetector
-
 DATA = Path(__file__).resolve().parent.parent / "training" / "data" / "language"
+
+# Runs in a child process: prints {"load": s, "ms": per message, "rss_mb": added, "codes": [...]}.
+_CHILD = """
+import json, sys, time
+rss = lambda: int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) / 1024
+rows = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")]
+before = rss()
+start = time.perf_counter()
+kind = sys.argv[1]
+if kind == "langdetect":
+    from langdetect import DetectorFactory, detect_langs
+    DetectorFactory.seed = 0  # langdetect samples at random unless seeded
+    detect = lambda text: detect_langs(text)[0].lang.split("-")[0]
+elif kind == "lingua-high":
+    import models.language_detector as m
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+    langs = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper()))
+             for c in m.DEFAULT_LANGUAGES]
+    lingua = LanguageDetectorBuilder.from_languages(*langs).with_preloaded_language_models().build()
+    def detect(text):
+        words = m._LETTERS.findall(text)
+        if not words:
+            return "und"
+        values = lingua.compute_language_confidence_values(" ".join(words))
+        code, conf = values[0].language.iso_code_639_1.name.lower(), values[0].value
+        if code != "en" and len(words) <= m._SHORT_WORDS and text.isascii():
+            en = next((v.value for v in values if v.language.iso_code_639_1.name == "EN"), 0.0)
+            if conf < m._SHORT_MIN_CONFIDENCE or en >= m._ENGLISH_RATIO * conf:
+                code = "en"
+        return code
+else:
+    from models.language_detector import LanguageDetector
+    service = LanguageDetector().load()
+    detect = lambda text: service.detect(text).code
+load = time.perf_counter() - start
+detect(rows[0]["text"])
+start = time.perf_counter()
+codes = [detect(r["text"]) for r in rows]
+ms = (time.perf_counter() - start) / len(rows) * 1000
+print(json.dumps({"load": load, "ms": ms, "rss_mb": rss() - before, "codes": codes}))
+"""
+
+DETECTORS = {
+    "langdetect (seed 0)": "langdetect",
+    "lingua high-accuracy + guard": "lingua-high",
+    "fastText lid.176 + guard (service)": "service",
+}
 
 
 def main() -> None:
@@ -24,32 +71,31 @@ def main() -> None:
 
 
 def compare(path: Path) -> None:
-    """Accuracy and speed of both detectors on one JSONL set."""
+    """Accuracy, speed and memory of each detector on one JSONL set."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    DetectorFactory.seed = 0  # langdetect samples at random unless seeded
-    start = time.perf_counter()
-    langdetect_ok = sum(detect_langs(r["text"])[0].lang.split("-")[0] == r["lang"] for r in rows)
-    langdetect_ms = (time.perf_counter() - start) / len(rows) * 1000
-
-    start = time.perf_counter()
-    detector = LanguageDetector().load()
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    guesses = [detector.detect(r["text"]) for r in rows]
-    lingua_ms = (time.perf_counter() - start) / len(rows) * 1000
-    lingua_ok = sum(g.code == r["lang"] for g, r in zip(guesses, rows, strict=True))
-
     print(f"check set: {len(rows)} messages, {len({r['lang'] for r in rows})} languages")
-    print(
-        f"langdetect (seed 0):         {langdetect_ok / len(rows):.3f}  {langdetect_ms:.2f} ms/msg"
-    )
-    print(
-        f"lingua + short-text guard:   {lingua_ok / len(rows):.3f}  {lingua_ms:.2f} ms/msg "
-        f"(load {load_s:.1f} s)"
-    )
-    for guess, row in zip(guesses, rows, strict=True):
-        if guess.code != row["lang"]:
-            print(f"  lingua miss: {row['lang']} -> {guess.code}: {row['text']!r}")
+    for label, kind in DETECTORS.items():
+        result = subprocess.run(
+            [sys.executable, "-c", _CHILD, kind, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        codes = figures["codes"]
+        ok = sum(code == r["lang"] for code, r in zip(codes, rows, strict=True))
+        english_kept = sum(
+            code == "en" for code, r in zip(codes, rows, strict=True) if r["lang"] == "en"
+        )
+        english = sum(r["lang"] == "en" for r in rows)
+        print(
+            f"{label:<36} accuracy {ok / len(rows):.3f}  English kept {english_kept}/{english}  "
+            f"{figures['ms']:.2f} ms/msg  load {figures['load']:.1f} s  "
+            f"+{figures['rss_mb']:.0f} MB resident"
+        )
+        for code, row in zip(codes, rows, strict=True):
+            if code != row["lang"]:
+                print(f"    miss: {row['lang']} -> {code}: {row['text']!r}")
 
 
 if __name__ == "__main__":

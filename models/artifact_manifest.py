@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import shutil
@@ -23,13 +24,23 @@ from typing import Any
 from models.errors import ArtifactError, EncoderMismatchError
 from models.protocols import Encoder
 
+logger = logging.getLogger(__name__)
+
 MANIFEST_NAME = "manifest.json"
+#: Artifact types that may be served on another numeric family of the same weights
+#: (fp32 vs int8) because their figures were measured within 0.5 points there (README
+#: "Performance"). Everything else needs the family it was built on: the KB index (it
+#: stores vectors) and the answerability gate (its threshold on a cosine moved 2-3 points
+#: of balanced accuracy across families).
+CROSS_FAMILY_TYPES = frozenset({"intent-classifier", "urgency-classifier"})
+_FP32_BACKENDS = frozenset({"", "onnx-fp32"})
 MANIFEST_SCHEMA = 1
 _TRACKED_LIBRARIES = (
     "numpy",
     "scikit-learn",
     "sentence-transformers",
     "torch",
+    "onnxruntime",
     "faiss-cpu",
     "bm25s",
     "helpdesk-triage",
@@ -154,14 +165,44 @@ def read_manifest(folder: Path, *, expected_type: str | None = None) -> Artifact
     return manifest
 
 
+def weights_id(model_id: str) -> str:
+    """The weights part of an encoder id: ``name@fingerprint`` without a backend suffix
+    (``+onnx-fp32``, ``+onnx-int8-avx512_vnni``; see ``models/encoder_factory.py``)."""
+    return model_id.partition("+")[0]
+
+
+def embedding_family(model_id: str) -> str:
+    """Which vectors an encoder id gives: ``fp32`` for PyTorch and ONNX fp32 (the same
+    vectors, cosine 1.0000), else the quantised variant (``onnx-int8-avx512_vnni``)."""
+    backend = model_id.partition("+")[2]
+    return "fp32" if backend in _FP32_BACKENDS else backend
+
+
 def check_encoder(manifest: ArtifactManifest, encoder: Encoder, *, source: Path) -> None:
-    """Refuse an artifact whose vectors came from another encoder than ``encoder``."""
+    """Refuse an artifact whose vectors came from another encoder than ``encoder``.
+
+    The compatibility rule: other weights are always refused. Backends of the same
+    weights that give the same vectors (PyTorch and ONNX fp32) are interchangeable. Across
+    numeric families (fp32 vs int8) only ``CROSS_FAMILY_TYPES`` are served (the intent and
+    urgency heads, measured within 0.5 points); the KB index is re-embedded by the service
+    (``service/kb_rebuild.py``) and the answerability gate needs a gate fitted on the family.
+    """
     if manifest.encoder is None:
         raise EncoderMismatchError(f"{source}: manifest names no encoder")
-    if manifest.encoder.model_id != encoder.model_id:
-        raise EncoderMismatchError(
-            f"{source} was built with encoder {manifest.encoder.model_id!r}, but the loaded "
-            f"encoder is {encoder.model_id!r}; retrain or rebuild it with this encoder"
+    built, live = manifest.encoder.model_id, encoder.model_id
+    if built != live:
+        same_weights = weights_id(built) == weights_id(live)
+        same_family = embedding_family(built) == embedding_family(live)
+        if not same_weights or not (same_family or manifest.type in CROSS_FAMILY_TYPES):
+            raise EncoderMismatchError(
+                f"{source} was built with encoder {built!r}, but the loaded "
+                f"encoder is {live!r}; retrain or rebuild it with this encoder"
+            )
+        logger.info(
+            "%s was fitted on %s and is served on %s (same weights, another backend)",
+            source,
+            built,
+            live,
         )
     if manifest.encoder.dimension != encoder.dimension:
         raise EncoderMismatchError(

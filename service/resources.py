@@ -9,17 +9,21 @@ from datetime import date
 from kb_index.document_loader import load_documents
 from kb_index.knowledge_base import KnowledgeBase
 from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+from models.encoder_factory import build_encoder as build_backend
+from models.errors import EncoderMismatchError
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
+from models.micro_batching_encoder import MicroBatchingEncoder
 from models.protocols import Encoder
 from models.routing_policy import RoutingPolicy
-from models.sentence_encoder import SentenceTransformerEncoder
+from models.thread_budget import ThreadBudget, apply_thread_budget
 from models.triager import Triager
 from models.urgency_classifier import UrgencyClassifier
 from service.database import Database
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
+from service.kb_rebuild import rebuild_index, written_by_other_backend
 from service.orders.order_connector import OrderConnector
 from service.orders.order_connector_factory import build_order_connector
 from service.orders.sample_orders import seed_if_empty
@@ -59,11 +63,35 @@ class Resources:
         self.drafter.close()
         self.orders.close()
         self.database.close()
+        if isinstance(self.encoder, MicroBatchingEncoder):
+            self.encoder.close()
 
 
-def build_encoder(settings: Settings) -> SentenceTransformerEncoder:
-    """The configured encoder, weights loaded."""
-    return SentenceTransformerEncoder(settings.encoder_path, name=settings.encoder_name).load()
+def thread_budget(settings: Settings) -> ThreadBudget:
+    """Thread counts per pool from the settings (README "Performance")."""
+    return ThreadBudget.for_machine(
+        compute=settings.compute_threads, blas=settings.blas_threads, faiss=settings.faiss_threads
+    )
+
+
+def build_encoder(settings: Settings) -> Encoder:
+    """The configured encoder backend, weights loaded (no batching: CLI and training)."""
+    return build_backend(
+        settings.encoder_backend,
+        source=settings.encoder_path,
+        name=settings.encoder_name,
+        export_dir=settings.encoder_export_dir,
+        threads=thread_budget(settings).compute,
+    )
+
+
+def build_serving_encoder(settings: Settings) -> MicroBatchingEncoder:
+    """The configured encoder behind the micro-batching worker every request shares."""
+    return MicroBatchingEncoder(
+        build_encoder(settings),
+        max_batch=settings.encoder_batch_size,
+        max_wait_ms=settings.encoder_batch_wait_ms,
+    )
 
 
 def build_triager(
@@ -101,7 +129,14 @@ def load_knowledge_base(settings: Settings, *, encoder: Encoder) -> KnowledgeBas
     An empty (or absent) index is seeded with the sample help centre when
     ``kb_seed_sample`` is on, so a fresh ``make run`` answers KB searches at once.
     """
-    kb = KnowledgeBase.open(settings.resolved_kb_index_dir, encoder=encoder)
+    directory = settings.resolved_kb_index_dir
+    try:
+        kb = KnowledgeBase.open(directory, encoder=encoder)
+    except EncoderMismatchError:
+        # Derived data: another backend of the same weights wrote it, so re-embed it.
+        if not written_by_other_backend(directory, encoder):
+            raise
+        kb = rebuild_index(directory, encoder=encoder)
     if kb.is_empty and settings.kb_seed_sample:
         documents = load_documents([SAMPLE_HELP_CENTRE_DIR])
         kb.upsert(documents)
@@ -111,7 +146,7 @@ def load_knowledge_base(settings: Settings, *, encoder: Encoder) -> KnowledgeBas
 
 def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Resources:
     """Load and verify every artifact; any failure propagates and stops startup."""
-    enc = encoder if encoder is not None else build_encoder(settings)
+    enc = encoder if encoder is not None else build_serving_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=enc)
     triager, signal_versions = build_triager(settings, intent=intent, encoder=enc)
     versions = {"encoder": enc.model_id, "intent_model": intent.version, **signal_versions}
@@ -154,6 +189,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     versions["orders"] = orders.name
     versions["respond_policy"] = policy.version
     versions["drafts"] = f"{drafter.generator.name}; gate {drafter.gate.version}"
+    # Last, so that every numeric library is loaded and reachable by threadpoolctl.
+    apply_thread_budget(thread_budget(settings))
     logger.info("resources loaded: %s", versions)
     return Resources(
         settings=settings,

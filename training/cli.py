@@ -9,6 +9,7 @@ import typer
 from service.serve_command import serve
 from training import (
     drafting_commands,
+    encoder_commands,
     entity_commands,
     feedback_commands,
     intent_commands,
@@ -44,6 +45,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(entity_commands.app, name="entities")
 app.add_typer(urgency_commands.app, name="urgency")
 app.add_typer(drafting_commands.app, name="drafts")
+app.add_typer(encoder_commands.app, name="encoder")
 
 
 if __name__ == "__main__":

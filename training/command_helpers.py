@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from models.sentence_encoder import SentenceTransformerEncoder
+    from models.protocols import Encoder
 
 
-def load_encoder() -> SentenceTransformerEncoder:
+def load_encoder() -> Encoder:
     """The encoder the service would use (settings and environment), weights loaded.
 
     Imported lazily: `triage --help` must not pay for torch.

@@ -21,7 +21,8 @@ import numpy.typing as npt
 from kb_index.lexical_retriever import tokenize
 from models.protocols import Encoder
 from service.drafting.draft import Passage
-from service.drafting.passage_text import PassageSentence, plain_text, split_sentences
+from service.drafting.passage_cache import passage_plain_text, passage_sentences, sentence_words
+from service.drafting.passage_text import PassageSentence, split_sentences
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -153,7 +154,7 @@ class SentenceSelector:
         seen: set[str] = set()
         candidates: list[tuple[PassageSentence, int]] = []
         for index, passage in enumerate(passages):
-            for sentence in split_sentences(passage.text):
+            for sentence in passage_sentences(passage.text):
                 key = normalise(sentence.text)
                 if not sentence.standalone or key in seen or key in excluded:
                     continue
@@ -170,14 +171,16 @@ class SentenceSelector:
         query_words = set(tokenize(query))
         scored = []
         for (sentence, index), cos in zip(candidates, dense.tolist(), strict=True):
-            words = set(tokenize(sentence.text))
+            words = sentence_words(sentence.text)
             lexical = len(query_words & words) / len(query_words) if query_words else 0.0
             score = (1.0 - self.lexical_weight) * cos + self.lexical_weight * lexical
             if _opens_article(sentence, passages[index]):
                 score += self.lead_bonus
             scored.append(ScoredSentence(sentence, index, float(score), float(cos), lexical))
         # Relevance reads the matched chunk only, also when the whole article is offered.
-        matched = [plain_text(p.matched) if p.matched is not None else None for p in passages]
+        matched = [
+            passage_plain_text(p.matched) if p.matched is not None else None for p in passages
+        ]
         relevance = []
         for index in range(len(passages)):
             within = matched[index]

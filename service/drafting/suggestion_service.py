@@ -22,6 +22,7 @@ from models.protocols import Encoder
 from service.drafting.answerability_gate import AnswerabilityGate
 from service.drafting.draft import Draft, DraftSet, Passage
 from service.drafting.draft_request import DraftRequest
+from service.drafting.gate_family import gate_dir
 from service.drafting.reply_composer import ReplyComposer
 from service.drafting.reply_generator import Evidence, GeneratorContext, ReplyGenerator
 from service.drafting.reply_generator_factory import build_reply_generator
@@ -297,7 +298,7 @@ def build_suggestion_service(
     if settings.drafts_min_relevance is not None:
         gate = AnswerabilityGate.fixed(settings.drafts_min_relevance)
     else:
-        gate = AnswerabilityGate.from_artifact(settings.drafts_gate_dir, encoder=encoder)
+        gate = AnswerabilityGate.from_artifact(gate_dir(settings, encoder), encoder=encoder)
     selector = SentenceSelector(encoder)
     composer = ReplyComposer(signature=signature)
     context = GeneratorContext(settings=settings, selector=selector, composer=composer)

@@ -115,7 +115,7 @@ def test_batch_keeps_order_and_signals(client: TestClient) -> None:
 def test_readyz_names_the_signal_versions(client: TestClient) -> None:
     versions = client.get("/readyz").json()["versions"]
     assert versions["urgency_model"] == "urgency-tiny@1"
-    assert versions["language_detector"].startswith("lingua@")
+    assert versions["language_detector"].startswith("fasttext-lid176@")
     assert versions["sentiment"].startswith("vader-support@")
 
 

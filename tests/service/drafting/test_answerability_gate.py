@@ -8,6 +8,7 @@ import pytest
 
 from models.errors import EncoderMismatchError
 from service.drafting.answerability_gate import AnswerabilityGate
+from service.drafting.gate_family import gate_dir
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
 
@@ -37,6 +38,6 @@ def test_shipped_gate_refuses_another_encoder() -> None:
 
 @pytest.mark.encoder
 def test_shipped_gate_loads_with_the_real_encoder(real_encoder) -> None:  # type: ignore[no-untyped-def]
-    gate = AnswerabilityGate.from_artifact(Settings().drafts_gate_dir, encoder=real_encoder)
+    gate = AnswerabilityGate.from_artifact(gate_dir(Settings(), real_encoder), encoder=real_encoder)
     assert 0.3 < gate.threshold < 0.7
     assert gate.probability(gate.threshold + 0.2) > 0.9

@@ -1,0 +1,90 @@
+"""The micro-batching wrapper: concurrent callers share batches and get their own rows."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from models.errors import ArtifactError
+from models.micro_batching_encoder import MicroBatchingEncoder
+from tests.fixtures.hashing_encoder import HashingEncoder
+
+
+class SlowRecordingEncoder(HashingEncoder):
+    """A real (hashing) encoder that takes its time and records each batch it is given."""
+
+    def __init__(self, *, delay: float = 0.02, fail_on: str | None = None) -> None:
+        super().__init__()
+        self.delay = delay
+        self.fail_on = fail_on
+        self.batches: list[int] = []
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+        self.batches.append(len(texts))
+        if self.fail_on is not None and self.fail_on in texts:
+            raise RuntimeError("encoder broke")
+        time.sleep(self.delay)
+        return super().encode(texts)
+
+
+def test_concurrent_callers_share_batches_and_get_their_own_rows() -> None:
+    inner = SlowRecordingEncoder()
+    batcher = MicroBatchingEncoder(inner, max_batch=32, max_wait_ms=5)
+    reference = HashingEncoder()
+    texts = [[f"message {i} about order {i * 7}", f"second line {i}"] for i in range(24)]
+    results: dict[int, npt.NDArray[np.float32]] = {}
+
+    def call(i: int) -> None:
+        results[i] = batcher.encode(texts[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    batcher.close()
+    for i in range(24):
+        np.testing.assert_allclose(results[i], reference.encode(texts[i]))
+    assert sum(inner.batches) == 48
+    assert len(inner.batches) < 24  # some callers were served together
+    assert max(inner.batches) <= 32
+
+
+def test_large_job_is_cut_into_bounded_batches() -> None:
+    inner = SlowRecordingEncoder(delay=0.0)
+    batcher = MicroBatchingEncoder(inner, max_batch=8)
+    texts = [f"article chunk {i}" for i in range(30)]
+    vectors = batcher.encode(texts)
+    batcher.close()
+    np.testing.assert_allclose(vectors, HashingEncoder().encode(texts))
+    assert inner.batches == [8, 8, 8, 6]
+
+
+def test_encoder_failure_reaches_every_caller_in_the_batch() -> None:
+    batcher = MicroBatchingEncoder(SlowRecordingEncoder(fail_on="boom"), max_batch=4)
+    with pytest.raises(RuntimeError, match="encoder broke"):
+        batcher.encode(["boom", "fine"])
+    # The worker survives a failed batch.
+    assert batcher.encode(["fine"]).shape == (1, 64)
+    batcher.close()
+
+
+def test_empty_input_and_shutdown() -> None:
+    batcher = MicroBatchingEncoder(HashingEncoder(), max_batch=4)
+    assert batcher.encode([]).shape == (0, 64)
+    assert batcher.model_id == "test/hashing-encoder"
+    batcher.close()
+    with pytest.raises(ArtifactError, match="shut down"):
+        batcher.encode(["too late"])
+
+
+def test_settings_out_of_range_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        MicroBatchingEncoder(HashingEncoder(), max_batch=0)
+    with pytest.raises(ValueError, match="max_wait_ms"):
+        MicroBatchingEncoder(HashingEncoder(), max_wait_ms=-1)
