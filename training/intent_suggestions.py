@@ -291,7 +291,7 @@ class IntentSuggester:
         self,
         *,
         min_cluster_size: int = 5,
-        distance_threshold: float = 0.6,
+        distance_threshold: float = 0.7,
         n_terms: int = 5,
         n_examples: int = 5,
         overlap_confusion: float = DEFAULT_OVERLAP_CONFUSION,

@@ -150,7 +150,7 @@ def suggest(
     ),
     min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest group to propose."),
     distance: float = typer.Option(
-        0.6,
+        0.7,
         "--distance",
         min=0.05,
         max=1.5,

@@ -126,12 +126,12 @@ def import_tickets(
     )
     dropped_path = dropped or out.with_name(f"{out.stem}.dropped.csv")
     try:
+        detector = LanguageDetector(supported=keep)
+    except ValueError as exc:
+        raise fail(f"--languages: {exc}") from exc
+    try:
         rules = TicketMapping.from_file(mapping) if mapping else TicketMapping.types_only()
         tickets = read_tickets(file, export_format=export_format, columns=columns)
-        try:
-            detector = LanguageDetector(supported=keep)
-        except ValueError as exc:
-            raise fail(f"--languages: {exc}") from exc
         importer = TicketImporter(
             rules,
             analyzer=MessageAnalyzer(),

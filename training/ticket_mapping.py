@@ -17,8 +17,9 @@ rules above the broad ones. Example::
     drop:                                # tickets to leave out as spam
       tags: [spam]
 
-Names compare case-insensitively, and spaces, hyphens and underscores count as the same
-(``No signal`` matches the tag ``no_signal``).
+Names compare case-insensitively, and any run of spaces and punctuation counts as one
+underscore (``No signal`` matches the tag ``no_signal``, ``Router & Wifi`` matches
+``router_wifi``).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ DEFAULT_URGENCY_BY_PRIORITY: Final[Mapping[str, str]] = {
 
 
 def name_key(name: str) -> str:
-    """How names compare: case-insensitive, runs of spaces/hyphens/underscores as one ``_``."""
-    return re.sub(r"[\s_-]+", "_", name.strip().casefold())
+    """How names compare: case-insensitive, any run of spaces and punctuation as one ``_``."""
+    return re.sub(r"[\W_]+", "_", name.casefold()).strip("_")
 
 
 class _Strict(BaseModel):
@@ -124,10 +125,8 @@ class TicketMapping:
     def intent_for(self, ticket: HelpdeskTicket) -> IntentRule | None:
         """The first rule (file order) that matches the ticket, if any."""
         if self.types_as_intents:
-            if not ticket.type:
-                return None
             key = name_key(ticket.type)
-            return IntentRule(key, None, frozenset(), frozenset({key}))
+            return IntentRule(key, None, frozenset(), frozenset({key})) if key else None
         return next((rule for rule in self.rules if rule.matches(ticket)), None)
 
     def urgency_for(self, priority: str) -> str | None:

@@ -50,7 +50,7 @@ def test_a_rule_matches_on_type_or_on_any_tag(mapping: TicketMapping) -> None:
     assert mapping.intent_for(ticket(tags=("vip",), type="Question")) is None
 
 
-def test_names_match_ignoring_case_spaces_hyphens_and_underscores(mapping: TicketMapping) -> None:
+def test_names_match_ignoring_case_and_punctuation(mapping: TicketMapping) -> None:
     for tag in ("No Signal", "no-signal", "NO_SIGNAL", " no  signal "):
         rule = mapping.intent_for(ticket(tags=(tag,)))
         assert rule is not None and rule.intent == "no_signal", tag
@@ -88,6 +88,8 @@ def test_without_a_file_the_ticket_type_is_the_intent() -> None:
     types = TicketMapping.types_only()
     rule = types.intent_for(ticket(type="Billing Dispute", tags=("outage",)))
     assert rule is not None and rule.intent == "billing_dispute"
+    rule = types.intent_for(ticket(type="SIM & Number"))
+    assert rule is not None and rule.intent == "sim_number"
     assert types.intent_for(ticket(tags=("outage",))) is None
     assert types.spam_reason(ticket(type="spam")) == "type 'spam'"
 
