@@ -11,6 +11,7 @@ import typer
 
 from models.errors import InvalidInputError, TriageError
 from training.command_helpers import fail, load_encoder
+from training.json_lines import json_objects
 
 if TYPE_CHECKING:
     from training.intent_suggestions import SuggestionReport
@@ -35,16 +36,8 @@ def read_messages(
     records: list[dict[str, object]] = []
     try:
         if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InvalidInputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
-                if not isinstance(item, dict):
-                    raise InvalidInputError(f"{path}:{n}: each line must be a JSON object")
-                records.append(item)
+            raw = path.read_text(encoding="utf-8-sig")
+            records = [item for _, item in json_objects(raw, source=str(path))]
             columns = {key for record in records for key in record}
         else:
             with path.open(newline="", encoding="utf-8-sig") as fh:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from models.errors import InvalidInputError
+from training.json_lines import json_objects
 
 ExportFormat = Literal["zendesk", "freshdesk", "csv"]
 
@@ -146,18 +147,9 @@ def _json_records(path: Path, *, list_key: str) -> Iterator[tuple[str, dict[str,
         document = None
     if document is None:
         # JSON lines (Zendesk's full export writes one ticket per line).
-        for n, line in enumerate(raw.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInputError(f"{path}:{n}: not JSON ({exc.msg})") from exc
-            if isinstance(item, dict) and isinstance(item.get("ticket"), dict):
-                item = item["ticket"]
-            if not isinstance(item, dict):
-                raise InvalidInputError(f"{path}:{n}: a ticket must be a JSON object")
-            yield f"{path}:{n}", item
+        for n, item in json_objects(raw, source=str(path)):
+            ticket = item.get("ticket")
+            yield f"{path}:{n}", ticket if isinstance(ticket, dict) else item
         return
     if isinstance(document, dict):
         if isinstance(document.get(list_key), list):

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.ticket_exports import SAMPLES, TICKETS, WEB_CHAT_COLUMNS
 from training.cli import app
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "tickets"
-SAMPLES = Path(__file__).resolve().parents[2] / "training" / "data" / "tickets"
 runner = CliRunner()
 
 
@@ -27,11 +26,11 @@ def test_import_writes_training_csv_drop_list_and_summary(tmp_path: Path) -> Non
         [
             "tickets",
             "import",
-            str(FIXTURES / "zendesk_api.json"),
+            str(TICKETS / "zendesk_api.json"),
             "--format",
             "zendesk",
             "--mapping",
-            str(FIXTURES / "mapping.yaml"),
+            str(TICKETS / "mapping.yaml"),
             "--out",
             str(out),
             "--json",
@@ -71,7 +70,7 @@ def test_import_table_names_what_happens_to_other_languages(tmp_path: Path) -> N
         [
             "tickets",
             "import",
-            str(FIXTURES / "generic.csv"),
+            str(TICKETS / "generic.csv"),
             "--format",
             "csv",
             "--column",
@@ -100,7 +99,7 @@ def test_import_table_names_what_happens_to_other_languages(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "zendesk", "--mapping", str(FIXTURES / "generic.csv")], "mapping"),
+        (["--format", "zendesk", "--mapping", str(TICKETS / "generic.csv")], "mapping"),
         (["--format", "zendesk", "--column", "id=Ref"], "--column applies to --format csv"),
         (["--format", "csv", "--languages", "en,xx"], "--languages"),
     ],
@@ -108,7 +107,7 @@ def test_import_table_names_what_happens_to_other_languages(tmp_path: Path) -> N
 def test_import_errors_exit_2_with_the_reason(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    source = FIXTURES / ("generic.csv" if "csv" in args else "zendesk_api.json")
+    source = TICKETS / ("generic.csv" if "csv" in args else "zendesk_api.json")
     result = runner.invoke(
         app, ["tickets", "import", str(source), "--out", str(tmp_path / "o.csv"), *args]
     )
@@ -124,7 +123,7 @@ def test_import_refuses_to_write_an_empty_training_file(tmp_path: Path) -> None:
         [
             "tickets",
             "import",
-            str(FIXTURES / "freshdesk_export.csv"),
+            str(TICKETS / "freshdesk_export.csv"),
             "--format",
             "freshdesk",
             "--mapping",
@@ -142,8 +141,6 @@ def test_import_refuses_to_write_an_empty_training_file(tmp_path: Path) -> None:
 def test_imported_export_trains_and_evaluates_with_triage_train(tmp_path: Path) -> None:
     """Import the sample web/chat export, hold out a stratified part, train, evaluate."""
     data = tmp_path / "web_chat.csv"
-    columns = ["id=Ref", "created_at=Received", "channel=Channel", "subject=Title"]
-    columns += ["text=Message", "type=Category", "priority=Urgency", "status=Status"]
     result = runner.invoke(
         app,
         [
@@ -152,7 +149,7 @@ def test_imported_export_trains_and_evaluates_with_triage_train(tmp_path: Path) 
             str(SAMPLES / "web_chat_tickets.csv"),
             "--format",
             "csv",
-            *[arg for c in columns for arg in ("--column", c)],
+            *[arg for c in WEB_CHAT_COLUMNS for arg in ("--column", c)],
             "--mapping",
             str(SAMPLES / "mapping.yaml"),
             "--out",

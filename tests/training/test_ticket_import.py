@@ -11,6 +11,7 @@ import pytest
 from models.errors import InvalidInputError
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
+from tests.fixtures.ticket_exports import GENERIC_COLUMNS, SAMPLES, TICKETS, WEB_CHAT_COLUMNS
 from training.datasets import read_labelled_csv
 from training.ticket_import import (
     OUTPUT_COLUMNS,
@@ -23,18 +24,6 @@ from training.ticket_import import (
 )
 from training.ticket_mapping import TicketMapping
 from training.ticket_readers import ExportFormat, read_tickets
-
-TICKETS = Path(__file__).resolve().parent.parent / "fixtures" / "tickets"
-SAMPLES = Path(__file__).resolve().parents[2] / "training" / "data" / "tickets"
-GENERIC_COLUMNS = [
-    "id=Ref",
-    "created_at=Received",
-    "channel=Channel",
-    "subject=Title",
-    "text=Message",
-    "type=Category",
-    "priority=Urgency",
-]
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +215,7 @@ _LEFTOVERS = re.compile(
         (
             "web_chat_tickets.csv",
             "csv",
-            [*GENERIC_COLUMNS, "status=Status"],
+            WEB_CHAT_COLUMNS,
         ),
     ],
 )

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from models.errors import InvalidInputError
+from tests.fixtures.ticket_exports import SAMPLES, TICKETS
 from training.ticket_mapping import TicketMapping
 from training.ticket_readers import HelpdeskTicket
-
-TICKETS = Path(__file__).resolve().parent.parent / "fixtures" / "tickets"
 
 
 def ticket(**fields: Any) -> HelpdeskTicket:
@@ -130,7 +129,6 @@ def test_unreadable_or_non_yaml_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_shipped_sample_mapping_is_valid() -> None:
-    sample = Path(__file__).resolve().parents[2] / "training" / "data" / "tickets" / "mapping.yaml"
-    mapping = TicketMapping.from_file(sample)
+    mapping = TicketMapping.from_file(SAMPLES / "mapping.yaml")
     assert len({r.intent for r in mapping.rules}) == 12
     assert mapping.rules[-1].intent == "invoice_wrong"  # the broad billing tag comes last

@@ -7,18 +7,8 @@ from pathlib import Path
 import pytest
 
 from models.errors import InvalidInputError
+from tests.fixtures.ticket_exports import GENERIC_COLUMNS, TICKETS
 from training.ticket_readers import parse_column_options, read_tickets
-
-TICKETS = Path(__file__).resolve().parent.parent / "fixtures" / "tickets"
-GENERIC_COLUMNS = [
-    "id=Ref",
-    "created_at=Received",
-    "channel=Channel",
-    "subject=Title",
-    "text=Message",
-    "type=Category",
-    "priority=Urgency",
-]
 
 
 def test_zendesk_api_json_reads_every_field() -> None:
