@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from models.errors import InvalidInputError, TriageError
-from training.command_helpers import fail, load_encoder
+from training.command_helpers import fail, language_detector, load_encoder
 from training.json_lines import json_objects
 
 if TYPE_CHECKING:
@@ -141,6 +142,12 @@ def suggest(
     oos_label: str = typer.Option(
         "out_of_scope", "--oos-label", help="Label that marks a message as not covered."
     ),
+    languages: str | None = typer.Option(
+        None,
+        "--languages",
+        help="Comma-separated languages the model reads (default: TRIAGE_SUPPORTED_LANGUAGES, "
+        "'en'); uncovered messages in other languages are counted, not clustered.",
+    ),
     min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest group to propose."),
     distance: float = typer.Option(
         0.7,
@@ -159,6 +166,7 @@ def suggest(
     from training.intent_suggestions import IntentSuggester
     from training.intent_training import encode_texts
 
+    detector = language_detector(languages)
     try:
         raw, labels = read_messages(data, text_column=text_column, label_column=label_column)
         analyzer = MessageAnalyzer()
@@ -172,6 +180,17 @@ def suggest(
             labels = ["" if label == oos_label else label for label in labels]
             uncovered = [not label for label in labels]
             how.append("no label")
+        # A message the encoder cannot read would only cluster by language, and the model's
+        # verdict on it means nothing; it needs a queue of its own (routing:
+        # language_supported: false), not an English intent.
+        detector.load()
+        skipped: Counter[str] = Counter()
+        for i, text in enumerate(texts):
+            if uncovered[i]:
+                guess = detector.detect(text)
+                if not guess.supported:
+                    uncovered[i] = False
+                    skipped[guess.code] += 1
         if model is not None or labels is None:
             folder = model or Settings().intent_model_dir
             classifier = IntentClassifier.from_artifact(folder, encoder=encoder)
@@ -183,7 +202,14 @@ def suggest(
         )
     except TriageError as exc:
         raise fail(str(exc)) from exc
+    languages_skipped = dict(skipped.most_common())
     if as_json:
-        typer.echo(json.dumps({**report.to_json(), "uncovered_by": " and ".join(how)}))
+        extra = {"uncovered_by": " and ".join(how), "skipped_languages": languages_skipped}
+        typer.echo(json.dumps({**report.to_json(), **extra}))
         return
     _print(report, how=" and ".join(how), overlaps_checked=labels is not None)
+    if languages_skipped:
+        typer.echo(
+            "not clustered, other languages (route them with `language_supported: false`): "
+            + ", ".join(f"{code} {n}" for code, n in languages_skipped.items())
+        )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from models.errors import TriageError
-from training.command_helpers import fail
+from training.command_helpers import fail, language_detector
 from training.ticket_readers import ExportFormat
 
 if TYPE_CHECKING:
@@ -112,23 +112,13 @@ def import_tickets(
 ) -> None:
     """Import a helpdesk export: clean the messages, map tags to intents and priority to
     urgency, drop spam, empty, non-supported-language and duplicate tickets."""
-    from models.language_detector import LanguageDetector
     from models.message_analyzer import MessageAnalyzer
-    from service.settings import Settings
     from training.ticket_import import TicketImporter, write_drop_report, write_training_csv
     from training.ticket_mapping import TicketMapping
     from training.ticket_readers import read_tickets
 
-    keep = (
-        tuple(c.strip().lower() for c in languages.split(",") if c.strip())
-        if languages
-        else Settings().supported_languages
-    )
     dropped_path = dropped or out.with_name(f"{out.stem}.dropped.csv")
-    try:
-        detector = LanguageDetector(supported=keep)
-    except ValueError as exc:
-        raise fail(f"--languages: {exc}") from exc
+    detector = language_detector(languages)
     try:
         rules = TicketMapping.from_file(mapping) if mapping else TicketMapping.types_only()
         tickets = read_tickets(file, export_format=export_format, columns=columns)

@@ -166,6 +166,7 @@ def test_suggest_cli_prints_candidates_and_overlaps_as_json() -> None:
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["rows"] == 62 and report["uncovered"] == 38
     assert report["uncovered_by"] == "no label"
+    assert report["skipped_languages"] == {}
     names = [c["name"] for c in report["candidates"]]
     assert any("mail" in name for name in names), names
     assert [(o["first"], o["second"]) for o in report["overlaps"]] == [
@@ -177,10 +178,17 @@ def test_suggest_cli_prints_candidates_and_overlaps_as_json() -> None:
 
 
 @pytest.mark.encoder
-def test_suggest_cli_uses_the_model_when_the_data_has_no_labels(tmp_path: Path) -> None:
+def test_suggest_cli_uses_the_model_without_labels_and_skips_other_languages(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "unlabelled.jsonl"
     rows = [r for r in _fixture_rows() if r["group"] != "labelled"]
-    data.write_text("".join(json.dumps({"body": r["text"]}) + "\n" for r in rows), encoding="utf-8")
+    foreign = [
+        "Mein Postfach bekommt seit gestern keine E-Mails mehr.",
+        "No puedo entrar en mi correo electrónico, dice que la contraseña es incorrecta.",
+    ]
+    lines = [json.dumps({"body": text}) + "\n" for text in [r["text"] for r in rows] + foreign]
+    data.write_text("".join(lines), encoding="utf-8")
     result = runner.invoke(
         app, ["intents", "suggest", "--data", str(data), "--text-column", "body", "--json"]
     )
@@ -188,6 +196,8 @@ def test_suggest_cli_uses_the_model_when_the_data_has_no_labels(tmp_path: Path) 
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["uncovered_by"].startswith("out of scope for intent-bitext")
     assert report["overlaps"] == []
+    assert report["skipped_languages"] == {"de": 1, "es": 1}
+    assert report["rows"] == len(rows) + 2
     # The shop model covers some of these (gift vouchers, parcels), not the mailbox ones.
     assert 0 < report["uncovered"] < len(rows)
 
