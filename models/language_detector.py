@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from models.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -58,6 +60,13 @@ _SHORT_WORDS = 5
 _ENGLISH_RATIO = 0.5
 _SHORT_MIN_CONFIDENCE = 0.35
 _CANDIDATES = 5
+#: English function words that are not also function words of another Latin-script
+#: language the detector knows ("de", "con", "per", "un", "no", ... are left out).
+_ENGLISH_FUNCTION_WORDS: Final = ENGLISH_STOP_WORDS - {
+    "a", "am", "an", "con", "de", "in", "me", "no", "per", "so", "un", "via"
+}  # fmt: skip
+#: Share of such words from which an ASCII text is English whatever the model says.
+_ENGLISH_FUNCTION_SHARE = 0.3
 #: Characters the model reads; the opening of a long e-mail names its language.
 _MAX_CHARS = 1_000
 
@@ -131,8 +140,30 @@ class LanguageDetector:
             return LanguageGuess(UNDETERMINED, 0.0, True)
         code = str(candidates[0]["lang"]).split("-")[0].lower()
         confidence = float(candidates[0]["score"])
-        if code != "en" and len(words) <= _SHORT_WORDS and text.isascii():
+        if code != "en" and text.isascii():
             english = next((float(c["score"]) for c in candidates if c["lang"] == "en"), 0.0)
-            if confidence < _SHORT_MIN_CONFIDENCE or english >= _ENGLISH_RATIO * confidence:
+            if _reads_as_english(words, confidence=confidence, english=english):
                 code, confidence = "en", english
         return LanguageGuess(code, round(confidence, 4), code in self.supported)
+
+
+def _reads_as_english(words: Sequence[str], *, confidence: float, english: float) -> bool:
+    """Whether an ASCII text the model calls foreign is English after all.
+
+    The compressed model is weak on short, lower-case, misspelt lines ("i dont know how to
+    cancel order 00123842" came out Tamil, "Can I reset my PIN?" Hungarian): 0.9 % of
+    Bitext's and 0.8 % of CLINC150's English requests were called foreign, which withholds
+    every auto-reply from them. Nearly all traffic is English, and a false "unsupported"
+    costs more than a missed foreign one-liner, so English function words and, for short
+    texts, English as a close runner-up overrule it. With this guard: Bitext 0.11 %,
+    CLINC150 validation 0.45 %, BANKING77 train 0.01 % called foreign; the language check
+    sets stay at 1.000 (``bench/language_detectors.py``). The share (0.3) was chosen over
+    0.34 on those public sets.
+    """
+    lowered = [w.lower() for w in words]
+    share = sum(w in _ENGLISH_FUNCTION_WORDS for w in lowered) / len(lowered)
+    if share >= _ENGLISH_FUNCTION_SHARE:
+        return True
+    if len(words) > _SHORT_WORDS:
+        return False
+    return confidence < _SHORT_MIN_CONFIDENCE or english >= _ENGLISH_RATIO * confidence

@@ -13,6 +13,8 @@ from training import (
     entity_commands,
     feedback_commands,
     intent_commands,
+    taxonomy_commands,
+    ticket_commands,
     urgency_commands,
 )
 from training.kb_commands import kb_app
@@ -46,6 +48,8 @@ app.add_typer(entity_commands.app, name="entities")
 app.add_typer(urgency_commands.app, name="urgency")
 app.add_typer(drafting_commands.app, name="drafts")
 app.add_typer(encoder_commands.app, name="encoder")
+app.add_typer(ticket_commands.app, name="tickets")
+app.add_typer(taxonomy_commands.app, name="intents")
 
 
 if __name__ == "__main__":

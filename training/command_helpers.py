@@ -1,4 +1,5 @@
-"""What every `triage` subcommand shares: the configured encoder and the error exit."""
+"""What every `triage` subcommand shares: the configured encoder, the language detector
+and the error exit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from models.language_detector import LanguageDetector
     from models.protocols import Encoder
 
 
@@ -19,6 +21,23 @@ def load_encoder() -> Encoder:
     from service.settings import Settings
 
     return build_encoder(Settings())
+
+
+def language_detector(languages: str | None) -> LanguageDetector:
+    """A detector (models not loaded yet) whose supported languages are the comma-separated
+    ``--languages`` option, or the service's TRIAGE_SUPPORTED_LANGUAGES without it."""
+    from models.language_detector import LanguageDetector
+    from service.settings import Settings
+
+    keep = (
+        tuple(c.strip().lower() for c in languages.split(",") if c.strip())
+        if languages
+        else Settings().supported_languages
+    )
+    try:
+        return LanguageDetector(supported=keep)
+    except ValueError as exc:
+        raise fail(f"--languages: {exc}") from exc
 
 
 def fail(message: str) -> typer.Exit:

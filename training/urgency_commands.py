@@ -9,14 +9,21 @@ from typing import Any
 import typer
 
 from training.command_helpers import load_encoder
-from training.urgency_training import DEFAULT_DATA
+from training.urgency_training import DEFAULT_DATA, UrgencyExample, read_examples
 
 app = typer.Typer(
     help="Urgency model: train on the urgency data set, evaluate on its test split.",
     no_args_is_help=True,
 )
 
-DataOpt = typer.Option(DEFAULT_DATA, "--data", exists=True, dir_okay=False, help="Urgency JSONL.")
+DataOpt = typer.Option(
+    DEFAULT_DATA,
+    "--data",
+    exists=True,
+    dir_okay=False,
+    help="Urgency JSONL, or a .csv written by `triage tickets import` (text, urgency columns; "
+    "a fixed 20% per level becomes the test split).",
+)
 IntentOpt = typer.Option(
     None,
     "--intent-model",
@@ -24,6 +31,19 @@ IntentOpt = typer.Option(
     file_okay=False,
     help="Intent artifact whose category probabilities feed urgency (default: the service's).",
 )
+
+
+def _read(data: Path) -> list[UrgencyExample]:
+    """Urgency examples from the JSONL data set or an imported-tickets CSV."""
+    if data.suffix.lower() == ".csv":
+        from models.errors import TriageError
+        from training.ticket_import import urgency_examples_from_csv
+
+        try:
+            return urgency_examples_from_csv(data)
+        except TriageError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--data") from exc
+    return read_examples(data)
 
 
 def _intent(folder: Path | None, encoder):  # type: ignore[no-untyped-def]
@@ -82,14 +102,9 @@ def train(
     """Fit on train+dev (cross-validated choices), report on test, write the artifact."""
     from models.artifact_manifest import sha256_file
     from models.message_analyzer import MessageAnalyzer
-    from training.urgency_training import (
-        prepare,
-        read_examples,
-        score_split,
-        train_urgency,
-    )
+    from training.urgency_training import prepare, score_split, train_urgency
 
-    examples = read_examples(data)
+    examples = _read(data)
     encoder = load_encoder()
     analyzer = MessageAnalyzer()
     intent = _intent(intent_model, encoder) if use_intent else None
@@ -150,11 +165,11 @@ def evaluate(
     """Score a trained artifact on one split of the data set."""
     from models.message_analyzer import MessageAnalyzer
     from models.urgency_classifier import UrgencyClassifier
-    from training.urgency_training import prepare, read_examples, score_split
+    from training.urgency_training import prepare, score_split
 
     encoder = load_encoder()
     classifier = UrgencyClassifier.from_artifact(model, encoder=encoder)
-    rows = [e for e in read_examples(data) if e.split == split]
+    rows = [e for e in _read(data) if e.split == split]
     if not rows:
         raise typer.BadParameter(f"no rows in split {split!r}", param_hint="--split")
     intent = _intent(intent_model, encoder) if classifier.uses_intent else None

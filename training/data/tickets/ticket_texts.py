@@ -1,0 +1,962 @@
+"""Our own customer messages for the sample helpdesk exports of "Northwave", a fictional
+broadband and mobile provider (see README.md here). Every sentence was written for this
+project; nothing is copied from real tickets or other data sets.
+
+Each intent has 24 core requests: the even-numbered ones go into the Zendesk exports,
+the odd-numbered ones into the Freshdesk export, so a model trained on one export can be
+checked on requests it has never seen in the other. The generic CSV (a web-form and
+chat log) uses the short chat lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IntentTexts:
+    """Everything the exports need to write tickets of one intent."""
+
+    cores: tuple[str, ...]
+    chat: tuple[str, ...]
+    subjects: tuple[str, ...]
+    #: Zendesk tags the agents put on such tickets (the first is the usual one).
+    tags: tuple[str, ...]
+    #: Freshdesk custom ticket type and the generic CSV's category.
+    ticket_type: str
+    category_label: str
+    #: Relative weights of low, normal, high, urgent priority.
+    priority_weights: tuple[int, int, int, int]
+
+
+INTENTS: dict[str, IntentTexts] = {
+    "no_signal": IntentTexts(
+        cores=(
+            "I have had no signal on my phone since yesterday morning, it just says No Service.",
+            "My mobile keeps dropping calls, I can't finish a single conversation at home.",
+            "Zero bars at my house for three days now. Neighbours on other networks are fine.",
+            "Phone shows SOS only. I've restarted it twice and taken the SIM out, nothing.",
+            "Since the mast work on our street I get no reception indoors at all.",
+            "Calls fail with 'call failed' and texts won't send. Mobile data is dead too.",
+            "Signal comes and goes every few minutes in the ST4 area, is there an outage?",
+            "I can't make or receive calls, people say my phone goes straight to voicemail.",
+            "No 4G anywhere in town today, only E or nothing at all.",
+            "My wife and I both lost signal at the same time on Sunday evening and it hasn't "
+            "come back.",
+            "I'm paying for 5G but my phone can't even hold one bar in the office.",
+            "Texts arrive hours late and calls cut out after 10 seconds.",
+            "Is there a network problem in Leeds? My phone has said No service all afternoon.",
+            "The coverage checker says excellent coverage at my postcode but I get nothing "
+            "inside the house.",
+            "Since I moved to the new flat my mobile signal is useless, I can't even send a "
+            "text from the kitchen.",
+            "Emergency calls only is showing on my phone. What is going on with your network?",
+            "My mobile internet stopped working though I still have 20GB left, and calls are "
+            "patchy too.",
+            "Every call I make drops after a minute or so, it's been like this for a week.",
+            "Signal totally gone after the update to my phone, my husband's phone on the same "
+            "plan is fine.",
+            "We're in a rural area and since last Tuesday there's been no coverage at all.",
+            "Can't get a signal anywhere near the train station anymore, it used to be perfect.",
+            "My phone says not registered on network and I can't call anyone.",
+            "Outgoing calls don't connect, they just beep three times and hang up.",
+            "Poor reception in my area for over a month now, I'd like to know when it'll be fixed.",
+        ),
+        chat=(
+            "no signal on my phone since this morning",
+            "my mobile says no service, whats going on",
+            "calls keep droping every 2 mins",
+            "is there a mast down near BS3? no bars at all",
+            "cant call anyone, phone says SOS only",
+            "texts not sending and no 4g",
+            "no reception at home for days now!!",
+            "network down in my area?? phone useless",
+            "keeps losing signal indoors",
+            "my calls go straight to voicemail, no signal",
+        ),
+        subjects=(
+            "No signal",
+            "No service on my phone",
+            "Mobile coverage problem",
+            "Calls dropping",
+            "No reception at home",
+            "Network issue?",
+        ),
+        tags=("no_signal", "mobile_coverage"),
+        ticket_type="No Signal",
+        category_label="Network - mobile signal",
+        priority_weights=(1, 4, 4, 1),
+    ),
+    "internet_down": IntentTexts(
+        cores=(
+            "My broadband has been down since 7am, the router light is flashing red.",
+            "No internet at all at home. All devices connect to the wifi but nothing loads.",
+            "The fibre connection keeps dropping every half an hour and I lose everything I'm "
+            "working on.",
+            "Our internet went off during the storm last night and still isn't back.",
+            "The router shows the orange internet light and won't go green. I have restarted "
+            "it several times.",
+            "Complete loss of service at 14 Rowan Close since Saturday.",
+            "The internet connection cuts out every evening around 8pm for about an hour.",
+            "Is there an outage in my area? My broadband stopped working an hour ago.",
+            "The hub says no broadband signal and the DSL light is off.",
+            "Wifi connected, no internet. I tried a cable straight into the router, same thing.",
+            "My home broadband has been disconnecting randomly all week.",
+            "We have had no landline and no internet since an engineer worked on the cabinet "
+            "outside.",
+            "The internet is completely dead and I have an online exam tomorrow.",
+            "The connection drops whenever it rains, it's been like this for months.",
+            "No internet for the third day in a row, this is unacceptable.",
+            "Our office broadband line is down and the card machine won't work without it.",
+            "My router reboots itself every few minutes and the internet goes with it.",
+            "The service status page says no issues but my broadband has been down all morning.",
+            "The fibre box on the wall has had a red LOS light since yesterday.",
+            "We lost the connection after a power cut and it never came back.",
+            "The internet keeps going on and off, I had to tether to my phone to send this.",
+            "The internet dropped out completely on Friday and hasn't worked since.",
+            "None of our devices can get online, the router says connected but no internet access.",
+            "Broadband down again. Second time this week.",
+        ),
+        chat=(
+            "internet is down again",
+            "my broadband isnt working at all",
+            "router flashing red, no internet",
+            "no connection since last night",
+            "wifi on but nothing loads",
+            "is there an outage in CF10?",
+            "internet keeps cutting out every hour",
+            "fibre light is red on the box",
+            "lost internet after power cut",
+            "broadband dead, i work from home, help",
+        ),
+        subjects=(
+            "Internet down",
+            "No broadband",
+            "Connection keeps dropping",
+            "Outage?",
+            "Broadband not working",
+            "Router red light",
+        ),
+        tags=("outage", "no_connection", "broadband_down"),
+        ticket_type="Broadband Outage",
+        category_label="Network - broadband down",
+        priority_weights=(0, 3, 5, 2),
+    ),
+    "slow_internet": IntentTexts(
+        cores=(
+            "I'm paying for 500Mb and getting 20Mb on every speed test.",
+            "My broadband is painfully slow in the evenings, Netflix buffers constantly.",
+            "Speeds have dropped a lot since last month, pages take ages to load.",
+            "Upload speed is terrible, video calls keep freezing for my whole team.",
+            "The speed test shows 3 Mbps download. Your contract promises at least 60.",
+            "Downloads crawl along at 1MB/s, it used to be ten times faster.",
+            "The internet is really sluggish upstairs even close to the router.",
+            "Online gaming is unplayable, ping jumps to 400ms every few minutes.",
+            "The guaranteed minimum speed on my plan is 100Mb and I'm well below that every day.",
+            "Everything works but it's so slow, even email takes a minute to open.",
+            "My speed drops to almost nothing between 7pm and 11pm.",
+            "Is my line being throttled? YouTube won't play above 360p anymore.",
+            "Since you upgraded the exchange my speeds are worse, not better.",
+            "Wifi speed is fine next to the hub but the connection itself is slow, I tested "
+            "with a cable.",
+            "It takes five minutes to download a small app update.",
+            "The broadband is too slow to work from home, uploads of files time out.",
+            "Speeds are about a quarter of what I was sold.",
+            "Streaming keeps dropping quality and buffering on all our TVs.",
+            "Latency is awful, my VPN for work disconnects from the lag.",
+            "I ran your own speed checker and it says 8Mbps on a 150Mbps plan.",
+            "Really slow internet for two weeks now, is there congestion in the area?",
+            "Pages half load and then hang, the speed seems to have fallen off a cliff.",
+            "The line is slower than my old ADSL was, which is ridiculous for fibre.",
+            "My kids can't do homework online, the connection is as slow as a snail.",
+        ),
+        chat=(
+            "internet sooo slow tonight",
+            "getting 5mbps on a 200 plan??",
+            "speed test says 2 down 0.5 up",
+            "everything buffering, speeds terrible",
+            "why is my broadband so slow lately",
+            "ping is 300+, cant play anything",
+            "slow speeds every evening",
+            "download speed way below what i pay for",
+            "uploads taking forever",
+            "is my connection throttled",
+        ),
+        subjects=(
+            "Slow broadband",
+            "Speed much lower than promised",
+            "Internet very slow",
+            "Buffering all the time",
+            "Speed issue",
+            "Slow speeds in the evening",
+        ),
+        tags=("slow_speed", "speed"),
+        ticket_type="Slow Speed",
+        category_label="Network - slow speed",
+        priority_weights=(2, 6, 2, 0),
+    ),
+    "invoice_wrong": IntentTexts(
+        cores=(
+            "My bill this month is £84 instead of the usual £39, I haven't changed anything.",
+            "You charged me for international calls I never made.",
+            "There's a £25 late payment fee on my invoice but I pay by direct debit and it "
+            "went out on time.",
+            "I was promised a discount of £10 a month for 12 months and it's not on my latest "
+            "bill.",
+            "I've been billed twice for the same month.",
+            "Why am I being charged for router rental when I bought my own router?",
+            "My invoice shows premium rate text charges, I've never subscribed to anything.",
+            "The bill includes a line rental charge for a line we cancelled in March.",
+            "The price went up by £6 without any notice, that's not what my contract says.",
+            "I'm still paying for the TV bundle that I cancelled two months ago.",
+            "There's a data overage charge of £47 on my bill but the app said I'd used only "
+            "12GB of 30GB.",
+            "Please explain the £120 equipment non-return charge, I posted the box back with "
+            "tracking.",
+            "My first bill is much higher than the price I signed up for online.",
+            "Invoice INV-55821 has the wrong VAT amount and our company name is misspelled.",
+            "I was charged roaming fees for a trip where I had roaming switched off.",
+            "You're billing me for two SIMs but I only have one.",
+            "The pro-rata charge on my bill doesn't make sense, could someone break it down?",
+            "I was overcharged by £32.50, please refund the difference.",
+            "I got charged a cancellation fee even though I was outside my minimum term.",
+            "There is a charge for Northwave Protect that I never agreed to.",
+            "My bill says I owe £0 but money was still taken from my account.",
+            "The promotional price ended early, it should run until December.",
+            "I was charged for an engineer visit that never happened.",
+            "My statement has calls to a number in Latvia, I don't know anyone in Latvia.",
+        ),
+        chat=(
+            "my bill is way higher this month",
+            "why was i charged £60 extra",
+            "wrong amount on my invoice",
+            "charged twice for march",
+            "theres a fee on my bill i dont recognise",
+            "discount missing from bill",
+            "being charged for a service i cancelled",
+            "overcharged again, want a refund of the difference",
+            "what is this £15 charge",
+            "bill says 120 should be 45",
+        ),
+        subjects=(
+            "Wrong bill",
+            "Overcharged",
+            "Query about my invoice",
+            "Incorrect charges",
+            "Bill higher than expected",
+            "Billing error",
+        ),
+        tags=("billing_dispute", "overcharge", "bill_query"),
+        ticket_type="Billing Dispute",
+        category_label="Billing - wrong invoice",
+        priority_weights=(1, 5, 3, 1),
+    ),
+    "payment_method": IntentTexts(
+        cores=(
+            "I need to update my bank details for the direct debit, I've switched banks.",
+            "My card payment was declined but there's plenty of money on the card.",
+            "How do I change the card you take my monthly payment from?",
+            "I'd like to pay by direct debit instead of card from now on.",
+            "The payment page gives an error every time I try to pay my bill.",
+            "My card expired and I can't find where to add the new one in My Account.",
+            "Can I change my payment date to the 28th, after I get paid?",
+            "I got a text saying my payment failed, what do I need to do?",
+            "Please cancel the old direct debit mandate, I've set up a new one with a "
+            "different account.",
+            "Can I pay my outstanding balance over the phone?",
+            "Is it possible to pay with PayPal or Apple Pay?",
+            "My direct debit was returned by the bank, I want to pay the balance now.",
+            "The app won't save my new card, it says something went wrong.",
+            "I want to set up a payment plan for the arrears on my account.",
+            "I'd like my husband's card to be used for the bill instead of mine.",
+            "Your website keeps rejecting my card's billing address.",
+            "How can I pay by bank transfer? I need your sort code and account number.",
+            "I tried to pay three times, can you check the payment only went through once?",
+            "I need to switch from quarterly to monthly payments.",
+            "My company has a new corporate card, please update it on the business account.",
+            "Can you move my payment date? It clashes with my rent.",
+            "The direct debit form won't accept my account number.",
+            "I paid the overdue amount yesterday but my account still shows as in arrears.",
+            "Where do I enter a new debit card? The old one was stolen.",
+        ),
+        chat=(
+            "how do i change my card details",
+            "payment failed, can i pay now",
+            "need to update direct debit, new bank",
+            "card keeps getting declined on your site",
+            "can i change my payment date",
+            "where do i add a new card in the app",
+            "want to pay by direct debit",
+            "can i pay with paypal",
+            "new bank account, update pls",
+            "payment page error when paying bill",
+        ),
+        subjects=(
+            "Update payment details",
+            "Payment failed",
+            "Change direct debit",
+            "New card",
+            "Problem paying my bill",
+            "Payment date",
+        ),
+        tags=("payment", "direct_debit", "card_update"),
+        ticket_type="Payment",
+        category_label="Billing - payment method",
+        priority_weights=(2, 6, 2, 0),
+    ),
+    "cancel_contract": IntentTexts(
+        cores=(
+            "I want to cancel my broadband contract, I'm moving abroad in May.",
+            "Please cancel my mobile plan at the end of this month.",
+            "How much would it cost to leave my contract early?",
+            "I'd like to terminate my account, I've found a cheaper provider.",
+            "Please treat this as my 30 days notice to cancel all services.",
+            "I want to cancel, the service has been terrible and I'm out of contract anyway.",
+            "Cancel my TV and broadband package please, keep the mobile.",
+            "My father passed away and I need to close his account.",
+            "How do I get my PAC code? I'm leaving for another network.",
+            "I'm within the 14 day cooling off period and want to cancel.",
+            "Can you confirm my contract end date? I don't intend to renew.",
+            "I'm emigrating and need to close the account, what do I do with the router?",
+            "Please stop my contract, I can't afford it anymore.",
+            "I want to end my contract because of the price rise.",
+            "Send me the STAC code, I'm switching provider.",
+            "I'd like to cancel the second line on my account but keep the first.",
+            "We're closing our business premises and need to end the business broadband.",
+            "Cancel my account effective immediately, I've had enough of the outages.",
+            "What's the process to cancel if I'm moving in with my partner who already has "
+            "internet?",
+            "I no longer need the landline, please cancel it.",
+            "I was told on the phone my contract would be cancelled but it is still active. "
+            "Please cancel it properly.",
+            "Please don't auto-renew my contract, I want to leave when it ends.",
+            "Can I cancel without a penalty if the speed never matched what you promised?",
+            "I'm a student going home for good and need to cancel my broadband before I leave.",
+        ),
+        chat=(
+            "i want to cancel my contract",
+            "how do i cancel",
+            "need my PAC code please",
+            "cancel broadband, moving abroad",
+            "whats the early termination fee",
+            "close my account pls",
+            "want to leave, found cheaper deal",
+            "giving notice to cancel",
+            "end my contract when it finishes",
+            "cancel the landline only",
+        ),
+        subjects=(
+            "Cancellation",
+            "Cancel my contract",
+            "Notice to terminate",
+            "Leaving Northwave",
+            "Close account",
+            "PAC code request",
+        ),
+        tags=("cancellation", "cancel"),
+        ticket_type="Cancellation",
+        category_label="Account - cancel contract",
+        priority_weights=(1, 7, 2, 0),
+    ),
+    "upgrade_plan": IntentTexts(
+        cores=(
+            "I'd like to upgrade to the 900Mb fibre package.",
+            "Can I add more data to my mobile plan? 10GB isn't enough.",
+            "Am I eligible for a phone upgrade yet?",
+            "What deals can you offer me to upgrade my broadband?",
+            "I want to switch to the unlimited data plan.",
+            "Can I add a second SIM to my account for my daughter?",
+            "Please upgrade my line to full fibre, I saw it's available on my street now.",
+            "I'd like to add the sports package to my TV.",
+            "Is there a cheaper plan with more data? My contract ends next month.",
+            "How do I move from the 100Mb to the 500Mb package?",
+            "Can I get the new iPhone on my existing contract?",
+            "I want to add international calls to my plan.",
+            "We would like to upgrade our office broadband to the business pro tier.",
+            "Can I downgrade to a SIM-only plan? I'm keeping my handset.",
+            "Please add a data booster for this month.",
+            "I'd like faster speeds, what's the best package at my address?",
+            "Could you switch me to the family plan so we share data?",
+            "What's the cost of adding Disney+ to my bundle?",
+            "Can I change my tariff mid-contract?",
+            "I'm interested in the mesh wifi add-on, how much is it per month?",
+            "I want to upgrade my handset, the screen is cracked and I'm due an upgrade.",
+            "Does the 2Gb package come with a new router?",
+            "Please increase my data allowance to 50GB.",
+            "Thinking of upgrading, what offers are available for existing customers?",
+        ),
+        chat=(
+            "can i upgrade to faster broadband",
+            "want more data on my plan",
+            "am i due a phone upgrade",
+            "how much is the 900mb package",
+            "add unlimited data pls",
+            "switch me to the family plan",
+            "any upgrade deals for existing customers?",
+            "can i add sports to my tv",
+            "change my tariff to sim only",
+            "add a data booster",
+        ),
+        subjects=(
+            "Upgrade",
+            "Change of plan",
+            "More data",
+            "Upgrade enquiry",
+            "Faster broadband",
+            "Add-on request",
+        ),
+        tags=("upgrade", "plan_change"),
+        ticket_type="Upgrade",
+        category_label="Sales - upgrade plan",
+        priority_weights=(5, 5, 0, 0),
+    ),
+    "move_home": IntentTexts(
+        cores=(
+            "I'm moving house on the 15th of next month, can I take my broadband with me?",
+            "We are relocating to Bristol, please move our service to the new address.",
+            "How long does it take to set up broadband at a new address?",
+            "I'm moving into a flat that already has a Northwave line, can I take it over?",
+            "Moving home next week, what do I need to do with my router?",
+            "I need to transfer my internet to my new home from the 1st of June.",
+            "Can I keep my landline number when I move?",
+            "We're moving in with my parents, can you transfer the contract to their address?",
+            "Is fibre available at 22 Mill Lane? We move there in three weeks.",
+            "I moved last weekend and forgot to tell you, the internet at the new place isn't "
+            "set up.",
+            "Do I have to start a new contract if I move?",
+            "Please update my installation address, I've moved to a new flat in the same building.",
+            "I'm moving house and the new place only has copper, will my price change?",
+            "What happens to my contract if I move somewhere you don't cover?",
+            "We are moving abroad for a year, can we pause the service and restart it at a "
+            "new address?",
+            "Home move booked for the 3rd. Can the broadband go live the same day?",
+            "I'm moving to a shared house, can I move my broadband there?",
+            "I need to move my business broadband to our new office unit.",
+            "Can I arrange the home move online?",
+            "My move date has changed, please push back the switch-over at the new address.",
+            "I've bought a new house, how do I get Northwave connected there?",
+            "Please change my service address, I'm no longer at the old flat.",
+            "Will there be a gap in service when I move?",
+            "Moving in two weeks. How do I book the home move?",
+        ),
+        chat=(
+            "im moving house, can i take my broadband",
+            "need to move my service to a new address",
+            "moving next month what do i do",
+            "change my address for the broadband",
+            "how long to set up at new house",
+            "can i keep my number when i move",
+            "home move on the 20th",
+            "transfer internet to new flat",
+            "moving in with my partner, move contract?",
+            "new address, need internet there asap",
+        ),
+        subjects=(
+            "Moving house",
+            "Home move",
+            "Change of address",
+            "Moving to a new address",
+            "Relocation",
+            "Transfer service",
+        ),
+        tags=("home_move", "change_of_address"),
+        ticket_type="Home Move",
+        category_label="Account - moving home",
+        priority_weights=(2, 7, 1, 0),
+    ),
+    "router_setup": IntentTexts(
+        cores=(
+            "I've received the new router but I can't get it to connect.",
+            "How do I change my wifi password?",
+            "The wifi doesn't reach my upstairs office, what can I do?",
+            "I can't log into the router settings page, the admin password doesn't work.",
+            "How do I set up port forwarding for my game server?",
+            "The new hub arrived, which cable goes into which socket?",
+            "I want to use my own router instead of yours, what settings do I need?",
+            "My printer won't connect to the new wifi network.",
+            "How do I turn off the 5GHz band? Some of my devices don't like it.",
+            "The wifi network name still shows the old router name, how do I rename it?",
+            "I need help setting up the mesh extenders you sent.",
+            "My smart TV can't find the wifi since you swapped the router.",
+            "What is the default wifi password? The sticker on the back is torn.",
+            "How do I set parental controls on the router?",
+            "I reset the router to factory settings and now I can't get back in.",
+            "Can you walk me through setting a static IP?",
+            "The WPS button doesn't pair my devices.",
+            "Where should I place the router for the best coverage in a three-storey house?",
+            "The router setup wizard is stuck on checking your line.",
+            "I need the PPPoE username and password to set up my own modem.",
+            "How do I update the router firmware?",
+            "The guest wifi network isn't working, how do I turn it on?",
+            "My laptop sees the network but says wrong password even though I typed it correctly.",
+            "Is there a way to see which devices are connected to my wifi?",
+        ),
+        chat=(
+            "how do i change the wifi password",
+            "new router, how do i set it up",
+            "cant get into router settings",
+            "wifi doesnt reach upstairs",
+            "what cable goes where on the new hub",
+            "want to use my own router, settings?",
+            "how to set up the mesh discs",
+            "default wifi password?",
+            "printer wont connect to wifi",
+            "how do i turn on guest wifi",
+        ),
+        subjects=(
+            "Router setup",
+            "Wifi password",
+            "Help with new hub",
+            "Wifi settings",
+            "Router configuration",
+            "Setting up equipment",
+        ),
+        tags=("router", "wifi_setup", "equipment"),
+        ticket_type="Router & Wifi",
+        category_label="Equipment - router and wifi",
+        priority_weights=(3, 6, 1, 0),
+    ),
+    "roaming": IntentTexts(
+        cores=(
+            "I'm going to Spain next week, will my plan work there?",
+            "My phone isn't working in the USA, I have roaming turned on.",
+            "How much does it cost to use data in Turkey?",
+            "I got a text saying I've reached my roaming limit, how do I lift it?",
+            "Do I need to turn anything on before travelling to France?",
+            "I can't make calls from Portugal, everything else works.",
+            "Is Switzerland included in the roam-like-home countries?",
+            "I'm on a cruise, will I get charged for using my phone at sea?",
+            "Data isn't working in Italy even though I have data roaming switched on.",
+            "What's the daily charge for using my allowance in the EU?",
+            "I'll be in Canada for three months, is there a roaming bundle?",
+            "My phone connected to a network in Morocco and I'm worried about the cost.",
+            "How do I stop roaming charges while I'm on holiday?",
+            "I'm abroad and can receive calls but can't send texts.",
+            "Does my plan include roaming in Australia?",
+            "Can I buy a travel pass for Japan?",
+            "The roaming welcome text never came and there's no service in Greece.",
+            "Is there a fair use limit for data when roaming in Europe?",
+            "I'm travelling to Dubai for work, what are the rates?",
+            "My son is on a school trip in Germany and his phone isn't working.",
+            "I got back from holiday, why does my app still say I'm roaming?",
+            "Is calling home from Ireland free on my tariff?",
+            "How do I choose a network manually when abroad?",
+            "Can I use my UK number in the US without paying extra?",
+        ),
+        chat=(
+            "will my phone work in spain",
+            "roaming not working in usa",
+            "how much is data abroad",
+            "cant use data in italy",
+            "is turkey included in roaming",
+            "travel pass for japan?",
+            "hit my roaming limit, how to lift it",
+            "phone not working abroad",
+            "do i need to switch roaming on",
+            "roaming charges in canada?",
+        ),
+        subjects=(
+            "Roaming",
+            "Using my phone abroad",
+            "Travel abroad",
+            "Roaming charges question",
+            "Phone not working abroad",
+            "Travel pass",
+        ),
+        tags=("roaming", "travel"),
+        ticket_type="Roaming",
+        category_label="Mobile - roaming",
+        priority_weights=(3, 5, 2, 0),
+    ),
+    "sim_and_number": IntentTexts(
+        cores=(
+            "I lost my phone, please block the SIM and send me a new one.",
+            "My new SIM card arrived but it isn't activated.",
+            "How do I switch to an eSIM on my new phone?",
+            "I want to bring my number over from my old network, I have the PAC.",
+            "My SIM says SIM not provisioned, what does that mean?",
+            "The number port was supposed to happen yesterday and I still have the temporary "
+            "number.",
+            "I need a nano SIM, the one you sent is too big for my phone.",
+            "My phone was stolen last night, please stop the SIM straight away.",
+            "Can I change my mobile number? I keep getting nuisance calls.",
+            "The eSIM QR code doesn't work, it says the code has already been used.",
+            "My SIM card is damaged and the phone says no SIM.",
+            "Please transfer my number to my new contract.",
+            "How do I get my PUK code? My phone is locked.",
+            "I ordered a replacement SIM a week ago and it hasn't arrived.",
+            "Can I keep my number if I switch from pay monthly to pay as you go?",
+            "My number transfer failed, the other network says you rejected it.",
+            "I need a data-only SIM for my tablet.",
+            "After swapping SIMs my contacts and texts are gone.",
+            "Please activate the SIM I got in the post, the number on it is 07700 900456.",
+            "Someone moved my number to another SIM without my permission!",
+            "I need to unlock my phone to use a different SIM.",
+            "Can you send the replacement SIM to my work address instead?",
+            "My new phone doesn't recognise the SIM.",
+            "What's the fastest way to get a new SIM today? I'm travelling tomorrow.",
+        ),
+        chat=(
+            "lost my phone, block my sim",
+            "new sim not activated",
+            "how do i get an esim",
+            "want to port my number in",
+            "sim says not provisioned",
+            "need my puk code",
+            "phone stolen!! stop the sim",
+            "replacement sim not arrived",
+            "number transfer still not done",
+            "esim qr code not working",
+        ),
+        subjects=(
+            "SIM card",
+            "Lost phone",
+            "Number transfer",
+            "eSIM",
+            "SIM not working",
+            "Keep my number",
+        ),
+        tags=("sim", "porting", "esim"),
+        ticket_type="SIM & Number",
+        category_label="Mobile - SIM and number",
+        priority_weights=(1, 5, 3, 1),
+    ),
+    "technician_visit": IntentTexts(
+        cores=(
+            "The engineer didn't turn up for my appointment today and nobody called.",
+            "I need to reschedule my installation appointment to next week.",
+            "Can I book an engineer to fix the line? It's been crackling.",
+            "What time will the technician arrive tomorrow?",
+            "I took a day off work for the engineer and he never came.",
+            "Please book an engineer visit, the socket on the wall is broken.",
+            "Can the installer come on a Saturday?",
+            "The engineer left without finishing the job, the cable is hanging out of the wall.",
+            "I need to cancel my engineer appointment, I won't be home.",
+            "When is the earliest date you can send someone to install fibre?",
+            "The technician said he needs to come back with a ladder. When is he coming back?",
+            "Could you give me a morning slot for the installation instead of the afternoon?",
+            "My appointment confirmation says the 12th but the app says the 14th, which is it?",
+            "Can you send an engineer to check the wiring in my flat?",
+            "The engineer damaged my garden fence while laying the cable.",
+            "I was told an engineer would call ahead but no one has.",
+            "How long will the engineer visit take?",
+            "Please move the engineer appointment, my daughter is in hospital.",
+            "Is there a charge for the technician to come out?",
+            "Second missed appointment in a row. I want a guaranteed slot.",
+            "The installer needs access to the loft, do I need to be there?",
+            "Can I get a text when the engineer is on the way?",
+            "I booked an engineer for Tuesday but the fault cleared itself, can I cancel?",
+            "The engineer never showed and now the portal says the job is complete!",
+        ),
+        chat=(
+            "engineer didnt show up today",
+            "need to rebook my installation",
+            "what time is the engineer coming",
+            "can i get a saturday appointment",
+            "book an engineer please",
+            "cancel my engineer visit",
+            "technician never arrived, waited all day",
+            "when can someone install fibre",
+            "move my appointment to next week",
+            "engineer left the job half done",
+        ),
+        subjects=(
+            "Engineer appointment",
+            "Missed appointment",
+            "Reschedule installation",
+            "Technician visit",
+            "Book an engineer",
+            "Installation date",
+        ),
+        tags=("engineer", "appointment", "installation"),
+        ticket_type="Engineer Visit",
+        category_label="Field - engineer visit",
+        priority_weights=(1, 5, 3, 1),
+    ),
+}
+
+#: Intent → category written in the mapping file.
+CATEGORIES: dict[str, str] = {
+    "no_signal": "NETWORK",
+    "internet_down": "NETWORK",
+    "slow_internet": "NETWORK",
+    "invoice_wrong": "BILLING",
+    "payment_method": "BILLING",
+    "cancel_contract": "CONTRACT",
+    "upgrade_plan": "CONTRACT",
+    "move_home": "CONTRACT",
+    "router_setup": "EQUIPMENT",
+    "roaming": "MOBILE",
+    "sim_and_number": "MOBILE",
+    "technician_visit": "FIELD",
+}
+
+#: A topic the agents never tagged (the TV service): what `triage intents suggest` should
+#: find among the untagged tickets.
+TV_SERVICE: tuple[str, ...] = (
+    "The Northwave TV box is stuck on the loading screen.",
+    "The TV app on my Fire Stick won't log me in.",
+    "Recordings have disappeared from my TV box.",
+    "The TV guide is blank, no programme information shows.",
+    "Channels freeze and pixelate on the TV box every evening.",
+    "The Northwave TV app says content not available on my phone.",
+    "I can't get the sports channels on the TV box even though I pay for them.",
+    "The remote for the TV box stopped working, I've changed the batteries.",
+    "The TV box keeps rebooting itself during films.",
+    "There's no sound on any channel through the TV box.",
+    "Catch-up on the TV box shows error code TV-102.",
+    "My TV box says no signal from the aerial, all the channels are missing.",
+    "I can't record two channels at once on the TV box anymore.",
+    "The Northwave TV app crashes on my iPad as soon as it opens.",
+    "The parental PIN on the TV box doesn't work.",
+    "Since the TV box update it's really slow to change channel.",
+)
+TV_SUBJECTS: tuple[str, ...] = (
+    "TV box problem",
+    "Northwave TV",
+    "TV app not working",
+    "Recordings missing",
+    "TV issue",
+    "Channels freezing",
+)
+
+#: Praise, tagged "compliment" or "feedback" by agents (no intent).
+COMPLIMENTS: tuple[str, ...] = (
+    "Just wanted to say thank you to Priya on the chat team, she sorted everything in minutes.",
+    "The engineer who came today was really polite and left everything tidy. Great service.",
+    "Thanks for fixing the outage so quickly last night, much appreciated.",
+    "I've been with you for ten years and I'm very happy, keep it up.",
+    "Your new app is so much easier to use than the old one, well done.",
+    "Daniel on the phone went above and beyond today, please pass on my thanks.",
+    "Speeds have been brilliant since the upgrade, really pleased.",
+    "Just a note to say the installation went perfectly.",
+)
+
+#: Other languages; the agents tagged these like any other ticket.
+FOREIGN: tuple[tuple[str, str, str], ...] = (
+    (
+        "internet_down",
+        "Kein Internet",
+        "Seit gestern habe ich kein Internet mehr, der Router blinkt rot. Bitte um schnelle Hilfe.",
+    ),
+    (
+        "cancel_contract",
+        "Kündigung",
+        "Ich möchte meinen Vertrag kündigen, da ich ins "
+        "Ausland ziehe. Was muss ich mit dem Router machen?",
+    ),
+    (
+        "invoice_wrong",
+        "Rechnung falsch",
+        "Meine Rechnung ist diesen Monat viel zu hoch, bitte prüfen Sie die Gebühren.",
+    ),
+    (
+        "no_signal",
+        "Sin señal",
+        "No tengo señal en el móvil desde el lunes, no puedo llamar a nadie.",
+    ),
+    (
+        "cancel_contract",
+        "Baja del contrato",
+        "Quiero dar de baja mi contrato de fibra porque me mudo a otra ciudad.",
+    ),
+    (
+        "invoice_wrong",
+        "Factura",
+        "Me han cobrado dos veces la factura de este mes, necesito que me devuelvan el dinero.",
+    ),
+    (
+        "internet_down",
+        "Plus de connexion",
+        "Bonjour, je n'ai plus de connexion internet depuis ce matin. Pouvez-vous m'aider ?",
+    ),
+    (
+        "payment_method",
+        "Carte bancaire",
+        "Je voudrais changer la carte bancaire utilisée pour le prélèvement mensuel.",
+    ),
+    (
+        "no_signal",
+        "Pas de réseau",
+        "Mon téléphone ne capte plus aucun réseau chez moi depuis trois jours.",
+    ),
+    (
+        "internet_down",
+        "Brak internetu",
+        "Dzień dobry, od wczoraj nie działa mi internet w domu. Proszę o pomoc.",
+    ),
+    (
+        "cancel_contract",
+        "Rezygnacja",
+        "Chcę zrezygnować z umowy, proszę o informację, jak to zrobić.",
+    ),
+    (
+        "slow_internet",
+        "Traag internet",
+        "Mijn internet is erg traag sinds vorige week, kunnen jullie dit controleren?",
+    ),
+    (
+        "invoice_wrong",
+        "Bolletta sbagliata",
+        "Buongiorno, la mia bolletta è sbagliata, "
+        "mi avete addebitato servizi che non ho richiesto.",
+    ),
+    ("no_signal", "Sem rede", "Olá, o meu telemóvel não tem rede desde ontem à noite."),
+)
+
+SPAM: tuple[tuple[str, str], ...] = (
+    (
+        "Boost your Google ranking",
+        "Boost your website ranking! We offer SEO services at "
+        "unbeatable prices. Reply today for a free audit.",
+    ),
+    (
+        "Business proposal",
+        "Dear Sir, I am contacting you about a confidential business "
+        "proposal worth $4.5 million that requires your urgent assistance.",
+    ),
+    (
+        "90% OFF today only",
+        "Get 90% off designer sunglasses today only!!! Click here to "
+        "claim your discount before stock runs out.",
+    ),
+    (
+        "Guest post",
+        "Hi, we'd love to write a guest post for your blog in exchange for a "
+        "link. Our rates start at $50.",
+    ),
+    (
+        "Mailbox full",
+        "Your mailbox is full. Click the link below to verify your account "
+        "or it will be deleted within 24 hours.",
+    ),
+    (
+        "Crypto",
+        "Crypto investment opportunity: 300% returns guaranteed in 30 days. "
+        "Limited places, act now.",
+    ),
+    (
+        "Website redesign",
+        "I noticed your website has several errors. Our team can "
+        "redesign it for just $499, shall I send a quote?",
+    ),
+    (
+        "Followers",
+        "Cheap followers for your Instagram! 10k real followers for $9.99, delivery in 24 hours.",
+    ),
+    (
+        "Invoice attached",
+        "Please see the attached invoice for payment. Kindly open the "
+        "file and process the transfer today.",
+    ),
+    (
+        "Lead generation",
+        "We generate 500 qualified B2B leads a month for companies like "
+        "yours. Book a 15 minute call this week.",
+    ),
+)
+
+# -- Wrapping: greetings, backstory, asks, sign-offs, signatures, quoted replies ----------
+
+GREETINGS: tuple[str, ...] = (
+    "Hi,",
+    "Hello,",
+    "Hi there,",
+    "Hello Northwave,",
+    "Dear Northwave Customer Services,",
+    "Good morning,",
+    "Good afternoon,",
+    "Hey,",
+    "Dear Sir or Madam,",
+    "To whom it may concern,",
+)
+BACKSTORY: tuple[str, ...] = (
+    "I have been a customer for over eight years and have always recommended you to friends.",
+    "I already spoke to someone on the phone last week but nothing has happened since.",
+    "I've tried everything suggested on your help pages.",
+    "The account is in my wife's name but I manage it.",
+    "I'm not very technical so please keep any instructions simple.",
+    "I have attached a screenshot in case it helps.",
+    "We have two teenagers at home so you can imagine the complaints.",
+    "I looked on the community forum first but couldn't find an answer.",
+    "My account number is {account}.",
+    "We live at {address}.",
+)
+URGENT_DETAILS: tuple[str, ...] = (
+    "I am a carer and need this working for emergencies.",
+    "I work from home and I'm losing money every day this goes on.",
+    "My elderly mother's personal alarm runs through this line.",
+    "This is the fourth time I've contacted you and I'm getting nowhere.",
+    "I'm considering a complaint to the ombudsman if this isn't resolved this week.",
+)
+LOW_DETAILS: tuple[str, ...] = (
+    "No rush on this.",
+    "Just a question for when you have a moment.",
+    "Not urgent, I was just curious.",
+)
+ASKS: tuple[str, ...] = (
+    "Can you please look into this?",
+    "Please let me know what I need to do.",
+    "Could someone call me back on {phone}?",
+    "I'd appreciate a quick reply.",
+    "Please sort this out as soon as possible.",
+    "What are my options?",
+    "Please advise.",
+)
+SIGN_OFFS: tuple[str, ...] = (
+    "Thanks,",
+    "Many thanks,",
+    "Kind regards,",
+    "Regards,",
+    "Best,",
+    "Cheers,",
+    "Best wishes,",
+    "Thank you,",
+)
+FIRST_NAMES: tuple[str, ...] = (
+    "Anna", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hassan", "Isla", "James",
+    "Keira", "Liam", "Maya", "Noah", "Olivia", "Priya", "Quentin", "Ruth", "Sam", "Tom",
+    "Uma", "Victor", "Wendy", "Yusuf", "Zoe",
+)  # fmt: skip
+LAST_NAMES: tuple[str, ...] = (
+    "Ahmed", "Baker", "Clarke", "Davies", "Evans", "Fletcher", "Green", "Hughes", "Iqbal",
+    "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Owen", "Patel", "Roberts", "Shaw",
+    "Taylor", "Walsh",
+)  # fmt: skip
+STREETS: tuple[str, ...] = (
+    "Rowan Close", "Mill Lane", "Station Road", "Church Street", "Park View", "Orchard Way",
+    "Victoria Terrace", "Kingsway", "Elm Grove", "Harbour Walk",
+)  # fmt: skip
+TOWNS: tuple[str, ...] = (
+    "Leeds", "Bristol", "Cardiff", "Norwich", "Stoke", "Derby", "Bath", "York", "Hull",
+    "Exeter",
+)  # fmt: skip
+JOB_SIGNATURES: tuple[str, ...] = (
+    "Operations Manager | Fenwick & Daughters Ltd",
+    "Practice Manager, Elm Grove Dental",
+    "Head of IT, Harbour Walk Studios",
+    "Director | Kestrel Accounting",
+    "Office Administrator, St Mary's Primary School",
+)
+DISCLAIMERS: tuple[str, ...] = (
+    "This email and any attachments are confidential and intended solely for the "
+    "addressee. If you have received this email in error please notify the sender.",
+    "Please consider the environment before printing this email.",
+)
+DEVICE_LINES: tuple[str, ...] = (
+    "Sent from my iPhone",
+    "Sent from my Galaxy",
+    "Get Outlook for Android",
+    "Sent from Mail for Windows",
+)
+#: What the agent wrote before, quoted under the customer's reply.
+AGENT_REPLIES: tuple[str, ...] = (
+    "Thanks for getting in touch. We've logged your request and a member of the team will "
+    "reply within 2 working days.",
+    "Could you please confirm the account holder's name and the first line of the address?",
+    "We're sorry to hear about the problem. Please restart your router and let us know if "
+    "the issue continues.",
+    "Thanks for your patience. We have passed this to our specialist team who will update "
+    "you shortly.",
+    "Your bill and payment details are available in My Account under Billing.",
+)

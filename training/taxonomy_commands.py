@@ -1,0 +1,215 @@
+"""`triage intents suggest`: help a team find the intents its own messages need."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from models.errors import InvalidInputError, TriageError
+from models.jsonl_lines import jsonl_objects
+from training.command_helpers import fail, language_detector, load_encoder
+
+if TYPE_CHECKING:
+    from training.intent_suggestions import SuggestionReport
+
+app = typer.Typer(
+    help="Your own taxonomy: find intents your data needs.",
+    no_args_is_help=True,
+)
+
+
+def read_messages(
+    path: Path, *, text_column: str, label_column: str | None
+) -> tuple[list[str], list[str] | None]:
+    """Texts (and labels, when the file has the label column) of a CSV or JSONL file.
+
+    ``label_column=None`` uses a ``label`` column when there is one. Rows with an empty
+    text are skipped.
+
+    Raises:
+        InvalidInputError: unreadable file, bad JSON line, or a missing named column.
+    """
+    records: list[dict[str, object]] = []
+    try:
+        if path.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+            raw = path.read_text(encoding="utf-8-sig")
+            records = [item for _, item in jsonl_objects(raw.splitlines(), source=path)]
+            columns = {key for record in records for key in record}
+        else:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                reader = csv.DictReader(fh)
+                columns = set(reader.fieldnames or [])
+                records = list(reader)
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text ({exc})") from exc
+    except csv.Error as exc:
+        raise InvalidInputError(f"{path}: malformed CSV ({exc})") from exc
+    if text_column not in columns:
+        raise InvalidInputError(
+            f"{path}: no column {text_column!r} (columns: {', '.join(sorted(columns))})"
+        )
+    if label_column is not None and label_column not in columns:
+        raise InvalidInputError(
+            f"{path}: no column {label_column!r} (columns: {', '.join(sorted(columns))})"
+        )
+    label_key = label_column or ("label" if "label" in columns else None)
+    kept = [r for r in records if str(r.get(text_column) or "").strip()]
+    if not kept:
+        raise InvalidInputError(f"{path}: no rows with text in {text_column!r}")
+    texts = [str(r[text_column]) for r in kept]
+    labels = [str(r.get(label_key) or "").strip() for r in kept] if label_key else None
+    return texts, labels
+
+
+def _print(report: SuggestionReport, *, how: str, overlaps_checked: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"{report.rows} messages, {report.uncovered} not covered by any intent ({how}); "
+        f"{len(report.candidates)} candidate intents hold {report.clustered} of them."
+    )
+    if report.candidates:
+        table = Table(title="Candidate intents", show_lines=False)
+        table.add_column("#", justify="right")
+        table.add_column("name")
+        table.add_column("size", justify="right")
+        table.add_column("cohesion", justify="right")
+        table.add_column("distinctive terms")
+        table.add_column("closest intent")
+        for i, c in enumerate(report.candidates, start=1):
+            closest = (
+                f"{c.closest_intent} ({c.closest_similarity:.2f})" if c.closest_intent else "-"
+            )
+            table.add_row(
+                str(i), c.name, str(c.size), f"{c.cohesion:.2f}", ", ".join(c.terms), closest
+            )
+        console.print(table)
+        for i, c in enumerate(report.candidates, start=1):
+            console.print(f"[bold]{i}. {c.name}[/bold] ({c.size} messages), e.g.:")
+            for text in c.examples:
+                line = " ".join(text.split())
+                console.print(f"   - {line[:140]}{'...' if len(line) > 140 else ''}", markup=False)
+    if report.overlaps:
+        table = Table(title="[yellow]Overlapping intents[/yellow]")
+        table.add_column("intents")
+        table.add_column("confusion", justify="right")
+        table.add_column("centroid cos", justify="right")
+        table.add_column("e.g.")
+        for o in report.overlaps:
+            example = " ".join(o.examples[0].split())[:80] if o.examples else ""
+            table.add_row(
+                f"{o.first} / {o.second}",
+                f"{o.confusion:.0%}",
+                f"{o.centroid_similarity:.2f}",
+                example,
+            )
+        console.print(table)
+        console.print(
+            "[yellow]warning: the intents above share examples; merge them or rewrite their "
+            "examples so they differ.[/yellow]"
+        )
+    elif overlaps_checked:
+        console.print("no overlapping intents among the labelled messages")
+
+
+@app.command("suggest")
+def suggest(
+    data: Path = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help="Messages: CSV or JSONL."
+    ),
+    text_column: str = typer.Option("text", "--text-column", help="Column with the message."),
+    label_column: str | None = typer.Option(
+        None,
+        "--label-column",
+        help="Column with each message's intent, empty when it has none (default: 'label' "
+        "when the file has one).",
+    ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        exists=True,
+        file_okay=False,
+        help="Intent artifact: messages it rejects as out of scope count as uncovered. Used "
+        "by default (the service's model) when the data has no labels.",
+    ),
+    oos_label: str = typer.Option(
+        "out_of_scope", "--oos-label", help="Label that marks a message as not covered."
+    ),
+    languages: str | None = typer.Option(
+        None,
+        "--languages",
+        help="Comma-separated languages the model reads (default: TRIAGE_SUPPORTED_LANGUAGES, "
+        "'en'); uncovered messages in other languages are counted, not clustered.",
+    ),
+    min_size: int = typer.Option(5, "--min-size", min=2, help="Smallest group to propose."),
+    distance: float = typer.Option(
+        0.7,
+        "--distance",
+        min=0.05,
+        max=1.5,
+        help="Average cosine distance below which messages group together (smaller: tighter).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Propose new intents from messages no intent covers, and warn about intents whose
+    examples overlap."""
+    from models.intent_classifier import IntentClassifier
+    from models.message_analyzer import MessageAnalyzer
+    from service.settings import Settings
+    from training.intent_suggestions import IntentSuggester
+    from training.intent_training import encode_texts
+
+    detector = language_detector(languages)
+    try:
+        raw, labels = read_messages(data, text_column=text_column, label_column=label_column)
+        analyzer = MessageAnalyzer()
+        # What the service's classifier would read: no quoted thread, no signature.
+        texts = [analyzer.focus_text(t) for t in raw]
+        encoder = load_encoder()
+        embeddings = encode_texts(encoder, texts, desc="encoding messages")
+        uncovered = [True] * len(texts)
+        how = []
+        if labels is not None:
+            labels = ["" if label == oos_label else label for label in labels]
+            uncovered = [not label for label in labels]
+            how.append("no label")
+        # A message the encoder cannot read would only cluster by language, and the model's
+        # verdict on it means nothing; it needs a queue of its own (routing:
+        # language_supported: false), not an English intent.
+        detector.load()
+        skipped: Counter[str] = Counter()
+        for i, text in enumerate(texts):
+            if uncovered[i]:
+                guess = detector.detect(text)
+                if not guess.supported:
+                    uncovered[i] = False
+                    skipped[guess.code] += 1
+        if model is not None or labels is None:
+            folder = model or Settings().intent_model_dir
+            classifier = IntentClassifier.from_artifact(folder, encoder=encoder)
+            decisions = classifier.predict_embedded(embeddings.astype("float32"), texts)
+            uncovered = [u and d.out_of_scope for u, d in zip(uncovered, decisions, strict=True)]
+            how.append(f"out of scope for {classifier.version}")
+        report = IntentSuggester(min_cluster_size=min_size, distance_threshold=distance).suggest(
+            texts, embeddings, uncovered=uncovered, labels=labels
+        )
+    except TriageError as exc:
+        raise fail(str(exc)) from exc
+    languages_skipped = dict(skipped.most_common())
+    if as_json:
+        extra = {"uncovered_by": " and ".join(how), "skipped_languages": languages_skipped}
+        typer.echo(json.dumps({**report.to_json(), **extra}))
+        return
+    _print(report, how=" and ".join(how), overlaps_checked=labels is not None)
+    if languages_skipped:
+        typer.echo(
+            "not clustered, other languages (route them with `language_supported: false`): "
+            + ", ".join(f"{code} {n}" for code, n in languages_skipped.items())
+        )
