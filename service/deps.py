@@ -117,3 +117,13 @@ def require_api_key(
             "missing or wrong API key (send `Authorization: Bearer <key>`)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def get_actor(request: Request) -> str | None:
+    """Name of the API key the request was authenticated with (``request.state.principal_name``,
+    set by the authentication dependency), for audit records; ``None`` without keys."""
+    name: str | None = getattr(request.state, "principal_name", None)
+    return name
+
+
+ActorDep = Annotated[str | None, Depends(get_actor)]
