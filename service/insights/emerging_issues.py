@@ -212,7 +212,7 @@ class EmergingIssueDetector:
             else np.zeros((0, vectors.shape[1]))
         )
         texts = [m.text for m in window]
-        members = [np.flatnonzero(groups == k) for k in range(count)]
+        members = [[int(i) for i in np.flatnonzero(groups == k)] for k in range(count)]
         terms = distinctive_terms(
             [[texts[i] for i in rows] for rows in members],
             [t for i, t in enumerate(texts) if groups[i] < 0],
