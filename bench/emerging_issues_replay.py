@@ -7,7 +7,8 @@ Each replay draws eight days of background traffic from the Bitext customer requ
 intent model gives it (out of scope included, as in production), and on the last day
 adds a burst of ``--burst`` messages about one problem no intent names, each worded
 differently (drawn from the themes below, which are ours, written for this check). The
-detector sees the last 24 hours against the seven days before. Replays without a burst measure false alarms alone.
+detector sees the last 24 hours against the seven days before. Replays without a burst
+measure false alarms alone.
 
 Counted per replay: the burst is *found* when exactly one reported theme holds at least
 60 % of its messages, and its label *fits* when the label or top terms name a word of the
