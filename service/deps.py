@@ -1,6 +1,6 @@
 """Every FastAPI dependency of the routes: the loaded resources and the parts routes use.
 
-Routes ask for the part they need (``TriagerDep``, ``ResponderDep``, ...), never for the
+Routes ask for the part they need (``TriagePipelineDep``, ``ResponderDep``, ...), never for the
 whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
 """
 
@@ -16,9 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kb_index.knowledge_base import KnowledgeBase
-from models.triager import Triager
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.messages.dashboard import Dashboard
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
@@ -40,11 +42,6 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_triager(resources: ResourcesDep) -> Triager:
-    """The triager."""
-    return resources.triager
-
-
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
     """The response pipeline: triage, decide, draft, record."""
     return resources.responder
@@ -60,7 +57,24 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
-TriagerDep = Annotated[Triager, Depends(get_triager)]
+def get_triage_pipeline(resources: ResourcesDep) -> RecordingTriager:
+    """The triager that logs every message it triages (``/v1/triage``)."""
+    return resources.triage_pipeline
+
+
+def get_message_log(resources: ResourcesDep) -> MessageLog:
+    """The log of triaged messages."""
+    return resources.message_log
+
+
+def get_dashboard(resources: ResourcesDep) -> Dashboard:
+    """The statistics over the feedback store and the message log."""
+    return Dashboard(resources.feedback, resources.message_log)
+
+
+TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
+MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
+DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
