@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 
 from service.api import feedback, health, kb, messages, respond, suggest, triage
 from service.body_limit import BodySizeLimitMiddleware
@@ -17,6 +19,9 @@ from service.resources import Resources, load_resources
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: The agent console: static files shipped in the package, served at /console.
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 
 API_VERSION = "v1"
 
@@ -64,4 +69,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             dependencies=[Depends(require_api_key)],
             responses=ERROR_RESPONSES,
         )
+    # Public files only: every call the page makes goes to /v1 with the agent's key.
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app
