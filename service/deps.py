@@ -24,6 +24,7 @@ from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
+from service.summary.conversation_summary import ConversationSummarizer
 
 
 def get_resources(request: Request) -> Resources:
@@ -76,6 +77,14 @@ TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
 MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
 DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
+
+
+def get_summarizer(responder: ResponderDep) -> ConversationSummarizer:
+    """The hand-off summarizer (the one respond uses to honour earlier commitments)."""
+    return responder.summarizer
+
+
+SummarizerDep = Annotated[ConversationSummarizer, Depends(get_summarizer)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 

@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
-from service.api import feedback, health, kb, messages, respond, suggest, triage
+from service.api import feedback, health, kb, messages, respond, suggest, summarize, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
 from service.errors import ERROR_RESPONSES, install_error_handlers
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    for module in (triage, respond, suggest, feedback, kb, messages):
+    for module in (triage, respond, suggest, summarize, feedback, kb, messages):
         app.include_router(
             module.router,
             prefix=f"/{API_VERSION}",

@@ -33,6 +33,7 @@ const REASONS = {
   several_open_orders: "the customer has several open orders",
   public_channel: "public channel: no order details in the reply",
   repeat_contact: "the customer wrote before about this",
+  earlier_commitment: "an agent already promised something in this conversation",
   kb_passages: "the help centre holds an answer",
   no_kb_passages: "the help centre holds no answer: an agent has to write one",
 };
