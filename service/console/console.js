@@ -161,7 +161,7 @@ async function start() {
 // -- queue -----------------------------------------------------------------------------------
 function filterQuery(offset) {
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
-  const pairs = { queue: "filter-queue", urgency: "filter-urgency", action: "filter-action", needs_agent: "filter-needs-agent" };
+  const pairs = { queue: "filter-queue", urgency: "filter-urgency", action: "filter-action", needs_agent: "filter-needs-agent", source: "filter-source" };
   for (const [name, id] of Object.entries(pairs)) if ($(id).value) params.set(name, $(id).value);
   return params.toString();
 }
@@ -439,6 +439,7 @@ async function paste(event) {
   try {
     const result = await api("/v1/respond", { method: "POST", body });
     for (const id of ["filter-queue", "filter-urgency", "filter-action", "filter-needs-agent"]) $(id).value = "";
+    $("filter-source").value = "respond";
     await loadQueue();
     // The newest message with this suggestion (or, without drafts, the newest one).
     const mine = state.messages.find((m) => result.suggestion_id && m.suggestion_id === result.suggestion_id) || state.messages[0];
@@ -526,8 +527,11 @@ function hbars(rows, label) {
 
 async function loadDashboard(event) {
   if (event) event.preventDefault();
-  const bucket = $("dash-bucket").value;
-  const stats = await api(`/v1/stats?bucket=${bucket}`);
+  const hours = $("dash-window").value;
+  const bucket = hours === "24" ? "hour" : "day";
+  const params = new URLSearchParams({ bucket });
+  if (hours) params.set("since", new Date(Date.now() - Number(hours) * 3600e3).toISOString());
+  const stats = await api(`/v1/stats?${params}`);
   const tile = (name, value, id) => h("div", { class: "tile", id }, h("span", { class: "tile-value" }, value), h("span", { class: "tile-name" }, name));
   $("dash-tiles").replaceChildren(
     tile("messages", String(stats.messages), "tile-messages"),
@@ -644,6 +648,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("passage-close").addEventListener("click", () => { $("passage").hidden = true; });
   $("passage-title").setAttribute("tabindex", "-1");
   $("dash-form").addEventListener("submit", (e) => loadDashboard(e).catch(fail));
+  $("dash-window").addEventListener("change", () => loadDashboard().catch(fail));
   $("kb-search-form").addEventListener("submit", searchArticles);
   $("kb-new").addEventListener("click", () => editArticle(null));
   $("kb-cancel").addEventListener("click", () => { $("kb-form").hidden = true; });

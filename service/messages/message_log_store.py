@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, select
@@ -23,7 +23,6 @@ logger = logging.getLogger(__name__)
 
 #: Width of one dashboard time bucket.
 BucketSize = Literal["hour", "day"]
-_BUCKET = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
 class MessageLogUnavailableError(UnavailableError):
@@ -86,14 +85,6 @@ class CitedArticle:
     doc_id: str
     title: str
     count: int
-
-
-def bucket_start(moment: datetime, size: BucketSize) -> datetime:
-    """The start (UTC) of the bucket holding ``moment``."""
-    moment = moment.astimezone(UTC)
-    if size == "hour":
-        return moment.replace(minute=0, second=0, microsecond=0)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _entry(row: MessageRecord) -> MessageEntry:
@@ -193,28 +184,51 @@ class MessageLogStore:
     def volumes(
         self, *, since: datetime | None, until: datetime | None, bucket: BucketSize
     ) -> list[VolumeBucket]:
-        """Message counts per time bucket by intent and urgency, oldest bucket first."""
+        """Message counts per time bucket by intent and urgency, oldest bucket first.
+
+        The database groups (one row per bucket and intent, and per bucket and urgency),
+        so a long window costs a scan of the index, not a row per message in Python.
+        """
         filters = MessageFilter(since=since, until=until)
-        counts: dict[datetime, tuple[Counter[str], Counter[str], list[int]]] = {}
+        start = self._bucket_expression(bucket)
+        intents: dict[datetime, Counter[str]] = {}
+        levels: dict[datetime, Counter[str]] = {}
         try:
             with self.database.session() as session:
-                rows = session.execute(
-                    select(
-                        MessageRecord.created_at, MessageRecord.intent, MessageRecord.urgency
-                    ).where(*filters.conditions())
-                )
-                for created_at, intent, urgency in rows:
-                    start = bucket_start(created_at, bucket)
-                    intents, levels, total = counts.setdefault(start, (Counter(), Counter(), [0]))
-                    intents[intent or "out_of_scope"] += 1
-                    levels[urgency or "unknown"] += 1
-                    total[0] += 1
+                for column, into, missing in (
+                    (MessageRecord.intent, intents, "out_of_scope"),
+                    (MessageRecord.urgency, levels, "unknown"),
+                ):
+                    rows = session.execute(
+                        select(start, column, func.count())
+                        .where(*filters.conditions())
+                        .group_by(start, column)
+                    )
+                    for moment, key, count in rows:
+                        into.setdefault(_bucket_value(moment), Counter())[key or missing] += count
         except SQLAlchemyError as exc:
             raise MessageLogUnavailableError("the message log could not be read; retry") from exc
         return [
-            VolumeBucket(start=start, messages=total[0], intents=dict(i), urgency=dict(u))
-            for start, (i, u, total) in sorted(counts.items())
+            VolumeBucket(
+                start=moment,
+                messages=sum(counts.values()),
+                intents=dict(counts),
+                urgency=dict(levels.get(moment, Counter())),
+            )
+            for moment, counts in sorted(intents.items())
         ]
+
+    def _bucket_expression(self, bucket: BucketSize) -> Any:
+        """SQL for the start of a row's bucket, in UTC."""
+        if self.database.dialect == "postgresql":
+            return func.date_trunc(bucket, func.timezone("UTC", MessageRecord.created_at))
+        if self.database.dialect == "sqlite":
+            # Stored as UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff'.
+            pattern = "%Y-%m-%d %H:00:00" if bucket == "hour" else "%Y-%m-%d 00:00:00"
+            return func.strftime(pattern, MessageRecord.created_at)
+        raise MessageLogUnavailableError(
+            f"time buckets are not implemented for the {self.database.dialect} database"
+        )
 
     def top_cited(
         self, *, since: datetime | None, until: datetime | None, limit: int = 10
@@ -240,6 +254,12 @@ class MessageLogStore:
         except SQLAlchemyError as exc:
             raise MessageLogUnavailableError("the message log could not be read; retry") from exc
         return [CitedArticle(d, titles.get(d, d), n) for d, n in counts.most_common(limit)]
+
+
+def _bucket_value(value: datetime | str) -> datetime:
+    """A bucket start as the database returned it (text on SQLite), aware and in UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _drafts(detail: Any) -> list[dict[str, Any]]:

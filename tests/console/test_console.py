@@ -146,6 +146,8 @@ def test_accept_edit_reject_change_the_stats(
     assert page.locator("#chart-urgency svg rect").count() >= 1
     cited = page.locator("#chart-cited .hbars li")
     assert cited.count() == len(after["top_cited"]) >= 1
+    page.get_by_label("Window").select_option("")  # all time
+    page.locator("#tile-messages .tile-value", has_text=str(after["messages"])).wait_for()
     screenshot(page, "dashboard")
 
 
@@ -204,6 +206,21 @@ def test_filters_narrow_the_queue(page: Any, api: httpx.Client) -> None:
     rows = page.locator("#message-list .message-row")
     assert rows.count() == expected
     assert all("Answered automatically" in rows.nth(i).inner_text() for i in range(rows.count()))
+
+
+def test_the_queue_shows_respond_messages_unless_asked_for_more(
+    page: Any, api: httpx.Client
+) -> None:
+    api.post("/v1/triage", json={"text": "Just triaged, never answered: my parcel is late"})
+    sign_in(page)
+    responded = api.get("/v1/messages", params={"source": "respond"}).json()["total"]
+    everything = api.get("/v1/messages").json()["total"]
+    assert everything > responded
+    page.locator("#list-count", has_text=f"({responded})").wait_for()
+    assert page.locator(".message-row", has_text="Just triaged").count() == 0
+    page.get_by_label("Came through").select_option("")
+    page.locator("#list-count", has_text=f"({everything})").wait_for()
+    assert page.locator(".message-row", has_text="Just triaged").count() == 1
 
 
 def test_add_an_article_and_find_it_by_search(
