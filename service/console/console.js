@@ -599,9 +599,17 @@ async function articleHistory(id) {
   const path = state.historyRoute.replace(/\{[^}]+\}/, encodeURI(id));
   try {
     const data = await api(path);
-    const items = Array.isArray(data) ? data : data.items || data.versions || [];
-    return h("section", {}, h("h4", {}, "History"), h("ol", {}, items.map((v) =>
-      h("li", {}, [v.version, v.changed_at || v.created_at || v.at, v.actor || v.by, v.title].filter(Boolean).join(" · ")))));
+    const items = Array.isArray(data) ? data : data.revisions || data.items || [];
+    const line = (v) => [
+      v.revision !== undefined ? `revision ${v.revision}` : null,
+      v.action,
+      v.at ? when(v.at) : null,
+      v.actor ? `by ${v.actor}` : null,
+      v.restored_from ? `restored from revision ${v.restored_from}` : null,
+      v.document ? `“${v.document.title}”` : v.action === "delete" ? "deleted" : null,
+    ].filter(Boolean).join(" · ");
+    return h("section", { "aria-label": "History" }, h("h4", {}, "History"),
+      h("ol", { class: "history" }, items.slice().reverse().map((v) => h("li", {}, line(v)))));
   } catch (err) {
     return h("p", { class: "muted" }, `History unavailable: ${err.message}`);
   }

@@ -248,6 +248,7 @@ def test_add_an_article_and_find_it_by_search(
     assert "Gift wrapping and gift notes" in hit.inner_text()
     hit.get_by_role("button").click()
     page.locator("#kb-article h3", has_text="Gift wrapping").wait_for()
+    assert page.get_by_label("History").count() == 0  # this service has no history route
 
     page.get_by_role("button", name="Edit article").click()
     page.get_by_label("Title").fill("Gift wrapping, gift notes")
@@ -270,3 +271,55 @@ def test_every_control_has_a_name(page: Any) -> None:
             .map((el) => el.outerHTML)"""
     )
     assert unnamed == []
+
+
+def test_article_history_is_shown_when_the_service_has_the_route(page: Any) -> None:
+    # The KB history route arrives with another branch; its documented shape is served here
+    # so that the page's handling of it is checked now (the real route replaces this).
+    history = {
+        "id": "refund-timing",
+        "revisions": [
+            {
+                "revision": 1,
+                "action": "import",
+                "actor": None,
+                "at": "2026-11-01T10:00:00Z",
+                "version": 1,
+                "restored_from": None,
+                "document": {
+                    "title": "Refunds v1",
+                    "text": "t",
+                    "url": None,
+                    "tags": [],
+                    "visibility": "public",
+                },
+            },
+            {
+                "revision": 2,
+                "action": "put",
+                "actor": "agent-7",
+                "at": "2026-11-02T10:00:00Z",
+                "version": 2,
+                "restored_from": None,
+                "document": {
+                    "title": "Refunds v2",
+                    "text": "t",
+                    "url": None,
+                    "tags": [],
+                    "visibility": "public",
+                },
+            },
+        ],
+    }
+    spec = {"paths": {"/v1/kb/documents/{doc_id}/history": {}}}
+    page.route("**/openapi.json", lambda route: route.fulfill(json=spec))
+    page.route("**/v1/kb/documents/*/history", lambda route: route.fulfill(json=history))
+    page.reload()
+    sign_in(page)
+    page.get_by_role("button", name="Knowledge base").click()
+    page.locator("#kb-list li").first.get_by_role("button").click()
+    section = page.get_by_label("History")
+    section.wait_for()
+    lines = section.locator("li").all_inner_texts()
+    assert lines[0].startswith("revision 2 · put") and "by agent-7" in lines[0]
+    assert "“Refunds v1”" in lines[1]
