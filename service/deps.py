@@ -15,10 +15,11 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kb_index.knowledge_base import KnowledgeBase
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.triager import Triager
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.jobs.job_runner import JobRunner
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
@@ -50,7 +51,7 @@ def get_responder(resources: ResourcesDep) -> ResponsePipeline:
     return resources.responder
 
 
-def get_kb(resources: ResourcesDep) -> KnowledgeBase:
+def get_kb(resources: ResourcesDep) -> SharedKnowledgeBase:
     """The knowledge base."""
     return resources.kb
 
@@ -60,10 +61,16 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
+def get_jobs(resources: ResourcesDep) -> JobRunner:
+    """The job runner (in-process or Celery); job state is in its store."""
+    return resources.jobs
+
+
 TriagerDep = Annotated[Triager, Depends(get_triager)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
-KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+KbDep = Annotated[SharedKnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 TimeQuery = Annotated[
     datetime | None,

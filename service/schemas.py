@@ -9,7 +9,7 @@ once and every router is wire → one domain call → wire.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -284,3 +284,19 @@ class SuggestionOut(BaseModel):
             grounded=draft.grounded,
             confidence=max(0.0, min(1.0, draft.confidence)),
         )
+
+
+class JobOut(DomainOut):
+    """A background job: its kind, state, progress and, once finished, result or error."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    attempts: int
+    done: int
+    total: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from service.settings import Settings
+
+
+def check_workers_database(settings: Settings, workers: int) -> None:
+    """Several workers need PostgreSQL: each worker follows the knowledge base through the
+    database, and a SQLite file is one process's embedded database. Refuse with the fix."""
+    if workers <= 1:
+        return
+    backend = make_url(settings.resolved_database_url).get_backend_name()
+    if backend == "sqlite":
+        url = settings.resolved_database_url
+        typer.echo(
+            f"error: --workers {workers} needs PostgreSQL; SQLite ({url}) serves one worker."
+            " Set TRIAGE_DATABASE_URL=postgresql+psycopg://USER@HOST/DB, "
+            "or run one worker.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
 
 
 def serve(
@@ -15,6 +33,7 @@ def serve(
 ) -> None:
     """Run the HTTP service with uvicorn."""
     settings = Settings()
+    check_workers_database(settings, workers or settings.workers)
     uvicorn.run(
         "service.main:create_app",
         factory=True,

@@ -115,6 +115,20 @@ class Settings(BaseSettings):
         """``kb_index_dir``, or ``<data_dir>/kb_index``."""
         return self.kb_index_dir or self.data_dir / "kb_index"
 
+    # -- background jobs (service/jobs/) ---------------------------------------------------
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://127.0.0.1:6379/0, amqp://...); unset: jobs run "
+        "in a thread of the service process (no worker needed).",
+    )
+    jobs_queue: str = Field(
+        default="triage-jobs",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Celery queue the service sends jobs to and `triage worker` consumes.",
+    )
+
     # -- database and orders (service/database.py, service/orders/) ---------------------
     database_url: str | None = Field(
         default=None,

@@ -13,6 +13,7 @@ from training import (
     entity_commands,
     feedback_commands,
     intent_commands,
+    job_commands,
     taxonomy_commands,
     ticket_commands,
     urgency_commands,
@@ -41,6 +42,8 @@ app.command("evaluate")(intent_commands.evaluate)
 app.command("split")(intent_commands.split)
 app.command("retrain")(feedback_commands.retrain)
 app.command("serve")(serve)
+app.command("worker")(job_commands.worker)
+app.command("backfill")(job_commands.backfill)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from models.errors import UnavailableError
+from service.database import head_revision
 from service.main import create_app
 from service.resources import Resources
 
@@ -204,7 +205,7 @@ def test_a_knowledge_base_outage_is_a_503_to_retry_not_a_holding_reply(
 
 def test_readiness_names_the_drafting_setup(tiny_client: TestClient) -> None:
     versions = tiny_client.get("/readyz").json()["versions"]
-    assert versions["database"] == "0002_feedback"
+    assert versions["database"] == head_revision()
     assert versions["drafts"].startswith("extractive")
 
 
