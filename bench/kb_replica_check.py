@@ -120,10 +120,12 @@ def concurrent_writes(a: httpx.Client, b: httpx.Client, writes: int) -> dict[str
                     failures.append(f"{name} {doc}: {response.status_code} {response.text}")
 
     threads = [threading.Thread(target=writer, args=(c, n)) for c, n in ((a, "a"), (b, "b"))]
+    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    seconds = time.monotonic() - started
     expected = {f"bench/{n}-{i}" for n in "ab" for i in range(writes)} | {"bench/shared"}
     time.sleep(DEADLINE_S)
 
@@ -140,7 +142,16 @@ def concurrent_writes(a: httpx.Client, b: httpx.Client, writes: int) -> dict[str
         "missing_on_b": len(expected - found_b),
         "shared_revisions": len(history),
         "shared_revisions_expected": 2 * writes,
+        "writes_per_s": round(4 * writes / seconds, 1),
     }
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -196,6 +207,9 @@ def main() -> None:
                     )
                 result = concurrent_writes(a, b, args.writes)
                 print(f"concurrent writes through both workers: {result}")
+                rss = ", ".join(f"{rss_mb(w.pid):.0f} MB" for w in workers)
+                documents = a.get("/v1/kb/documents", params={"limit": 1}).json()["total"]
+                print(f"resident memory per worker after the run: {rss} ({documents} documents)")
     finally:
         for worker in workers:
             worker.terminate()

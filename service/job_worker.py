@@ -15,6 +15,7 @@ from celery import Celery
 
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.intent_classifier import IntentClassifier
+from models.thread_budget import apply_thread_budget
 from models.triager import Triager
 from service.database import Database
 from service.jobs.celery_job_runner import RUN_JOB_TASK, celery_app
@@ -22,7 +23,7 @@ from service.jobs.job_environment import LazyJobEnvironment
 from service.jobs.job_functions import execute_job
 from service.jobs.job_store import JobStore
 from service.kb_rebuild import open_shared_knowledge_base
-from service.resources import build_encoder, build_triager
+from service.resources import build_encoder, build_triager, thread_budget
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ def load_triager(settings: Settings) -> Triager:
     encoder = build_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=encoder)
     triager, _ = build_triager(settings, intent=intent, encoder=encoder)
+    # As the service does: size every numeric pool on purpose, after all are loaded.
+    apply_thread_budget(thread_budget(settings))
     return triager
 
 

@@ -137,6 +137,7 @@ def test_unknown_documents_are_404(client: TestClient) -> None:
         ("/v1/kb/documents/ok-id", {**ARTICLE, "title": " "}, "title"),
         ("/v1/kb/documents/ok-id", {**ARTICLE, "text": ""}, "text"),
         ("/v1/kb/documents/ok-id", {**ARTICLE, "visibility": "secret"}, "visibility"),
+        ("/v1/kb/documents/ok-id", {**ARTICLE, "text": "Gift\x00wrap"}, "text"),
         ("/v1/kb/documents/-bad id", ARTICLE, "path.doc_id"),
     ],
 )

@@ -3,6 +3,7 @@ real Celery worker (``triage worker`` subprocess) on the local Redis."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,8 +20,6 @@ from fastapi.testclient import TestClient
 from kb_index.kb_document_store import KbDocumentStore
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from service.database import Database
-from service.jobs.backfill import BackfillColumns, BackfillPlan
-from service.jobs.celery_job_runner import CeleryJobRunner
 from service.jobs.job_functions import execute_job
 from service.jobs.job_store import Job, JobStore
 from service.kb_rebuild import open_shared_knowledge_base
@@ -134,9 +133,10 @@ def test_unknown_or_malformed_job_ids(client: TestClient, job_id: str, status: i
 
 @pytest.mark.integration
 @pytest.mark.encoder
-def test_a_real_celery_worker_runs_backfill_chunks(tmp_path: Path) -> None:
-    """``triage worker`` as a subprocess on Redis (a queue of this test's own) runs
-    backfill chunks with the shipped models; the parts match an in-process run."""
+def test_distributed_backfill_on_a_real_celery_worker_matches_in_process(tmp_path: Path) -> None:
+    """``triage worker`` as a subprocess on Redis (a queue of this test's own) runs the
+    chunks of ``triage backfill --distributed`` with the shipped models; the output is
+    identical to the in-process run's."""
     queue = f"scale-test-{uuid.uuid4().hex[:10]}"
     env = {
         **os.environ,
@@ -144,15 +144,11 @@ def test_a_real_celery_worker_runs_backfill_chunks(tmp_path: Path) -> None:
         "TRIAGE_DATA_DIR": str(tmp_path / "var"),
         "TRIAGE_BROKER_URL": REDIS_URL,
         "TRIAGE_JOBS_QUEUE": queue,
-        "TRIAGE_COMPUTE_THREADS": "1",
     }
-    settings = Settings(data_dir=tmp_path / "var", broker_url=REDIS_URL, jobs_queue=queue)
-    database = Database(settings.resolved_database_url)
-    database.migrate()
     source = tmp_path / "tickets.jsonl"
     source.write_text(
         "".join(
-            f'{{"ticket": "T{i}", "body": "{text}"}}\n'
+            json.dumps({"ticket": f"T{i}", "body": text}) + "\n"
             for i, text in enumerate(
                 [
                     "Where is my order 4411829? It should have arrived by now.",
@@ -165,43 +161,60 @@ def test_a_real_celery_worker_runs_backfill_chunks(tmp_path: Path) -> None:
             )
         )
     )
-    plan = BackfillPlan.prepare(
-        source,
-        tmp_path / "out.jsonl",
-        columns=BackfillColumns(text="body", id="ticket"),
-        chunk_size=2,
-    )
+    args = [str(source), "--text-column", "body", "--id-column", "ticket", "--chunk-size", "2"]
+
+    def backfill(*extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "training.cli", "backfill", *args, *extra],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+
     worker = subprocess.Popen(
         [sys.executable, "-m", "training.cli", "worker", "--concurrency", "1", "--pool", "solo"],
         cwd=tmp_path,
-        env=env,
+        env={**env, "TRIAGE_COMPUTE_THREADS": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    runner = CeleryJobRunner(JobStore(database), broker_url=REDIS_URL, queue=queue)
     try:
-        jobs = [
-            runner.submit(
-                "backfill_chunk",
-                {"input": str(plan.input_path(i)), "output": str(plan.output_path(i))},
-                key=f"{queue}:{i}",
-            )
-            for i in range(plan.chunks)
-        ]
-        finished = [_wait_finished(runner.store, job.id) for job in jobs]
-        assert [j.status for j in finished] == ["succeeded"] * plan.chunks, [
-            j.error for j in finished
-        ]
+        distributed = backfill("--distributed", "--out", str(tmp_path / "distributed.jsonl"))
     finally:
-        runner.close()
         worker.terminate()
         output = worker.communicate(timeout=60)[0].decode(errors="replace")
-        database.close()
-    assert "triage.run_job" in output
-    lines = (
-        plan.output_path(0).read_text().splitlines() + plan.output_path(1).read_text().splitlines()
+    assert distributed.returncode == 0, distributed.stderr.decode()[-2000:]
+    assert output.count("backfill_chunk): succeeded") == 3, output[-3000:]
+    assert json.loads(distributed.stdout.decode().splitlines()[-1])["mode"] == "distributed"
+    local = backfill("--out", str(tmp_path / "local.jsonl"))
+    assert local.returncode == 0, local.stderr.decode()[-2000:]
+    assert (tmp_path / "distributed.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    records = [json.loads(line) for line in (tmp_path / "local.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == [f"T{i}" for i in range(6)]
+    assert records[0]["intent"] == "track_order" and records[4]["error"] == "empty text"
+
+
+def test_distributed_backfill_needs_a_broker(tmp_path: Path) -> None:
+    source = tmp_path / "t.jsonl"
+    source.write_text('{"text": "hello"}\n')
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TRIAGE_DATA_DIR": str(tmp_path)}
+    env.pop("TRIAGE_BROKER_URL", None)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training.cli",
+            "backfill",
+            str(source),
+            "--distributed",
+            "--out",
+            str(tmp_path / "o.jsonl"),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
-    assert '"id": "T0"' in lines[0] and '"intent": "track_order"' in lines[0]
-    assert plan.assemble(tmp_path / "out.jsonl") == 6
-    results = (tmp_path / "out.jsonl").read_text().splitlines()
-    assert '"error": "empty text"' in results[4]
+    assert completed.returncode == 2 and "TRIAGE_BROKER_URL" in completed.stderr.decode()
