@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from kb_index.kb_document_store import KbDocumentStore
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
@@ -28,6 +29,7 @@ from service.resources import Resources
 from service.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.fixtures.hashing_encoder import HashingEncoder
+from training.cli import app
 
 REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -218,3 +220,10 @@ def test_distributed_backfill_needs_a_broker(tmp_path: Path) -> None:
         check=False,
     )
     assert completed.returncode == 2 and "TRIAGE_BROKER_URL" in completed.stderr.decode()
+
+
+def test_worker_needs_a_broker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TRIAGE_BROKER_URL", raising=False)
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2 and "TRIAGE_BROKER_URL" in result.output
