@@ -26,7 +26,7 @@ from kb_index.documents import (
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
-from service.deps import ActorDep, JobsDep, KbDep
+from service.deps import ActorDep, JobsDep, KbDep, requires
 from service.schemas import DomainOut, JobOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
@@ -192,14 +192,22 @@ class RestoreIn(WireModel):
 
 
 # Registered before the plain document routes: ``{doc_id:path}`` would swallow the suffix.
-@router.get("/documents/{doc_id:path}/history", response_model=HistoryOut)
+@router.get(
+    "/documents/{doc_id:path}/history",
+    response_model=HistoryOut,
+    dependencies=[requires("kb:read")],
+)
 def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
     """Who changed a document when, and what it said (also after it was deleted)."""
     revisions = kb.history(doc_id)
     return HistoryOut(id=doc_id, revisions=[RevisionOut.model_validate(r) for r in revisions])
 
 
-@router.post("/documents/{doc_id:path}/restore", response_model=DocumentWriteOut)
+@router.post(
+    "/documents/{doc_id:path}/restore",
+    response_model=DocumentWriteOut,
+    dependencies=[requires("kb:write")],
+)
 def restore_document(
     doc_id: DocIdPath, body: RestoreIn, kb: KbDep, actor: ActorDep, response: Response
 ) -> DocumentWriteOut:
@@ -222,7 +230,11 @@ def _write_out(
     )
 
 
-@router.put("/documents/{doc_id:path}", response_model=DocumentWriteOut)
+@router.put(
+    "/documents/{doc_id:path}",
+    response_model=DocumentWriteOut,
+    dependencies=[requires("kb:write")],
+)
 def put_document(
     doc_id: DocIdPath, body: DocumentIn, kb: KbDep, actor: ActorDep, response: Response
 ) -> DocumentWriteOut:
@@ -232,7 +244,9 @@ def put_document(
     return _write_out(doc_id, report, kb, response)
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentOut)
+@router.get(
+    "/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[requires("kb:read")]
+)
 def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
@@ -244,14 +258,18 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     )
 
 
-@router.delete("/documents/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/documents/{doc_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[requires("kb:write")],
+)
 def delete_document(doc_id: DocIdPath, kb: KbDep, actor: ActorDep) -> Response:
     """Remove a document (its history stays); 404 if unknown."""
     kb.delete([doc_id], actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/documents", response_model=DocumentPageOut)
+@router.get("/documents", response_model=DocumentPageOut, dependencies=[requires("kb:read")])
 def list_documents(
     kb: KbDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -267,14 +285,19 @@ def list_documents(
     )
 
 
-@router.post("/reindex", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/reindex",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[requires("admin")],
+)
 def reindex(jobs: JobsDep) -> JobOut:
     """Start a job that stores vectors of the current encoder for every document (after an
     encoder change); follow it at ``GET /v1/jobs/{id}``."""
     return JobOut.model_validate(jobs.submit("kb_reindex", {}))
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, dependencies=[requires("kb:read")])
 def search(body: SearchRequest, kb: KbDep) -> SearchResponse:
     """Hybrid (default), dense or BM25 search; one result per document, best first."""
     filters = body.filters.to_domain() if body.filters is not None else None
