@@ -23,6 +23,7 @@ from models.errors import InvalidInputError, NotFoundError
 from service.database import Database
 from service.main import create_app
 from service.resources import Resources
+from service.settings import ApiKeyEntry, Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
 
 
@@ -217,3 +218,32 @@ def test_postgres_writes_are_announced_to_listeners(postgres_database: Database)
         assert waiter.wait(20.0) is True
     finally:
         waiter.close()
+
+
+def test_history_names_the_key_that_wrote_and_scopes_guard_the_routes(
+    tmp_path: Path, build_tiny_resources: Callable[..., AbstractContextManager[Resources]]
+) -> None:
+    keys = [
+        ApiKeyEntry.model_validate(
+            {"name": "alice-editor", "key": "alice-key-0123456789", "scopes": ["kb:write"]}
+        ),
+        ApiKeyEntry.model_validate(
+            {"name": "reader", "key": "reader-key-0123456789", "scopes": ["kb:read"]}
+        ),
+    ]
+    with build_tiny_resources(tmp_path, kb_seed_sample=False) as resources:
+        settings = Settings(**{**resources.settings.model_dump(), "api_keys": keys})
+        with TestClient(create_app(settings, resources=resources)) as client:
+            alice = {"Authorization": "Bearer alice-key-0123456789"}
+            reader = {"X-API-Key": "reader-key-0123456789"}
+            path = "/v1/kb/documents/faq/audited"
+            assert client.put(path, json=ARTICLE, headers=alice).status_code == 201
+            assert client.put(path, json=ARTICLE, headers=reader).status_code == 403
+            history = client.get(f"{path}/history", headers=reader)
+            assert history.status_code == 200
+            assert [r["actor"] for r in history.json()["revisions"]] == ["alice-editor"]
+            restore = client.post(f"{path}/restore", json={"revision": 1}, headers=reader)
+            assert restore.status_code == 403
+            assert client.get(f"{path}/history").status_code == 401
+            assert client.post("/v1/kb/reindex", headers=alice).status_code == 403
+            assert client.get(f"/v1/jobs/{'0' * 32}", headers=alice).status_code == 403
