@@ -291,10 +291,12 @@ def list_documents(
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[requires("admin")],
 )
-def reindex(jobs: JobsDep) -> JobOut:
+def reindex(jobs: JobsDep, kb: KbDep) -> JobOut:
     """Start a job that stores vectors of the current encoder for every document (after an
-    encoder change); follow it at ``GET /v1/jobs/{id}``."""
-    return JobOut.model_validate(jobs.submit("kb_reindex", {}))
+    encoder change); follow it at ``GET /v1/jobs/{id}``. Asking again for the same encoder
+    and knowledge-base version returns the same job."""
+    key = f"{kb.vector_key}@{kb.synced_version}"
+    return JobOut.model_validate(jobs.submit("kb_reindex", {}, key=key))
 
 
 @router.post("/search", response_model=SearchResponse, dependencies=[requires("kb:read")])

@@ -124,6 +124,8 @@ def test_reindex_runs_in_process_and_its_state_is_queryable(client: TestClient) 
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "succeeded" and job["kind"] == "kb_reindex"
     assert job["result"] == {"reembedded": 0}  # the stored vectors are this encoder's
+    # Nothing changed since: asking again gives the same job.
+    assert client.post("/v1/kb/reindex").json()["id"] == job_id
 
 
 @pytest.mark.parametrize(("job_id", "status"), [("0" * 32, 404), ("not-hex!", 422)])
