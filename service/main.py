@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -16,6 +17,7 @@ from service.api import (
     feedback,
     health,
     insights,
+    jobs,
     kb,
     messages,
     respond,
@@ -27,6 +29,7 @@ from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.jobs.emerging_schedule import EmergingSchedule
 from service.resources import Resources, load_resources
 from service.settings import Settings
 
@@ -68,9 +71,20 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             raise
         app.state.resources = loaded
         app.state.access = access
+        schedule = (
+            EmergingSchedule(
+                loaded.jobs,
+                interval=timedelta(minutes=settings.insights_interval_minutes),
+                window_hours=settings.insights_window_hours,
+            ).start()
+            if settings.insights_interval_minutes
+            else None
+        )
         try:
             yield
         finally:
+            if schedule is not None:
+                schedule.close()
             access.close()
             if owned:
                 loaded.close()
@@ -99,6 +113,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (messages.router, [requires("feedback")]),
         # What customers write about, in aggregate: the team lead's scope.
         (insights.router, [requires("stats")]),
+        (jobs.router, [requires("admin")]),
     ]
     for router, scopes in scoped:
         app.include_router(

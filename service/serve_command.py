@@ -6,11 +6,29 @@ import os
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
 
 from models.errors import TriageError
 from service.access_control_factory import has_any_key
 from service.auth.exposure import is_loopback, refuse_unprotected_exposure
 from service.settings import Settings
+
+
+def check_workers_database(settings: Settings, workers: int) -> None:
+    """Several workers need PostgreSQL: each worker follows the knowledge base through the
+    database, and a SQLite file is one process's embedded database. Refuse with the fix."""
+    if workers <= 1:
+        return
+    backend = make_url(settings.resolved_database_url).get_backend_name()
+    if backend == "sqlite":
+        url = settings.resolved_database_url
+        typer.echo(
+            f"error: --workers {workers} needs PostgreSQL; SQLite ({url}) serves one worker."
+            " Set TRIAGE_DATABASE_URL=postgresql+psycopg://USER@HOST/DB, "
+            "or run one worker.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
 
 
 def serve(
@@ -21,6 +39,7 @@ def serve(
     """Run the HTTP service with uvicorn. Without any API key it listens on loopback only:
     asked to listen elsewhere it refuses and says how to create a key."""
     settings = Settings()
+    check_workers_database(settings, workers or settings.workers)
     bind = host or settings.host
     try:
         refuse_unprotected_exposure(bind, has_keys=is_loopback(bind) or has_any_key(settings))
