@@ -15,6 +15,7 @@ from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
 from service.settings import Settings
 
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: every answer, a 413 from the body limit included, carries the request id.
+    app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health.router)
     # Every /v1 route authenticates; the scope each needs is set here per router, or on the

@@ -10,6 +10,7 @@ import uvicorn
 from models.errors import TriageError
 from service.access_control_factory import has_any_key
 from service.auth.exposure import is_loopback, refuse_unprotected_exposure
+from service.logging_config import logging_config
 from service.settings import Settings
 
 
@@ -36,4 +37,5 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings.log_level, fmt=settings.log_format),
     )

@@ -13,6 +13,7 @@ from training import (
     entity_commands,
     feedback_commands,
     intent_commands,
+    purge_command,
     taxonomy_commands,
     ticket_commands,
     urgency_commands,
@@ -42,6 +43,7 @@ app.command("evaluate")(intent_commands.evaluate)
 app.command("split")(intent_commands.split)
 app.command("retrain")(feedback_commands.retrain)
 app.command("serve")(serve)
+app.command("purge")(purge_command.purge)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
