@@ -23,6 +23,7 @@ from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 
 
@@ -40,6 +41,15 @@ def get_settings(request: Request) -> Settings:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 
 def get_triager(resources: ResourcesDep) -> Triager:

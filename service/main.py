@@ -10,13 +10,14 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from service.access_control_factory import build_access_control
-from service.api import feedback, health, kb, respond, suggest, triage
+from service.api import feedback, health, kb, metrics, respond, suggest, triage
 from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             omitted the lifespan loads them and a failure aborts startup.
     """
     settings = settings or Settings()
+    service_metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             raise
         app.state.resources = loaded
         app.state.access = access
+        service_metrics.watch_versions(lambda: loaded.current_versions)
         try:
             yield
         finally:
@@ -68,12 +71,14 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = service_metrics
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Outermost: every answer, a 413 from the body limit included, carries the request id.
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, observe=service_metrics.observe_request)
 
     app.include_router(health.router)
+    app.include_router(metrics.router, dependencies=[Depends(authenticate)])
     # Every /v1 route authenticates; the scope each needs is set here per router, or on the
     # routes of routers whose routes need different scopes (kb, feedback).
     scoped = [

@@ -9,7 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from service.logging_config import request_id_var
 
@@ -57,11 +57,20 @@ def route_of(scope: Scope) -> str:
     return "unmatched"
 
 
-class RequestContextMiddleware:
-    """Sets the request id and logs one line per HTTP request."""
+class RequestObserver(Protocol):
+    """Told about every answered request (``ServiceMetrics.observe_request``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __call__(self, *, route: str, method: str, status: int, seconds: float) -> None:
+        """Record one request."""
+        ...
+
+
+class RequestContextMiddleware:
+    """Sets the request id, logs one line per HTTP request and tells the observer."""
+
+    def __init__(self, app: ASGIApp, *, observe: RequestObserver | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,13 +92,17 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             principal = scope.get("state", {}).get("principal_name") or "-"
+            method, route = str(scope.get("method", "-")), route_of(scope)
             logger.info(
                 "%s %s %s %.1f ms",
-                scope.get("method", "-"),
-                route_of(scope),
+                method,
+                route,
                 status,
-                (time.perf_counter() - started) * 1000.0,
+                seconds * 1000.0,
                 extra={"principal": principal},
             )
+            if self.observe is not None:
+                self.observe(route=route, method=method, status=status, seconds=seconds)
             request_id_var.reset(id_token)
