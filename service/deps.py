@@ -25,6 +25,7 @@ from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.service_metrics import ServiceMetrics
 from service.settings import Settings
+from service.summary.conversation_summary import ConversationSummarizer
 
 
 def get_resources(request: Request) -> Resources:
@@ -74,6 +75,14 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
 
 TriagerDep = Annotated[Triager, Depends(get_triager)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
+
+
+def get_summarizer(responder: ResponderDep) -> ConversationSummarizer:
+    """The hand-off summarizer (the one respond uses to honour earlier commitments)."""
+    return responder.summarizer
+
+
+SummarizerDep = Annotated[ConversationSummarizer, Depends(get_summarizer)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from service.access_control_factory import build_access_control
-from service.api import feedback, health, kb, metrics, respond, suggest, triage
+from service.api import feedback, health, kb, metrics, respond, suggest, summarize, triage
 from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (triage.router, [requires("triage")]),
         (respond.router, [requires("respond")]),
         (suggest.router, [requires("respond")]),
+        (summarize.router, [requires("triage")]),
         (feedback.router, []),
         (kb.router, []),
     ]

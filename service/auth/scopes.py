@@ -2,7 +2,7 @@
 
 | scope | routes |
 |---|---|
-| ``triage`` | ``POST /v1/triage``, ``POST /v1/triage/batch`` |
+| ``triage`` | ``POST /v1/triage``, ``POST /v1/triage/batch``, ``POST /v1/summarize`` |
 | ``respond`` | ``POST /v1/respond``, ``POST /v1/suggest`` |
 | ``kb:read`` | ``GET /v1/kb/documents*``, ``POST /v1/kb/search`` |
 | ``kb:write`` | ``PUT`` and ``DELETE /v1/kb/documents/{id}`` |
