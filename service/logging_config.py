@@ -66,6 +66,8 @@ def logging_config(
     }
     handler = {
         "class": "logging.StreamHandler",
+        # On the handler too: some libraries set DEBUG on their own loggers.
+        "level": level.upper(),
         "formatter": fmt,
         "filters": ["context", "redaction"],
         "stream": stream,

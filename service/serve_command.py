@@ -15,6 +15,9 @@ from service.logging_config import logging_config
 from service.service_metrics import MULTIPROCESS_ENV, multiprocess_dir
 from service.settings import Settings
 
+#: Seconds a worker may take to answer the supervisor's ping (start-up included).
+WORKER_HEALTHCHECK_S = 300
+
 
 def fresh_multiprocess_dir(data_dir: Path) -> Path:
     """``<data_dir>/prometheus-multiproc``, emptied: several workers write their metrics
@@ -53,4 +56,7 @@ def serve(
         workers=worker_count,
         log_level=settings.log_level,
         log_config=logging_config(settings.log_level, fmt=settings.log_format),
+        # A worker loading models holds the GIL for seconds and cannot answer uvicorn's
+        # 5-second health ping; the supervisor then killed it over and over.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
     )
