@@ -151,7 +151,8 @@ def authenticate(
     """
     key = bearer.credentials if bearer is not None else header_key
     client = request.client.host if request.client is not None else "unknown"
-    principal = access.admit(key, client=client)
+    server = request.scope.get("server") or ("", 0)
+    principal = access.admit(key, client=client, server=str(server[0]))
     if principal is not None:
         request.state.principal_name = principal.name
     return principal

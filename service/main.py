@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         )
         access = build_access_control(settings, database=loaded.database)
         try:
-            # The same rule as `triage serve`, for a bare `uvicorn --host ...` too.
+            # The same rule as `triage serve` for TRIAGE_HOST (a bare uvicorn included); a
+            # request arriving on a non-loopback address without keys also gets 403 (deps).
             has_keys = await run_in_threadpool(access.authenticator.has_keys)
             refuse_unprotected_exposure(settings.host, has_keys=has_keys)
         except BaseException:
