@@ -5,12 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 
 from service.access_control_factory import build_access_control
-from service.api import feedback, health, kb, metrics, respond, suggest, summarize, triage
+from service.api import (
+    feedback,
+    health,
+    insights,
+    kb,
+    messages,
+    metrics,
+    respond,
+    suggest,
+    summarize,
+    triage,
+)
 from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
@@ -21,6 +34,9 @@ from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: The agent console: static files shipped in the package, served at /console.
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 
 API_VERSION = "v1"
 
@@ -86,9 +102,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (triage.router, [requires("triage")]),
         (respond.router, [requires("respond")]),
         (suggest.router, [requires("respond")]),
-        (summarize.router, [requires("triage")]),
+        (summarize.router, [requires("respond")]),
         (feedback.router, []),
         (kb.router, []),
+        # The message log holds what customers wrote (redacted): the agents' scope.
+        (messages.router, [requires("feedback")]),
+        # What customers write about, in aggregate: the team lead's scope.
+        (insights.router, [requires("stats")]),
     ]
     for router, scopes in scoped:
         app.include_router(
@@ -97,4 +117,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             dependencies=[Depends(authenticate), *scopes],
             responses=ERROR_RESPONSES,
         )
+    # Public files only: every call the page makes goes to /v1 with the agent's key.
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app

@@ -17,10 +17,14 @@ def purge(
     ),
 ) -> None:
     """Blank the customer messages, subjects, draft and final texts stored before the period
-    (statistics and outcomes stay). Prints a JSON summary."""
+    (statistics and outcomes stay) and delete message-log entries older than it (the
+    service also applies TRIAGE_MESSAGES_RETENTION_DAYS itself). Prints a JSON summary."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from models.errors import TriageError
     from service.database import Database
     from service.feedback.retention import parse_age, purge_message_texts
+    from service.messages.message_log_store import MessageLogStore
     from service.settings import Settings
 
     try:
@@ -30,8 +34,10 @@ def purge(
     database = Database(database_url or Settings().resolved_database_url)
     try:
         database.migrate()
-        report = purge_message_texts(database, before=datetime.now(UTC) - age)
-    except TriageError as exc:
+        before = datetime.now(UTC) - age
+        report = purge_message_texts(database, before=before)
+        messages = MessageLogStore(database).purge(before=before)
+    except (TriageError, SQLAlchemyError) as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
     finally:
@@ -42,6 +48,7 @@ def purge(
                 "before": report.before.isoformat(),
                 "suggestions": report.suggestions,
                 "feedback": report.feedback,
+                "messages": messages,
             }
         )
     )

@@ -23,7 +23,7 @@ ARTICLE = {"title": "Gift wrapping", "text": "We wrap any order for 3.50 euro."}
 CALLS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("triage", "POST", "/v1/triage", {"text": "Where is my order 4411829?"}),
     ("triage", "POST", "/v1/triage/batch", {"items": [{"text": "refund please"}]}),
-    ("triage", "POST", "/v1/summarize", {"text": "My parcel 4411829 never arrived."}),
+    ("respond", "POST", "/v1/summarize", {"text": "My parcel 4411829 never arrived."}),
     ("respond", "POST", "/v1/respond", MESSAGE),
     ("respond", "POST", "/v1/suggest", MESSAGE),
     ("kb:read", "GET", "/v1/kb/documents", None),

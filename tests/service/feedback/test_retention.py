@@ -58,7 +58,7 @@ def test_purge_blanks_old_texts_only(store: FeedbackStore) -> None:
     result = CliRunner().invoke(cli, ["purge", "--older-than", "90d", "--database-url", url])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) | {"before": None} == {
-        "before": None, "suggestions": 1, "feedback": 1
+        "before": None, "suggestions": 1, "feedback": 1, "messages": 0
     }  # fmt: skip
 
     with store.database.engine.connect() as conn:
