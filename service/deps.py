@@ -28,6 +28,7 @@ from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 from service.summary.conversation_summary import ConversationSummarizer
 
@@ -46,6 +47,15 @@ def get_settings(request: Request) -> Settings:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
@@ -175,7 +185,8 @@ def authenticate(
     """
     key = bearer.credentials if bearer is not None else header_key
     client = request.client.host if request.client is not None else "unknown"
-    principal = access.admit(key, client=client)
+    server = request.scope.get("server") or ("", 0)
+    principal = access.admit(key, client=client, server=str(server[0]))
     if principal is not None:
         request.state.principal_name = principal.name
     return principal

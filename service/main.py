@@ -20,6 +20,7 @@ from service.api import (
     jobs,
     kb,
     messages,
+    metrics,
     respond,
     suggest,
     summarize,
@@ -30,7 +31,9 @@ from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.jobs.emerging_schedule import EmergingSchedule
+from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             omitted the lifespan loads them and a failure aborts startup.
     """
     settings = settings or Settings()
+    service_metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +65,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         )
         access = build_access_control(settings, database=loaded.database)
         try:
-            # The same rule as `triage serve`, for a bare `uvicorn --host ...` too.
+            # The same rule as `triage serve` for TRIAGE_HOST (a bare uvicorn included); a
+            # request arriving on a non-loopback address without keys also gets 403 (deps).
             has_keys = await run_in_threadpool(access.authenticator.has_keys)
             refuse_unprotected_exposure(settings.host, has_keys=has_keys)
         except BaseException:
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             if settings.insights_interval_minutes
             else None
         )
+        service_metrics.watch_versions(lambda: loaded.current_versions)
         try:
             yield
         finally:
@@ -96,10 +102,14 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = service_metrics
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: every answer, a 413 from the body limit included, carries the request id.
+    app.add_middleware(RequestContextMiddleware, observe=service_metrics.observe_request)
 
     app.include_router(health.router)
+    app.include_router(metrics.router, dependencies=[Depends(authenticate)])
     # Every /v1 route authenticates; the scope each needs is set here per router, or on the
     # routes of routers whose routes need different scopes (kb, feedback).
     scoped = [

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`triage serve` logs one JSON object per line (request id, key name) or "
+        "plain text.",
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="Where the service keeps its database and KB index."

@@ -15,6 +15,7 @@ from training import (
     insights_commands,
     intent_commands,
     job_commands,
+    purge_command,
     summary_commands,
     taxonomy_commands,
     ticket_commands,
@@ -47,6 +48,7 @@ app.command("retrain")(feedback_commands.retrain)
 app.command("serve")(serve)
 app.command("worker")(job_commands.worker)
 app.command("backfill")(job_commands.backfill)
+app.command("purge")(purge_command.purge)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
