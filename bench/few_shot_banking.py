@@ -51,6 +51,11 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3, help="example draws per shot count")
     parser.add_argument("--seed", type=int, default=0, help="seed of the intent pick")
     parser.add_argument("--no-descriptions", action="store_true")
+    parser.add_argument(
+        "--no-unseen-intents",
+        action="store_true",
+        help="skip the similarity threshold fitted on intents held out of the spec",
+    )
     parser.add_argument("--max-in-scope-drop", type=float, default=None)
     parser.add_argument(
         "--domain-negatives",
@@ -101,7 +106,11 @@ def main() -> None:
     drop = (
         args.max_in_scope_drop if args.max_in_scope_drop is not None else FEW_SHOT_MAX_IN_SCOPE_DROP
     )
-    options = SpecBuildOptions(use_descriptions=not args.no_descriptions, max_in_scope_drop=drop)
+    options = SpecBuildOptions(
+        use_descriptions=not args.no_descriptions,
+        max_in_scope_drop=drop,
+        unseen_intents=not args.no_unseen_intents,
+    )
 
     encoder = load_encoder()
     print(f"encoder {encoder.model_id}", file=sys.stderr)
@@ -167,7 +176,8 @@ def main() -> None:
 
     print(
         f"\nBANKING77, {N_INTENTS} intents (seed {args.seed}), {args.draws} example draws each; "
-        f"descriptions {'off' if args.no_descriptions else 'on'}; max in-scope drop {drop}; "
+        f"descriptions {'off' if args.no_descriptions else 'on'}; unseen-intent threshold "
+        f"{'off' if args.no_unseen_intents else 'on'}; max in-scope drop {drop}; "
         f"calibration negatives: CLINC150 train out-of-scope"
         + (f" + 5 rows x {len(domain)} other BANKING77 intents" if domain else "")
     )

@@ -266,6 +266,12 @@ def build(
         "--descriptions/--no-descriptions",
         help="Use each intent's description as one more example.",
     ),
+    unseen_intents: bool = typer.Option(
+        True,
+        "--unseen-intents/--no-unseen-intents",
+        help="Also fit the similarity threshold on intents held out of the spec, so "
+        "neighbours of your intents that the spec lacks are rejected.",
+    ),
     max_in_scope_drop: float | None = typer.Option(
         None,
         "--max-in-scope-drop",
@@ -305,6 +311,7 @@ def build(
 
     options = SpecBuildOptions(
         use_descriptions=descriptions,
+        unseen_intents=unseen_intents,
         max_in_scope_drop=(
             FEW_SHOT_MAX_IN_SCOPE_DROP if max_in_scope_drop is None else max_in_scope_drop
         ),
@@ -369,6 +376,15 @@ def build(
         f"out-of-scope threshold {heads.oos_threshold}, similarity threshold "
         f"{heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
     )
+    unseen = result.metrics.get("unseen_intent_calibration")
+    if unseen:
+        typer.echo(
+            f"unseen-intent calibration ({unseen['intent_groups']} intent groups held out in "
+            f"turn): similarity threshold {unseen['similarity_threshold_before']} -> "
+            f"{heads.similarity_threshold}; rejects {unseen['unseen_intent_recall']:.0%} of "
+            f"held-out intents' examples, {unseen['in_scope_rejected_loo']:.0%} of in-scope "
+            "examples (leave-one-out)"
+        )
     no_auto = sorted(name for name, ok in spec.auto_reply.items() if not ok)
     if no_auto:
         typer.echo(f"auto_reply: false recorded for {', '.join(no_auto)}")

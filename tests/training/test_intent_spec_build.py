@@ -7,6 +7,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,6 +25,7 @@ from training.few_shot_intents import (
     read_generic_negatives,
     spec_manifest_params,
     spec_training_rows,
+    unseen_intent_threshold,
 )
 from training.intent_commands import save_trained
 from training.intent_spec import load_spec
@@ -207,3 +209,38 @@ def test_cli_names_the_bad_intent_and_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "intents[4] (payment_method).examples" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def _clusters(centres: int, per: int, spread: float, seed: int = 0) -> tuple[Any, list[str]]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=(centres, 32))
+    rows = np.vstack([c + spread * rng.normal(size=(per, 32)) for c in centre])
+    labels = [f"intent_{i}" for i in range(centres) for _ in range(per)]
+    return rows, labels
+
+
+def test_unseen_intent_threshold_rejects_held_out_intents_within_budget() -> None:
+    rows, labels = _clusters(centres=10, per=5, spread=0.15)
+    calib = unseen_intent_threshold(rows, labels, budget=0.05)
+    assert calib.in_scope_rejected <= 0.05
+    assert calib.unseen_recall > 0.9  # other intents are far: held-out ones are rejected
+    assert calib.groups == 5
+
+
+def test_unseen_intent_threshold_rejects_nothing_without_budget() -> None:
+    rows, labels = _clusters(centres=6, per=4, spread=1.5)  # intents overlap heavily
+    calib = unseen_intent_threshold(rows, labels, budget=0.0)
+    assert calib.in_scope_rejected == 0.0
+    tight = unseen_intent_threshold(rows, labels, budget=0.5)
+    assert tight.threshold >= calib.threshold
+    assert tight.in_scope_rejected <= 0.5
+
+
+def test_build_records_the_unseen_intent_calibration(spec_artifact: Path) -> None:
+    manifest = json.loads((spec_artifact / "manifest.json").read_text())
+    unseen = manifest["metrics"]["unseen_intent_calibration"]
+    assert unseen["intent_groups"] == 5
+    assert 0.0 <= unseen["in_scope_rejected_loo"] <= unseen["in_scope_budget"] + 1e-9
+    assert manifest["params"]["similarity_threshold"] >= unseen["similarity_threshold_before"]
