@@ -253,6 +253,14 @@ def build(
         "--negatives-label",
         help="Use only the --negatives rows with this label; '' uses every row.",
     ),
+    own_negatives: list[Path] = typer.Option(
+        [],
+        "--own-negatives",
+        exists=True,
+        dir_okay=False,
+        help="CSV or JSONL with a 'text' column: your own messages that none of the intents "
+        "should take (repeatable); every row calibrates the rejection.",
+    ),
     extra_data: Path | None = typer.Option(
         None,
         "--extra-data",
@@ -325,6 +333,8 @@ def build(
             if negatives
             else []
         )
+        for path in own_negatives:
+            neg_texts += read_messages(path, text_column="text", label_column=None)[0]
         if not neg_texts:
             typer.secho(
                 "warning: no --negatives; only gibberish calibrates the out-of-scope "
@@ -355,6 +365,7 @@ def build(
             "extra": str(extra_data) if extra_data else None,
             "extra_sha256": extra.sha256 if extra else None,
             "negatives": f"{negatives}:{negatives_label or '*'}" if negatives else None,
+            "own_negatives": [str(p) for p in own_negatives],
         }
         heldout, metrics = save_trained(
             result, out, training_data=training_data, oos_label=OOS_LABEL

@@ -164,6 +164,14 @@ def test_other_languages_go_to_the_spec_queue_not_an_intent(spec_client: TestCli
 def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
     out = tmp_path / "model"
     routing = tmp_path / "routing.yaml"
+    own = tmp_path / "own.jsonl"
+    own.write_text(
+        "\n".join(
+            json.dumps({"text": t})
+            for t in ["do you sell gift cards", "is the shop open on sunday", "job vacancies?"]
+        ),
+        encoding="utf-8",
+    )
     result = runner.invoke(
         cli_app,
         [
@@ -179,6 +187,8 @@ def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
             str(out),
             "--routing-out",
             str(routing),
+            "--own-negatives",
+            str(own),
             "--version",
             "2.0.0",
         ],
@@ -189,6 +199,8 @@ def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["version"] == "2.0.0"
     assert manifest["training_data"]["negatives"].endswith(":*")
+    assert manifest["training_data"]["own_negatives"] == [str(own)]
+    assert "calibration negatives" in result.output
     from models.routing_policy import RoutingPolicy
 
     policy = RoutingPolicy.from_file(routing)
