@@ -24,6 +24,7 @@ from service.respond.respond_input import RespondInput
 from service.respond.respond_policy import RespondPolicy
 from service.respond.response_decider import ResponseDecider
 from service.respond.triage_signals import signals_from
+from service.summary.conversation_summary import ConversationSummarizer
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class ResponsePipeline:
         decider: applies the respond policy.
         drafter: writes drafts for ``suggest`` decisions and for ``/v1/suggest``.
         recorder: stores every decision and suggestion (for feedback and statistics).
+        summarizer: reads earlier agent turns for commitments an automatic answer must
+            not contradict.
     """
 
     def __init__(
@@ -88,11 +91,13 @@ class ResponsePipeline:
         decider: ResponseDecider,
         drafter: SuggestionService,
         recorder: FeedbackStore,
+        summarizer: ConversationSummarizer | None = None,
     ) -> None:
         self.triager = triager
         self.decider = decider
         self.drafter = drafter
         self.recorder = recorder
+        self.summarizer = summarizer or ConversationSummarizer()
 
     def respond(self, request: RespondInput) -> RespondOutcome:
         """Decide what to do with one message; the decision and any drafts are stored.
@@ -101,7 +106,9 @@ class ResponsePipeline:
             StoreUnavailableError: the decision could not be stored (nothing was sent).
         """
         triage = self.triager.triage(request.triage_input)
-        decision = self.decider.decide(request, triage.intent, signals_from(triage))
+        decision = self._honour_commitments(
+            request, self.decider.decide(request, triage.intent, signals_from(triage))
+        )
         drafts = None
         if decision.action is Action.SUGGEST:
             drafts = self.drafter.suggest(draft_request(request, triage))
@@ -121,6 +128,21 @@ class ResponsePipeline:
         drafts = self.drafter.suggest(draft_request(request, triage))
         self._record(request, triage, source="suggest", decision=None, drafts=drafts)
         return SuggestOutcome(triage=triage, drafts=drafts)
+
+    def _honour_commitments(self, request: RespondInput, decision: Decision) -> Decision:
+        """An automatic answer is withheld when an agent already promised or did something
+        in this conversation (a refund, a replacement, a callback, ...): the canned order
+        reply knows nothing of it and could contradict it, so an agent answers instead."""
+        if decision.action is not Action.AUTO_REPLY or not request.agent_turns:
+            return decision
+        summary = self.summarizer.summarize(request.history)
+        if not summary.binding_commitments:
+            return decision
+        return Decision(
+            action=Action.SUGGEST,
+            reasons=(Reason.EARLIER_COMMITMENT, *decision.reasons),
+            order=decision.order,
+        )
 
     def _record(
         self,
