@@ -99,6 +99,39 @@ def read_extra_examples(path: Path, spec: IntentSpec) -> LabelledTexts:
     return extra
 
 
+def read_feedback_examples(path: Path, spec: IntentSpec) -> tuple[LabelledTexts, int]:
+    """Agents' intent corrections (``GET /v1/feedback/export`` JSONL) as more examples.
+
+    The latest correction of a message wins; corrections to intents the spec does not
+    define are left out and counted (add the intent to the spec to learn them).
+
+    Raises:
+        InvalidInputError: unreadable file or a line that is not a JSON object.
+    """
+    from training.feedback_retrain import read_corrections
+    from training.intent_spec import normalised_example
+
+    known = {i.name for i in spec.intents}
+    latest: dict[str, tuple[str, str]] = {}
+    skipped = 0
+    for correction in read_corrections(path):
+        if correction.intent not in known:
+            skipped += 1
+            continue
+        latest[normalised_example(correction.text)] = (correction.text, correction.intent)
+    rows = list(latest.values())
+    digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return (
+        LabelledTexts(
+            texts=tuple(t for t, _ in rows),
+            labels=tuple(label for _, label in rows),
+            source=str(path),
+            sha256=digest,
+        ),
+        skipped,
+    )
+
+
 def read_generic_negatives(path: Path, *, oos_label: str | None = OOS_LABEL) -> list[str]:
     """Texts that fit no support taxonomy, from a ``text,label`` CSV.
 

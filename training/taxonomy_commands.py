@@ -269,6 +269,14 @@ def build(
         help="CSV (text,label) of more examples for the spec's intents: agent corrections, "
         "imported tickets. With enough of them this is the full model.",
     ),
+    feedback: Path | None = typer.Option(
+        None,
+        "--feedback",
+        exists=True,
+        dir_okay=False,
+        help="Feedback export (GET /v1/feedback/export, JSONL): agents' intent corrections "
+        "become more examples.",
+    ),
     descriptions: bool = typer.Option(
         True,
         "--descriptions/--no-descriptions",
@@ -306,11 +314,13 @@ def build(
     import yaml
 
     from models.routing_policy import RoutingPolicy
+    from training.datasets import concatenate
     from training.few_shot_intents import (
         FEW_SHOT_MAX_IN_SCOPE_DROP,
         SpecBuildOptions,
         build_intent_model,
         read_extra_examples,
+        read_feedback_examples,
         read_generic_negatives,
         spec_manifest_params,
     )
@@ -328,6 +338,17 @@ def build(
     try:
         spec = load_spec(spec_path)
         extra = read_extra_examples(extra_data, spec) if extra_data else None
+        if feedback is not None:
+            corrected, skipped = read_feedback_examples(feedback, spec)
+            typer.echo(
+                f"feedback: {len(corrected)} corrected messages added"
+                + (
+                    f", {skipped} corrections to intents not in the spec left out"
+                    if skipped
+                    else ""
+                )
+            )
+            extra = concatenate(extra, corrected) if extra is not None else corrected
         neg_texts = (
             read_generic_negatives(negatives, oos_label=negatives_label or None)
             if negatives
@@ -364,6 +385,7 @@ def build(
             "examples": examples,
             "extra": str(extra_data) if extra_data else None,
             "extra_sha256": extra.sha256 if extra else None,
+            "feedback": str(feedback) if feedback else None,
             "negatives": f"{negatives}:{negatives_label or '*'}" if negatives else None,
             "own_negatives": [str(p) for p in own_negatives],
         }

@@ -22,6 +22,7 @@ from training.few_shot_intents import (
     SpecBuildOptions,
     build_intent_model,
     read_extra_examples,
+    read_feedback_examples,
     read_generic_negatives,
     spec_manifest_params,
     spec_training_rows,
@@ -282,3 +283,27 @@ def test_build_records_the_unseen_intent_calibration(spec_artifact: Path) -> Non
     assert unseen["intent_groups"] == 5
     assert 0.0 <= unseen["in_scope_rejected_loo"] <= unseen["in_scope_budget"] + 1e-9
     assert manifest["params"]["similarity_threshold"] >= unseen["similarity_threshold_before"]
+
+
+def test_feedback_corrections_become_examples_latest_wins(tmp_path: Path) -> None:
+    feedback = tmp_path / "feedback.jsonl"
+    records = [
+        {"text": "my tv box is stuck on a logo", "correct_intent": "router_setup",
+         "recorded_at": "2026-11-01T10:00:00+00:00"},
+        {"text": "My TV box is stuck on a logo", "correct_intent": "technician_visit",
+         "recorded_at": "2026-11-02T10:00:00+00:00"},
+        {"text": "I want a TV package", "correct_intent": "tv_packages",
+         "recorded_at": "2026-11-03T10:00:00+00:00"},
+        {"text": "thanks", "recorded_at": "2026-11-03T11:00:00+00:00"},
+    ]  # fmt: skip
+    feedback.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    spec = load_spec(NORTHWAVE_SPEC)
+    extra, skipped = read_feedback_examples(feedback, spec)
+    assert skipped == 1
+    assert extra.labels == ("technician_visit",)
+    options = SpecBuildOptions(unseen_intents=False)
+    message = ["My TV box is stuck on a logo"]
+    before = build_intent_model(spec, encoder=HashingEncoder(), options=options)
+    assert before.classifier.predict(message)[0].label != "technician_visit"
+    after = build_intent_model(spec, encoder=HashingEncoder(), extra=extra, options=options)
+    assert after.classifier.predict(message)[0].label == "technician_visit"
