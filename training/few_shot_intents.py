@@ -35,6 +35,7 @@ from training.datasets import LabelledTexts, read_labelled_csv
 from training.intent_spec import OOS_LABEL, IntentSpec
 
 if TYPE_CHECKING:
+    from models.language_detector import LanguageDetector
     from models.protocols import Encoder
     from training.intent_training import TrainingResult
 
@@ -58,6 +59,44 @@ class SpecBuildOptions:
     lexical: bool = True
     folds: int = 5
     seed: int = 0
+
+
+def without_other_languages(
+    spec: IntentSpec, detector: LanguageDetector
+) -> tuple[IntentSpec, list[str]]:
+    """The spec without examples the detector reads as an unsupported language.
+
+    A German example under an English intent would teach the model that German means that
+    intent, which is the silent forcing the language policy forbids; such a message belongs
+    in the language queue instead. Returns the kept spec and one line per example left out.
+
+    Raises:
+        InvalidInputError: an intent keeps fewer than three examples.
+    """
+    from training.intent_spec import MIN_EXAMPLES, IntentDefinition
+
+    detector.load()
+    notes: list[str] = []
+    kept: list[IntentDefinition] = []
+    for i, intent in enumerate(spec.intents):
+        examples = []
+        for j, example in enumerate(intent.examples):
+            guess = detector.detect(example)
+            if guess.supported:
+                examples.append(example)
+            else:
+                notes.append(
+                    f"intents[{i}] ({intent.name}).examples[{j}]: reads as {guess.code!r} "
+                    f"({guess.confidence:.2f}), not {'/'.join(spec.languages.supported)}; left out"
+                )
+        if len(examples) < MIN_EXAMPLES:
+            raise InvalidInputError(
+                f"intents spec {spec.source}: intents[{i}] ({intent.name}).examples: only "
+                f"{len(examples)} in a supported language, at least {MIN_EXAMPLES} needed "
+                f"({'; '.join(n for n in notes if f'({intent.name})' in n)})"
+            )
+        kept.append(dataclasses.replace(intent, examples=tuple(examples)))
+    return dataclasses.replace(spec, intents=tuple(kept)), notes
 
 
 def spec_training_rows(spec: IntentSpec, *, use_descriptions: bool = True) -> LabelledTexts:

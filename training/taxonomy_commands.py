@@ -323,6 +323,7 @@ def build(
         read_feedback_examples,
         read_generic_negatives,
         spec_manifest_params,
+        without_other_languages,
     )
     from training.intent_commands import save_trained
     from training.intent_spec import OOS_LABEL, load_spec
@@ -337,6 +338,11 @@ def build(
     )
     try:
         spec = load_spec(spec_path)
+        spec, foreign = without_other_languages(
+            spec, language_detector(",".join(spec.languages.supported))
+        )
+        for note in foreign:
+            typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
         extra = read_extra_examples(extra_data, spec) if extra_data else None
         if feedback is not None:
             corrected, skipped = read_feedback_examples(feedback, spec)

@@ -27,6 +27,7 @@ from training.few_shot_intents import (
     spec_manifest_params,
     spec_training_rows,
     unseen_intent_threshold,
+    without_other_languages,
 )
 from training.intent_commands import save_trained
 from training.intent_spec import load_spec
@@ -307,3 +308,36 @@ def test_feedback_corrections_become_examples_latest_wins(tmp_path: Path) -> Non
     assert before.classifier.predict(message)[0].label != "technician_visit"
     after = build_intent_model(spec, encoder=HashingEncoder(), extra=extra, options=options)
     assert after.classifier.predict(message)[0].label == "technician_visit"
+
+
+def _with_german_example(keep_four: bool) -> Any:
+    from training.intent_spec import parse_spec
+
+    raw = yaml.safe_load(NORTHWAVE_SPEC.read_text())
+    examples = raw["intents"][0]["examples"]
+    raw["intents"][0]["examples"] = (examples[:3] if keep_four else examples[:2]) + [
+        "Ich möchte meinen Vertrag zum Monatsende kündigen, was kostet das?"
+    ]
+    return parse_spec(raw, source="de.yaml")
+
+
+def test_examples_in_other_languages_are_left_out_and_named() -> None:
+    from models.language_detector import LanguageDetector
+
+    spec, notes = without_other_languages(
+        _with_german_example(keep_four=True), LanguageDetector(supported=("en",))
+    )
+    assert len(spec.intents[0].examples) == 3
+    assert all("Vertrag" not in e for e in spec.intents[0].examples)
+    assert len(notes) == 1
+    assert "intents[0] (cancel_contract).examples[3]: reads as 'de'" in notes[0]
+    assert sum(len(i.examples) for i in spec.intents[1:]) == 55  # English ones all kept
+
+
+def test_an_intent_left_with_too_few_english_examples_is_refused() -> None:
+    from models.language_detector import LanguageDetector
+
+    with pytest.raises(InvalidInputError, match=r"intents\[0\] \(cancel_contract\)\.examples"):
+        without_other_languages(
+            _with_german_example(keep_four=False), LanguageDetector(supported=("en",))
+        )
