@@ -1,6 +1,6 @@
 """Every FastAPI dependency of the routes: the loaded resources and the parts routes use.
 
-Routes ask for the part they need (``TriagerDep``, ``ResponderDep``, ...), never for the
+Routes ask for the part they need (``TriagePipelineDep``, ``ResponderDep``, ...), never for the
 whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
 """
 
@@ -15,12 +15,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from kb_index.knowledge_base import KnowledgeBase
-from models.triager import Triager
 from service.auth.access_control import AccessControl
 from service.auth.principal import Principal
 from service.auth.scopes import Scope
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.insights.insight_sources import InsightSources
+from service.insights.insights_service import InsightsService
+from service.messages.dashboard import Dashboard
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
@@ -43,11 +47,6 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_triager(resources: ResourcesDep) -> Triager:
-    """The triager."""
-    return resources.triager
-
-
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
     """The response pipeline: triage, decide, draft, record."""
     return resources.responder
@@ -63,7 +62,24 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
-TriagerDep = Annotated[Triager, Depends(get_triager)]
+def get_triage_pipeline(resources: ResourcesDep) -> RecordingTriager:
+    """The triager that logs every message it triages (``/v1/triage``)."""
+    return resources.triage_pipeline
+
+
+def get_message_log(resources: ResourcesDep) -> MessageLog:
+    """The log of triaged messages."""
+    return resources.message_log
+
+
+def get_dashboard(resources: ResourcesDep) -> Dashboard:
+    """The statistics over the feedback store and the message log."""
+    return Dashboard(resources.feedback, resources.message_log)
+
+
+TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
+MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
+DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 
 
@@ -110,6 +126,15 @@ def get_time_window(start: SinceDep, until: TimeQuery = None) -> TimeWindow:
 
 
 TimeWindowDep = Annotated[TimeWindow, Depends(get_time_window)]
+
+
+def get_insights(resources: ResourcesDep) -> InsightsService:
+    """Emerging issues and knowledge-base gaps over the service database (cheap to build:
+    it holds the database and the encoder the resources already loaded)."""
+    return InsightsService(InsightSources(resources.database), encoder=resources.encoder)
+
+
+InsightsDep = Annotated[InsightsService, Depends(get_insights)]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An API key as a bearer token (`Authorization: Bearer <key>`)."

@@ -5,12 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 
 from service.access_control_factory import build_access_control
-from service.api import feedback, health, kb, respond, suggest, summarize, triage
+from service.api import (
+    feedback,
+    health,
+    insights,
+    kb,
+    messages,
+    respond,
+    suggest,
+    summarize,
+    triage,
+)
 from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
@@ -19,6 +31,9 @@ from service.resources import Resources, load_resources
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+#: The agent console: static files shipped in the package, served at /console.
+CONSOLE_DIR = Path(__file__).resolve().parent / "console"
 
 API_VERSION = "v1"
 
@@ -80,6 +95,10 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (summarize.router, [requires("respond")]),
         (feedback.router, []),
         (kb.router, []),
+        # The message log holds what customers wrote (redacted): the agents' scope.
+        (messages.router, [requires("feedback")]),
+        # What customers write about, in aggregate: the team lead's scope.
+        (insights.router, [requires("stats")]),
     ]
     for router, scopes in scoped:
         app.include_router(
@@ -88,4 +107,6 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             dependencies=[Depends(authenticate), *scopes],
             responses=ERROR_RESPONSES,
         )
+    # Public files only: every call the page makes goes to /v1 with the agent's key.
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
     return app

@@ -213,6 +213,21 @@ class Settings(BaseSettings):
     orders_http_breaker_failures: int = Field(default=5, ge=1, le=1000)
     orders_http_breaker_reset_s: float = Field(default=30.0, gt=0, le=3600)
 
+    # -- message log (service/messages/) ---------------------------------------------------
+    messages_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36500,
+        description="Days the message log keeps triaged messages (redacted); 0 keeps them forever.",
+    )
+    messages_queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most log entries waiting for the background writer; beyond it new "
+        "entries are dropped and counted, never slowing a request.",
+    )
+
     # -- /v1/respond (service/respond/) ----------------------------------------------------
     respond_policy_path: Path = Field(
         default=DEFAULT_RESPOND_POLICY,

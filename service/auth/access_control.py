@@ -62,7 +62,11 @@ class AccessControl:
         if self.is_open():
             return None
         failures_bucket = f"authfail:{client}"
-        principal = self.authenticator.authenticate(key) if key else None
+        if not key:
+            # No guess was made (a page loading before sign-in, a misconfigured client):
+            # nothing to throttle, and a team behind one address keeps its sign-in page.
+            raise AuthenticationError(f"missing API key ({HOW_TO_SEND})")
+        principal = self.authenticator.authenticate(key)
         if principal is None:
             wait = self.limiter.acquire(failures_bucket, self.failure_rate)
             if wait > 0:
@@ -72,7 +76,7 @@ class AccessControl:
                     f"retry in {math.ceil(wait)} s",
                     retry_after_s=wait,
                 )
-            raise AuthenticationError(f"{'wrong' if key else 'missing'} API key ({HOW_TO_SEND})")
+            raise AuthenticationError(f"wrong API key ({HOW_TO_SEND})")
         rate = self.rate_of(principal)
         wait = self.limiter.acquire(f"key:{principal.name}", rate)
         if wait > 0:
