@@ -297,10 +297,16 @@ def unseen_intent_threshold(
     n_groups = max(2, min(groups, len(names)))
     group_of = {name: i % n_groups for i, name in enumerate(names)}
     g = np.array([group_of[label] for label in labels])
-    sims = x @ x.T
-    np.fill_diagonal(sims, -1.0)
-    in_scope = sims.max(axis=1)
-    unseen = np.array([sims[i, g != g[i]].max() for i in range(len(x))])
+    in_scope = np.empty(len(x))
+    unseen = np.empty(len(x))
+    # Blockwise, so tens of thousands of extra rows never build an n x n matrix.
+    for start in range(0, len(x), 1024):
+        sims = x[start : start + 1024] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = -1.0  # leave-one-out: not its own nearest example
+        in_scope[start : start + len(sims)] = sims.max(axis=1)
+        same = g[start : start + len(sims), None] == g[None, :]
+        unseen[start : start + len(sims)] = np.where(same, -1.0, sims).max(axis=1)
     grid = np.round(np.arange(0.0, 0.951, 0.01), 2)
     best = 0.0
     for t in grid:
