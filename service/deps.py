@@ -19,6 +19,7 @@ from kb_index.knowledge_base import KnowledgeBase
 from models.triager import Triager
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.readiness import ReadinessProbe
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
@@ -38,6 +39,15 @@ def get_settings(request: Request) -> Settings:
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_readiness(request: Request) -> ReadinessProbe:
+    """The readiness probe the lifespan built."""
+    probe: ReadinessProbe = request.app.state.readiness
+    return probe
+
+
+ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 
 
 def get_triager(resources: ResourcesDep) -> Triager:

@@ -52,6 +52,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The 503 of ``/readyz``.
+NOT_READY_RESPONSE: dict[str, Any] = {
+    "model": ErrorOut,
+    "description": "A dependency (the database) is down or did not answer in time; "
+    "`detail` names it.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before asking again."}},
+}
+
+
 def error_body(
     code: str, message: str, errors: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:

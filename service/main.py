@@ -13,6 +13,7 @@ from service.api import feedback, health, kb, respond, suggest, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.readiness import ReadinessProbe
 from service.resources import Resources, load_resources
 from service.settings import Settings
 
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             else await run_in_threadpool(load_resources, settings)
         )
         app.state.resources = loaded
+        app.state.readiness = ReadinessProbe(
+            loaded.database, timeout_s=settings.readiness_timeout_s
+        )
         try:
             yield
         finally:

@@ -119,10 +119,12 @@ def post_feedback(
 )
 def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingResponse:
     """Feedback with its message and drafts as JSON lines, oldest first (``triage retrain
-    --feedback`` reads this)."""
+    --feedback`` reads this). The last line, ``{"export_complete": true, "rows": N}``,
+    marks a complete export: a stream cut short by a failing database lacks it."""
+    records = store.open_export(since=since)
 
     def lines() -> Iterator[bytes]:
-        for record in store.export(since=since):
+        for record in records:
             yield (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
     return StreamingResponse(
