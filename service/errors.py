@@ -52,6 +52,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The error answers only some routes give: each route names its own with
+#: :func:`error_responses`, so the OpenAPI schema lists every status an operation returns.
+_ROUTE_ERRORS: dict[int, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "The named document or suggestion does not exist."},
+    409: {
+        "model": ErrorOut,
+        "description": "The same id was already recorded with other details.",
+    },
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the route-specific error ``statuses`` (404, 409)."""
+    return {code: _ROUTE_ERRORS[code] for code in statuses}
+
+
 #: The 503 of ``/readyz``.
 NOT_READY_RESPONSE: dict[str, Any] = {
     "model": ErrorOut,

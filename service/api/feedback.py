@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from models.urgency_classifier import UrgencyLevel
 from service.deps import FeedbackStoreDep, SinceDep, TimeWindowDep
+from service.errors import error_responses
 from service.feedback.feedback_records import Outcome
 from service.feedback.feedback_store import FeedbackInput, Stats
 from service.schemas import MAX_TEXT_CHARS, DomainOut, WireModel
@@ -100,7 +101,10 @@ class StatsResponse(BaseModel):
     "/feedback",
     response_model=FeedbackResponse,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "The same feedback was already recorded."}},
+    responses={
+        200: {"model": FeedbackResponse, "description": "The same feedback was already recorded."},
+        **error_responses(404, 409),
+    },
 )
 def post_feedback(
     body: FeedbackRequest, response: Response, store: FeedbackStoreDep

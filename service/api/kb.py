@@ -23,6 +23,7 @@ from kb_index.documents import (
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
 from service.deps import KbDep
+from service.errors import error_responses
 from service.schemas import DomainOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
@@ -152,7 +153,14 @@ class SearchResponse(BaseModel):
     results: list[SearchResultOut]
 
 
-@router.put("/documents/{doc_id:path}", response_model=DocumentWriteOut)
+@router.put(
+    "/documents/{doc_id:path}",
+    response_model=DocumentWriteOut,
+    responses={
+        201: {"model": DocumentWriteOut, "description": "The document was created."},
+        200: {"description": "The document was replaced, or was already identical."},
+    },
+)
 def put_document(
     doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
 ) -> DocumentWriteOut:
@@ -168,7 +176,7 @@ def put_document(
     )
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentOut)
+@router.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=error_responses(404))
 def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
@@ -180,7 +188,11 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     )
 
 
-@router.delete("/documents/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/documents/{doc_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+)
 def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
     """Remove a document; 404 if unknown."""
     kb.delete([doc_id])
