@@ -15,6 +15,7 @@ import fcntl
 import logging
 import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,24 +117,60 @@ class DatabaseTimeouts:
     pool_s: float = 2.0
 
 
+class StallBreaker:
+    """Once a wait on the database timed out, fail every wait and connect at once for
+    ``open_s`` seconds.
+
+    Without it each step of a request paid the full timeout again (the pool's ping of every
+    stale connection, the reconnect, the next statement): respond calls took up to 12 s
+    with a 5 s statement timeout. After the window the next call tries the database again.
+    """
+
+    def __init__(self, open_s: float) -> None:
+        self.open_s = open_s
+        self._until = 0.0
+
+    def trip(self) -> None:
+        """A wait timed out: the database counts as stalled for ``open_s`` seconds."""
+        self._until = time.monotonic() + self.open_s
+
+    def check(self) -> None:
+        """Raise ``psycopg.OperationalError`` while the breaker is open."""
+        left = self._until - time.monotonic()
+        if left > 0:
+            raise psycopg.OperationalError(
+                f"the database stalled moments ago; not waiting on it for another {left:.1f} s"
+            )
+
+
 class _DeadlineConnection(psycopg.Connection):
     """A psycopg connection whose every wait on the socket ends after ``io_timeout_s``.
 
     psycopg waits for the server without limit by default, so a frozen TCP connection hung
     the request thread for good (issue 12: 15 respond calls hung > 150 s). On expiry the
-    connection is closed, which SQLAlchemy takes for a disconnect and drops from the pool.
+    connection is closed, which SQLAlchemy takes for a disconnect and drops from the pool,
+    and ``breaker`` is tripped.
     """
 
     io_timeout_s: float = DatabaseTimeouts.statement_s
+    breaker: StallBreaker | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         """``psycopg.Connection.wait`` with ``io_timeout_s`` as the default timeout."""
         limit = self.io_timeout_s if timeout is None else timeout
+        if self.breaker is not None:
+            try:
+                self.breaker.check()
+            except psycopg.OperationalError:
+                self.close()  # SQLAlchemy drops a closed connection from the pool
+                raise
         try:
             return super().wait(gen, interval=interval, timeout=limit)
         except psycopg.errors.OperationalError as exc:
             if type(exc).__name__ != "_WaitTimeout":
                 raise
+            if self.breaker is not None:
+                self.breaker.trip()
             self.close()
             raise psycopg.OperationalError(
                 f"no answer from the database within {limit:g} s; connection closed"
@@ -200,6 +237,7 @@ class Database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed
         self.timeouts = timeouts or DatabaseTimeouts()
+        self._breaker = StallBreaker(self.timeouts.statement_s)
         psycopg_driver = self.dialect == "postgresql" and parsed.get_driver_name() == "psycopg"
         connect_args = (
             _postgres_connect_args(parsed, self.timeouts)
@@ -230,8 +268,14 @@ class Database:
     def _connect_with_deadline(
         self, dialect: Dialect, record: Any, cargs: Any, cparams: dict[str, Any]
     ) -> _DeadlineConnection:
-        connection = _DeadlineConnection.connect(*cargs, **cparams)
+        self._breaker.check()
+        try:
+            connection = _DeadlineConnection.connect(*cargs, **cparams)
+        except psycopg.errors.ConnectionTimeout:
+            self._breaker.trip()
+            raise
         connection.io_timeout_s = self.timeouts.statement_s
+        connection.breaker = self._breaker
         return connection
 
     @property
