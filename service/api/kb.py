@@ -22,7 +22,7 @@ from kb_index.documents import (
 )
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
-from service.deps import KbDep
+from service.deps import KbDep, requires
 from service.errors import error_responses
 from service.schemas import DomainOut, NonBlankStr, WireModel
 
@@ -160,6 +160,7 @@ class SearchResponse(BaseModel):
         201: {"model": DocumentWriteOut, "description": "The document was created."},
         200: {"description": "The document was replaced, or was already identical."},
     },
+    dependencies=[requires("kb:write")],
 )
 def put_document(
     doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
@@ -176,7 +177,12 @@ def put_document(
     )
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentOut, responses=error_responses(404))
+@router.get(
+    "/documents/{doc_id:path}",
+    response_model=DocumentOut,
+    responses=error_responses(404),
+    dependencies=[requires("kb:read")],
+)
 def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
@@ -192,6 +198,7 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     "/documents/{doc_id:path}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(404),
+    dependencies=[requires("kb:write")],
 )
 def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
     """Remove a document; 404 if unknown."""
@@ -199,7 +206,7 @@ def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/documents", response_model=DocumentPageOut)
+@router.get("/documents", response_model=DocumentPageOut, dependencies=[requires("kb:read")])
 def list_documents(
     kb: KbDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -215,7 +222,7 @@ def list_documents(
     )
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, dependencies=[requires("kb:read")])
 def search(body: SearchRequest, kb: KbDep) -> SearchResponse:
     """Hybrid (default), dense or BM25 search; one result per document, best first."""
     filters = body.filters.to_domain() if body.filters is not None else None
