@@ -183,7 +183,11 @@ def _postgres_connect_args(url: URL, timeouts: DatabaseTimeouts) -> dict[str, An
         # libpq counts whole seconds and treats less than 2 as 2.
         args["connect_timeout"] = max(2, math.ceil(timeouts.connect_s))
     options = url.query.get("options")
-    statement = f"-c statement_timeout={int(timeouts.statement_s * 1000)}"
+    # The server cancels a slow statement a little before the client stops waiting: a
+    # database that answers gets a clean cancellation (the connection stays usable and
+    # the stall breaker stays closed); only a stalled one reaches the client deadline.
+    server_s = max(timeouts.statement_s - 0.5, timeouts.statement_s / 2)
+    statement = f"-c statement_timeout={int(server_s * 1000)}"
     args["options"] = f"{options} {statement}" if isinstance(options, str) else statement
     return args
 
