@@ -39,29 +39,33 @@ def unit_rows(x: FloatArray) -> npt.NDArray[np.float64]:
 def cluster_embeddings(
     embeddings: FloatArray, *, distance_threshold: float, min_cluster_size: int
 ) -> npt.NDArray[np.int64]:
-    """Cluster number per row, ``-1`` for rows in groups smaller than ``min_cluster_size``.
+    """Cluster number per row, ``-1`` for rows in groups smaller than ``min_cluster_size``
+    and for zero rows (no direction: cosine distance is undefined for them, and sklearn
+    refuses them with an error that was a 500 on ``/v1/insights/emerging``).
 
     Clusters are numbered by size, largest first.
     """
     from sklearn.cluster import AgglomerativeClustering
 
     n = len(embeddings)
-    if n < max(2, min_cluster_size):
-        return np.full(n, -1, dtype=np.int64)
+    out = np.full(n, -1, dtype=np.int64)
+    units = unit_rows(embeddings)
+    rows = np.flatnonzero(np.any(units != 0, axis=1))
+    if len(rows) < max(2, min_cluster_size):
+        return out
     raw = AgglomerativeClustering(
         n_clusters=None,
         metric="cosine",
         linkage="average",
         distance_threshold=distance_threshold,
-    ).fit_predict(unit_rows(embeddings))
+    ).fit_predict(units[rows])
     sizes = np.bincount(raw)
     kept = sorted(
         (k for k in range(len(sizes)) if sizes[k] >= min_cluster_size),
         key=lambda k: (-sizes[k], k),
     )
-    out = np.full(n, -1, dtype=np.int64)
     for new, k in enumerate(kept):
-        out[raw == k] = new
+        out[rows[raw == k]] = new
     return out
 
 

@@ -1,7 +1,10 @@
 """The service database: engine, sessions and Alembic migrations run at startup.
 
 SQLite (a file under ``data_dir``) by default; any SQLAlchemy URL works, PostgreSQL
-included. Tables are declared on ``Base`` in the module of the feature that owns them
+included. Every wait on the database is bounded (:class:`DatabaseTimeouts`): a database
+that stalls costs a request a few seconds and a 503, never a hung worker thread.
+
+Tables are declared on ``Base`` in the module of the feature that owns them
 (``service/orders/order_record.py`` for orders); the schema itself only ever changes
 through a revision under ``service/migrations/versions/``.
 """
@@ -10,24 +13,37 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Dialect, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from kb_index.kb_tables import KB_METADATA
-from models.errors import TriageError
+from models.errors import TriageError, UnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +103,102 @@ class DatabaseError(TriageError):
     code = "database_error"
 
 
+class DatabaseUnavailableError(UnavailableError):
+    """The database did not answer, or not in time (the same call may succeed later)."""
+
+    code = "database_unavailable"
+
+
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long any one wait on the database may take, in seconds.
+
+    ``connect_s`` bounds opening a connection; ``statement_s`` bounds each statement,
+    commit and pool ping, on the server (PostgreSQL's ``statement_timeout``) and in the
+    client, since a stalled network never delivers the server's cancellation (SQLite: the
+    busy timeout); ``pool_s`` bounds the wait for a free pooled connection.
+    """
+
+    connect_s: float = 3.0
+    statement_s: float = 5.0
+    pool_s: float = 2.0
+
+
+class StallBreaker:
+    """Once a wait on the database timed out, fail every wait and connect at once for
+    ``open_s`` seconds.
+
+    Without it each step of a request paid the full timeout again (the pool's ping of every
+    stale connection, the reconnect, the next statement): respond calls took up to 12 s
+    with a 5 s statement timeout. After the window the next call tries the database again.
+    """
+
+    def __init__(self, open_s: float) -> None:
+        self.open_s = open_s
+        self._until = 0.0
+
+    def trip(self) -> None:
+        """A wait timed out: the database counts as stalled for ``open_s`` seconds."""
+        self._until = time.monotonic() + self.open_s
+
+    def check(self) -> None:
+        """Raise ``psycopg.OperationalError`` while the breaker is open."""
+        left = self._until - time.monotonic()
+        if left > 0:
+            raise psycopg.OperationalError(
+                f"the database stalled moments ago; not waiting on it for another {left:.1f} s"
+            )
+
+
+class _DeadlineConnection(psycopg.Connection):
+    """A psycopg connection whose every wait on the socket ends after ``io_timeout_s``.
+
+    psycopg waits for the server without limit by default, so a frozen TCP connection hung
+    the request thread for good (issue 12: 15 respond calls hung > 150 s). On expiry the
+    connection is closed, which SQLAlchemy takes for a disconnect and drops from the pool,
+    and ``breaker`` is tripped.
+    """
+
+    io_timeout_s: float = DatabaseTimeouts.statement_s
+    breaker: StallBreaker | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        """``psycopg.Connection.wait`` with ``io_timeout_s`` as the default timeout."""
+        limit = self.io_timeout_s if timeout is None else timeout
+        if self.breaker is not None:
+            try:
+                self.breaker.check()
+            except psycopg.OperationalError:
+                self.close()  # SQLAlchemy drops a closed connection from the pool
+                raise
+        try:
+            return super().wait(gen, interval=interval, timeout=limit)
+        except psycopg.errors.OperationalError as exc:
+            if type(exc).__name__ != "_WaitTimeout":
+                raise
+            if self.breaker is not None:
+                self.breaker.trip()
+            self.close()
+            raise psycopg.OperationalError(
+                f"no answer from the database within {limit:g} s; connection closed"
+            ) from exc
+
+
+def _postgres_connect_args(url: URL, timeouts: DatabaseTimeouts) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        # libpq counts whole seconds and treats less than 2 as 2.
+        args["connect_timeout"] = max(2, math.ceil(timeouts.connect_s))
+    options = url.query.get("options")
+    # The server cancels a slow statement a little before the client stops waiting: a
+    # database that answers gets a clean cancellation (the connection stays usable and
+    # the stall breaker stays closed); only a stalled one reaches the client deadline.
+    server_s = max(timeouts.statement_s - 0.5, timeouts.statement_s / 2)
+    statement = f"-c statement_timeout={int(server_s * 1000)}"
+    args["options"] = f"{options} {statement}" if isinstance(options, str) else statement
+    return args
+
+
 def alembic_config(url: str | None = None) -> Config:
     """Alembic configuration pointing at the packaged migrations."""
     config = Config()
@@ -105,11 +217,11 @@ def head_revision() -> str:
     return head
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, busy_timeout_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     # Requests run in a threadpool: wait for a writer instead of failing at once.
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     # Write-ahead log: readers never wait for the writer and a commit appends instead of
     # rewriting pages; at 32 concurrent /v1/respond calls the default rollback journal
     # made writers time out (503). NORMAL sync is durable in WAL mode except on power loss.
@@ -125,7 +237,9 @@ class Database:
     connects and brings the schema to the newest revision.
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, timeouts: DatabaseTimeouts | None = None
+    ) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -133,14 +247,47 @@ class Database:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed
-        # hide_parameters: a failed statement's message (logged, or in a trace) must not
-        # carry the customer data it was writing.
-        self.engine: Engine = create_engine(
-            parsed, echo=echo, pool_pre_ping=True, hide_parameters=True
+        self.timeouts = timeouts or DatabaseTimeouts()
+        self._breaker = StallBreaker(self.timeouts.statement_s)
+        psycopg_driver = self.dialect == "postgresql" and parsed.get_driver_name() == "psycopg"
+        connect_args = (
+            _postgres_connect_args(parsed, self.timeouts)
+            if psycopg_driver
+            else {"timeout": self.timeouts.statement_s}
+            if self.dialect == "sqlite"
+            else {}
         )
+        self.engine: Engine = create_engine(
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_timeout=self.timeouts.pool_s,
+            # A failed statement's message must not carry its parameters (e-mail addresses,
+            # message text) into logs and error chains.
+            hide_parameters=True,
+            connect_args=connect_args,
+        )
+        if psycopg_driver:
+            event.listen(self.engine, "do_connect", self._connect_with_deadline)
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            busy_ms = int(self.timeouts.statement_s * 1000)
+            event.listen(
+                self.engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, busy_ms)
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _connect_with_deadline(
+        self, dialect: Dialect, record: Any, cargs: Any, cparams: dict[str, Any]
+    ) -> _DeadlineConnection:
+        self._breaker.check()
+        try:
+            connection = _DeadlineConnection.connect(*cargs, **cparams)
+        except psycopg.errors.ConnectionTimeout:
+            self._breaker.trip()
+            raise
+        connection.io_timeout_s = self.timeouts.statement_s
+        connection.breaker = self._breaker
+        return connection
 
     @property
     def dialect(self) -> str:
@@ -194,6 +341,20 @@ class Database:
         """The revision the database is at (``None`` before the first migration)."""
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+
+    def ping(self) -> None:
+        """Run ``SELECT 1`` (bounded by the timeouts).
+
+        Raises:
+            DatabaseUnavailableError: the database refused, failed or did not answer.
+        """
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise DatabaseUnavailableError(
+                f"the database does not answer ({exc.__class__.__name__})"
+            ) from exc
 
     def close(self) -> None:
         """Close pooled connections."""

@@ -26,6 +26,7 @@ from service.jobs.job_runner import JobRunner
 from service.messages.dashboard import Dashboard
 from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
+from service.readiness import ReadinessProbe
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
 from service.service_metrics import ServiceMetrics
@@ -56,6 +57,15 @@ def get_metrics(request: Request) -> ServiceMetrics:
 
 
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+
+
+def get_readiness(request: Request) -> ReadinessProbe:
+    """The readiness probe the lifespan built."""
+    probe: ReadinessProbe = request.app.state.readiness
+    return probe
+
+
+ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 
 
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:

@@ -73,6 +73,34 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: The error answers only some routes give: each route names its own with
+#: :func:`error_responses`, so the OpenAPI schema lists every status an operation returns.
+_ROUTE_ERRORS: dict[int, dict[str, Any]] = {
+    404: {
+        "model": ErrorOut,
+        "description": "The named document, suggestion or message does not exist.",
+    },
+    409: {
+        "model": ErrorOut,
+        "description": "The same id was already recorded with other details.",
+    },
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the route-specific error ``statuses`` (404, 409)."""
+    return {code: _ROUTE_ERRORS[code] for code in statuses}
+
+
+#: The 503 of ``/readyz``.
+NOT_READY_RESPONSE: dict[str, Any] = {
+    "model": ErrorOut,
+    "description": "A dependency (the database) is down or did not answer in time; "
+    "`detail` names it.",
+    "headers": {"Retry-After": {"description": "Seconds to wait before asking again."}},
+}
+
+
 def error_body(
     code: str, message: str, errors: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.jobs.emerging_schedule import EmergingSchedule
+from service.readiness import ReadinessProbe
 from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
 from service.service_metrics import ServiceMetrics
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             else None
         )
         service_metrics.watch_versions(lambda: loaded.current_versions)
+        app.state.readiness = ReadinessProbe(
+            loaded.database, timeout_s=settings.readiness_timeout_s
+        )
         try:
             yield
         finally:

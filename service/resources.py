@@ -17,7 +17,7 @@ from models.routing_policy import RoutingPolicy
 from models.thread_budget import ThreadBudget, apply_thread_budget
 from models.triager import Triager
 from models.urgency_classifier import UrgencyClassifier
-from service.database import Database
+from service.database import Database, DatabaseTimeouts
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
 from service.jobs.job_environment import LoadedJobEnvironment
@@ -139,7 +139,14 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=enc)
     triager, signal_versions = build_triager(settings, intent=intent, encoder=enc)
     versions = {"encoder": enc.model_id, "intent_model": intent.version, **signal_versions}
-    database = Database(settings.resolved_database_url)
+    database = Database(
+        settings.resolved_database_url,
+        timeouts=DatabaseTimeouts(
+            connect_s=settings.database_connect_timeout_s,
+            statement_s=settings.database_statement_timeout_s,
+            pool_s=settings.database_pool_timeout_s,
+        ),
+    )
     orders: OrderConnector | None = None
     drafter: SuggestionService | None = None
     message_log: MessageLog | None = None

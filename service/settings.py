@@ -217,6 +217,29 @@ class Settings(BaseSettings):
     )
 
     # -- database and orders (service/database.py, service/orders/) ---------------------
+    database_connect_timeout_s: float = Field(
+        default=3.0,
+        ge=1.0,
+        le=60.0,
+        description="Most seconds to open a database connection (PostgreSQL: whole seconds, "
+        "at least 2).",
+    )
+    database_statement_timeout_s: float = Field(
+        default=5.0,
+        gt=0.0,
+        le=600.0,
+        description="Most seconds one statement, commit or ping may take, counted by the server "
+        "and by the client (a stalled network gets no server answer); SQLite: the busy timeout.",
+    )
+    database_pool_timeout_s: float = Field(
+        default=2.0,
+        gt=0.0,
+        le=60.0,
+        description="Most seconds a request waits for a free pooled connection.",
+    )
+    readiness_timeout_s: float = Field(
+        default=1.0, gt=0.0, le=30.0, description="Most seconds /readyz waits for the database."
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the service database; default: SQLite file "

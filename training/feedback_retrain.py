@@ -19,6 +19,7 @@ from models.artifact_manifest import sha256_file
 from models.errors import InvalidInputError
 from models.jsonl_lines import jsonl_objects
 from models.message_analyzer import MessageAnalyzer
+from service.feedback.feedback_store import EXPORT_TRAILER_KEY
 from training.datasets import LabelledTexts
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def read_corrections(path: Path) -> list[Correction]:
     """Corrected intents from a feedback export, oldest first.
 
     Raises:
-        InvalidInputError: the file is missing or a line is not a JSON object.
+        InvalidInputError: the file is missing, a line is not a JSON object, or the
+            export's closing line counts another number of records (a cut download).
     """
     if not path.is_file():
         raise InvalidInputError(f"feedback file {path} does not exist")
@@ -70,8 +72,16 @@ def read_corrections(path: Path) -> list[Correction]:
     # correction teaches the model on that same text.
     analyzer = MessageAnalyzer()
     corrections = []
+    records = 0
+    trailer: dict[str, object] | None = None
     with path.open(encoding="utf-8") as fh:
-        for _, record in jsonl_objects(fh, source=path):
+        for number, record in jsonl_objects(fh, source=path):
+            if trailer is not None:
+                raise InvalidInputError(f"{path}:{number}: a record after the export's end")
+            if record.get(EXPORT_TRAILER_KEY) is True:
+                trailer = record
+                continue
+            records += 1
             intent = record.get("correct_intent")
             text = record.get("text")
             if not intent or not isinstance(text, str) or not text.strip():
@@ -86,6 +96,13 @@ def read_corrections(path: Path) -> list[Correction]:
                     recorded_at=record.get("recorded_at"),
                 )
             )
+    if trailer is None:
+        logger.warning("%s has no export trailer: it may be an incomplete download", path)
+    elif trailer.get("rows") != records:
+        raise InvalidInputError(
+            f"{path} is incomplete: its trailer counts {trailer.get('rows')} records, "
+            f"the file holds {records}"
+        )
     corrections.sort(key=lambda c: c.recorded_at or "")
     return corrections
 

@@ -20,6 +20,7 @@ from service.deps import (
     TimeWindowDep,
     requires,
 )
+from service.errors import error_responses
 from service.feedback.feedback_records import Outcome
 from service.feedback.feedback_store import FeedbackInput
 from service.messages.dashboard import DashboardFigures
@@ -138,7 +139,10 @@ class StatsResponse(BaseModel):
     "/feedback",
     response_model=FeedbackResponse,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "The same feedback was already recorded."}},
+    responses={
+        200: {"model": FeedbackResponse, "description": "The same feedback was already recorded."},
+        **error_responses(404, 409),
+    },
     dependencies=[requires("feedback")],
 )
 def post_feedback(
@@ -160,10 +164,12 @@ def post_feedback(
 )
 def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingResponse:
     """Feedback with its message and drafts as JSON lines, oldest first (``triage retrain
-    --feedback`` reads this)."""
+    --feedback`` reads this). The last line, ``{"export_complete": true, "rows": N}``,
+    marks a complete export: a stream cut short by a failing database lacks it."""
+    records = store.open_export(since=since)
 
     def lines() -> Iterator[bytes]:
-        for record in store.export(since=since):
+        for record in records:
             yield (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
     return StreamingResponse(

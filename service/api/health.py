@@ -1,4 +1,9 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes.
+
+``/healthz`` answers from the event loop without threads or the database: it says the
+process is alive even while every worker thread waits on a stalled dependency.
+``/readyz`` checks the database with a short timeout and answers 503 naming what is down.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from service.deps import ResourcesDep
+from service.deps import ReadinessDep, ResourcesDep
+from service.errors import NOT_READY_RESPONSE
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +23,8 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-def readyz(resources: ResourcesDep) -> dict[str, Any]:
-    """Models and indexes are loaded; names the version of each."""
+@router.get("/readyz", responses={503: NOT_READY_RESPONSE})
+async def readyz(resources: ResourcesDep, probe: ReadinessDep) -> dict[str, Any]:
+    """The database answers and the models and indexes are loaded; names their versions."""
+    await probe.check()
     return {"status": "ready", "versions": resources.current_versions}

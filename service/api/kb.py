@@ -27,6 +27,7 @@ from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from service.deps import ActorDep, JobsDep, KbDep, requires
+from service.errors import error_responses
 from service.schemas import DomainOut, JobOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
@@ -206,6 +207,10 @@ def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
 @router.post(
     "/documents/{doc_id:path}/restore",
     response_model=DocumentWriteOut,
+    responses={
+        201: {"model": DocumentWriteOut, "description": "The document was created."},
+        200: {"description": "The document was replaced, or was already identical."},
+    },
     dependencies=[requires("kb:write")],
 )
 def restore_document(
@@ -245,7 +250,10 @@ def put_document(
 
 
 @router.get(
-    "/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[requires("kb:read")]
+    "/documents/{doc_id:path}",
+    response_model=DocumentOut,
+    responses=error_responses(404),
+    dependencies=[requires("kb:read")],
 )
 def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
@@ -261,6 +269,7 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
 @router.delete(
     "/documents/{doc_id:path}",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
     dependencies=[requires("kb:write")],
 )
 def delete_document(doc_id: DocIdPath, kb: KbDep, actor: ActorDep) -> Response:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from service.deps import MessageLogDep, TimeWindowDep
+from service.errors import error_responses
 from service.messages.message_entry import MessageEntry
 from service.messages.message_log_store import MessageFilter
 from service.respond.decision import Action
@@ -162,7 +163,7 @@ def list_messages(
     )
 
 
-@router.get("/messages/{message_id}", response_model=MessageOut)
+@router.get("/messages/{message_id}", response_model=MessageOut, responses=error_responses(404))
 def get_message(
     log: MessageLogDep, message_id: Annotated[str, Path(min_length=1, max_length=32)]
 ) -> MessageOut:

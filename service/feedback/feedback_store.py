@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -39,6 +39,10 @@ from service.privacy.redaction import redact, redact_optional
 logger = logging.getLogger(__name__)
 
 EXPORT_BATCH = 500
+#: The last record of a complete export: ``{"export_complete": true, "rows": N}``. A
+#: stream cut short (the database failed after the 200 was sent) lacks it, so a reader
+#: can tell a partial file from a complete one.
+EXPORT_TRAILER_KEY = "export_complete"
 
 
 class StoreUnavailableError(UnavailableError):
@@ -329,7 +333,25 @@ class FeedbackStore:
         )
 
     # -- reads -------------------------------------------------------------------------
-    def export(self, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    def open_export(self, *, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+        """The export records of :meth:`export`, then the trailer carrying their count.
+
+        The query runs and the first batch is read before this returns, so a database
+        that is down is a 503 before anything is sent, not a 200 cut short.
+
+        Raises:
+            StoreUnavailableError: the database failed or did not answer.
+        """
+        records = self.export(since=since)
+        try:
+            first = next(records, None)
+        except SQLAlchemyError as exc:
+            records.close()
+            logger.error("could not start the feedback export: %s", exc.__class__.__name__)
+            raise StoreUnavailableError("feedback could not be read; retry the request") from exc
+        return _with_trailer(first, records)
+
+    def export(self, *, since: datetime | None = None) -> Generator[dict[str, Any], None, None]:
         """Feedback rows recorded at or after ``since`` with their suggestion, oldest first,
         read in batches (a generator: the caller streams it)."""
         query = (
@@ -448,6 +470,19 @@ class Stats:
     def rejection_rate(self) -> float | None:
         """Share of rated suggestions discarded."""
         return self._rate(self.outcomes.get("rejected", 0), self.rated)
+
+
+def _with_trailer(
+    first: dict[str, Any] | None, rest: Iterator[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    rows = 0
+    if first is not None:
+        yield first
+        rows = 1
+        for record in rest:
+            yield record
+            rows += 1
+    yield {EXPORT_TRAILER_KEY: True, "rows": rows}
 
 
 def export_line(feedback: FeedbackRecord, suggestion: SuggestionRecord) -> dict[str, Any]:

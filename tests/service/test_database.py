@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
-from service.database import Database, DatabaseError, head_revision
+from service.database import (
+    Database,
+    DatabaseError,
+    DatabaseTimeouts,
+    StallBreaker,
+    head_revision,
+)
 from tests.service.conftest import POSTGRES_ADMIN_URL
 
 
@@ -67,3 +76,26 @@ def test_unreachable_database_fails_migration_clearly() -> None:
     ):
         db.migrate()
     db.close()
+
+
+def test_the_stall_breaker_fails_fast_for_its_window_then_lets_calls_through() -> None:
+    breaker = StallBreaker(open_s=0.2)
+    breaker.check()  # closed: no error
+    breaker.trip()
+    with pytest.raises(psycopg.OperationalError, match="stalled moments ago"):
+        breaker.check()
+    time.sleep(0.25)
+    breaker.check()
+
+
+@pytest.mark.integration
+def test_a_statement_past_the_timeout_fails_instead_of_waiting(postgres_url: str) -> None:
+    database = Database(postgres_url, timeouts=DatabaseTimeouts(statement_s=1.0))
+    try:
+        cancelled = pytest.raises(OperationalError, match="canceling statement due to statement")
+        with cancelled, database.engine.connect() as connection:
+            connection.execute(text("SELECT pg_sleep(30)"))
+        # The server cancelled it (it answers): no stall, the next call goes through.
+        database.ping()
+    finally:
+        database.close()

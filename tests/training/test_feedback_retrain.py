@@ -47,7 +47,7 @@ def export_feedback(tmp_path: Path, items: list[tuple[str, str | None, str]]) ->
             )
         path = tmp_path / "feedback.jsonl"
         with path.open("w", encoding="utf-8") as fh:
-            for line in store.export():
+            for line in store.open_export():  # as GET /v1/feedback/export sends it
                 fh.write(json.dumps(line) + "\n")
         return path
     finally:
@@ -137,6 +137,30 @@ def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "feedback.jsonl:2" in result.output
+
+
+def test_retrain_rejects_an_export_missing_records(tmp_path: Path) -> None:
+    path = export_feedback(
+        tmp_path,
+        [("Where is my parcel?", "track_order", "rejected"), ("Refund?", "get_refund", "edited")],
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[-1]) == {"export_complete": True, "rows": 2}
+    path.write_text("\n".join([lines[0], lines[-1]]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "retrain",
+            "--feedback",
+            str(path),
+            "--data",
+            str(FIXTURES / "intents_tiny.csv"),
+            "--out",
+            str(tmp_path / "model"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "incomplete" in result.output
 
 
 def test_a_correction_trains_on_the_text_the_service_classifies(tmp_path: Path) -> None:

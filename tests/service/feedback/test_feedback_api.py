@@ -35,7 +35,10 @@ def export(client: TestClient, **params: str) -> list[dict[str, Any]]:
     response = client.get("/v1/feedback/export", params=params)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/x-ndjson")
-    return [json.loads(line) for line in response.text.splitlines() if line]
+    *records, trailer = [json.loads(line) for line in response.text.splitlines() if line]
+    # A complete export ends with its row count.
+    assert trailer == {"export_complete": True, "rows": len(records)}
+    return records
 
 
 def test_suggest_returns_grounded_drafts_without_a_decision(tiny_client: TestClient) -> None:
