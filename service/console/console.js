@@ -195,8 +195,10 @@ function renderList() {
     const selected = state.selected && state.selected.id === m.id;
     const button = h("button", { type: "button", class: "message-row", "aria-pressed": selected ? "true" : "false", onclick: () => selectMessage(m) },
       h("span", { class: `badge urgency-${urgency}` }, urgency),
-      h("span", { class: "row-intent" }, m.out_of_scope ? "out of scope" : m.intent || "–"),
-      h("span", { class: "row-action" }, m.action ? ACTIONS[m.action] : m.source.replace("_", " ")),
+      h("span", { class: "row-intent" }, m.out_of_scope ? "out of scope" : m.intent || "–",
+        h("span", { class: "muted" }, ` ${pct(m.confidence)}`)),
+      h("span", { class: "row-action" }, m.action ? ACTIONS[m.action] : m.source.replace("_", " "),
+        m.queue ? ` · ${m.queue} ${m.priority}` : "", m.needs_agent ? " · needs agent" : ""),
       h("span", { class: "row-text" }, (m.subject ? `${m.subject} — ` : "") + m.text.slice(0, 120)),
       h("time", { datetime: m.created_at }, when(m.created_at)));
     list.append(h("li", {}, button));
