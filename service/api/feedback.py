@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from models.urgency_classifier import UrgencyLevel
-from service.deps import DashboardDep, FeedbackStoreDep, SinceDep, TimeWindowDep
+from service.deps import DashboardDep, FeedbackStoreDep, SinceDep, TimeWindowDep, requires
 from service.feedback.feedback_records import Outcome
 from service.feedback.feedback_store import FeedbackInput
 from service.messages.dashboard import DashboardFigures
@@ -132,6 +132,7 @@ class StatsResponse(BaseModel):
     response_model=FeedbackResponse,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "The same feedback was already recorded."}},
+    dependencies=[requires("feedback")],
 )
 def post_feedback(
     body: FeedbackRequest, response: Response, store: FeedbackStoreDep
@@ -147,6 +148,7 @@ def post_feedback(
     "/feedback/export",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
+    dependencies=[requires("feedback")],
 )
 def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingResponse:
     """Feedback with its message and drafts as JSON lines, oldest first (``triage retrain
@@ -163,7 +165,7 @@ def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingRespon
     )
 
 
-@router.get("/stats", response_model=StatsResponse)
+@router.get("/stats", response_model=StatsResponse, dependencies=[requires("stats")])
 def stats(
     dashboard: DashboardDep,
     window: TimeWindowDep,

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import gammainc
 
 from models.message_clusters import (
     FloatArray,
@@ -292,12 +293,11 @@ def _ball(
 
 
 def poisson_tail(observed: int, expected: float) -> float:
-    """P(X >= observed) for X ~ Poisson(expected)."""
-    from scipy.stats import poisson
-
+    """P(X >= observed) for X ~ Poisson(expected): the regularised lower incomplete gamma
+    function P(observed, expected)."""
     if observed <= 0:
         return 1.0
-    return float(poisson.sf(observed - 1, max(expected, 1e-9)))
+    return float(gammainc(observed, max(expected, 1e-9)))
 
 
 def default_window(

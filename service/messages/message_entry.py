@@ -17,15 +17,10 @@ import numpy as np
 
 from models.triager import ConversationTurn, TriageResult
 from service.drafting.draft import Draft, DraftSet
-from service.feedback.card_redaction import redact_card_numbers
+from service.privacy.redaction import redact
 
 #: Where a logged message came in.
 SOURCES = ("triage", "triage_batch", "respond", "suggest")
-
-
-def redact(text: str) -> str:
-    """The one redaction every stored text goes through (card numbers for now)."""
-    return redact_card_numbers(text)
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,9 @@ def test_card_numbers_never_reach_the_log(client: TestClient) -> None:
     assert client.post("/v1/respond", json=body).status_code == 200
     (item,) = messages(client)["items"]
     assert CARD not in str(item)
-    assert "[card number removed]" in item["text"]
-    assert "[card number removed]" in item["subject"]
-    assert "[card number removed]" in item["history"][0]["text"]
+    assert "[card]" in item["text"]
+    assert "[card]" in item["subject"]
+    assert "[card]" in item["history"][0]["text"]
     # Entity offsets point into the redacted text that is stored.
     for entity in item["triage"]["entities"]:
         where = item["text"] if entity["source"] == "text" else item["subject"]
