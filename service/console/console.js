@@ -117,10 +117,12 @@ async function signIn(event) {
   try {
     await api("/v1/messages?limit=1");
   } catch (err) {
-    sessionStorage.removeItem(KEY_STORAGE);
-    if (err.status !== 401) fail(err);
-    else showSignIn(`The API key was refused (${err.message}).`);
-    return;
+    if (err.status === 401) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      showSignIn(`The API key was refused (${err.message}).`);
+      return;
+    }
+    // A valid key without the queue's scope (403) still opens what it may use.
   }
   $("api-key").value = "";
   start();
@@ -151,10 +153,9 @@ async function start() {
   try {
     await api("/v1/messages?limit=1");
   } catch (err) {
-    if (err.status !== 401) fail(err);
-    return;
+    if (err.status === 401) return;  // the sign-in form is showing
   }
-  show(state.view);
+  show(state.view);  // a view the key may not use says so (403) in the error line
   findHistoryRoute();
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.conftest import API_KEY
+from tests.console.conftest import API_KEY, READER_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -323,3 +323,19 @@ def test_article_history_is_shown_when_the_service_has_the_route(page: Any) -> N
     lines = section.locator("li").all_inner_texts()
     assert lines[0].startswith("revision 2 · put") and "by agent-7" in lines[0]
     assert "“Refunds v1”" in lines[1]
+
+
+def test_a_key_without_a_scope_is_told_so_and_keeps_what_it_may_use(page: Any) -> None:
+    page.get_by_label("API key").fill(READER_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    error = page.locator("#error")
+    error.wait_for()
+    assert "feedback" in error.inner_text()  # the queue needs the feedback scope
+    page.get_by_role("button", name="Knowledge base").click()
+    page.locator("#kb-list li").first.wait_for()  # kb:read is enough to list
+    page.get_by_role("button", name="New article").click()
+    page.get_by_label("Article id").fill("hc-not-allowed")
+    page.get_by_label("Title").fill("Not allowed")
+    page.get_by_label("Text", exact=True).fill("A reader cannot write.")
+    page.get_by_role("button", name="Save article").click()
+    page.locator("#error", has_text="kb:write").wait_for()
