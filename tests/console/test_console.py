@@ -146,7 +146,7 @@ def test_accept_edit_reject_change_the_stats(
     assert page.locator("#chart-urgency svg rect").count() >= 1
     cited = page.locator("#chart-cited .hbars li")
     assert cited.count() == len(after["top_cited"]) >= 1
-    page.get_by_label("Window").select_option("")  # all time
+    page.get_by_label("Dashboard window").select_option("")  # all time
     page.locator("#tile-messages .tile-value", has_text=str(after["messages"])).wait_for()
     screenshot(page, "dashboard")
 
@@ -339,3 +339,41 @@ def test_a_key_without_a_scope_is_told_so_and_keeps_what_it_may_use(page: Any) -
     page.get_by_label("Text", exact=True).fill("A reader cannot write.")
     page.get_by_role("button", name="Save article").click()
     page.locator("#error", has_text="kb:write").wait_for()
+
+
+def test_insights_show_emerging_issues_and_kb_gaps(page: Any, api: httpx.Client) -> None:
+    for text in (
+        "Does the Zorblax hoverboard come with spare wheels?",
+        "Are there spare wheels for the Zorblax hoverboard?",
+        "Can I buy extra wheels for my Zorblax hoverboard?",
+        "Where do I get replacement wheels for a Zorblax hoverboard?",
+        "Zorblax hoverboard spare wheels, do you stock them?",
+        "Do you sell wheels for the Zorblax hoverboard separately?",
+    ):
+        result = api.post("/v1/respond", json={"message": {"text": text}}).json()
+        for suggestion in result["suggestions"][:1]:
+            api.post(
+                "/v1/feedback", json={"suggestion_id": suggestion["id"], "outcome": "rejected"}
+            )
+    sign_in(page)
+    page.get_by_role("button", name="Insights").click()
+    page.locator("#gaps-summary", has_text="drafts in the window").wait_for()
+    emerging = api.get("/v1/insights/emerging").json()
+    gaps = api.get("/v1/insights/kb-gaps").json()
+    # The page asks for the last 24 hours, the API's default window.
+    assert (
+        f"{emerging['messages']} messages in the window"
+        in page.locator("#emerging-summary").inner_text()
+    )
+    themes = page.locator("#emerging-themes li.card")
+    assert themes.count() == len(emerging["themes"])
+    assert page.locator("#emerging-spikes tr").count() == (
+        len(emerging["spikes"]) + 1 if emerging["spikes"] else 0
+    )
+    cards = page.locator("#gaps-list li.card")
+    assert cards.count() == len(gaps["gaps"]) >= 1
+    article = gaps["gaps"][0]["article"]
+    cards.first.get_by_role("button", name=re.compile("as a new article")).click()
+    assert page.get_by_label("Article id").input_value() == article["id"]
+    assert page.get_by_label("Title").input_value() == article["title"]
+    assert page.get_by_label("Text", exact=True).input_value() == article["text"]
