@@ -7,7 +7,8 @@ centre and demo orders, a temporary data folder) under uvicorn on a free port, s
 scripted session of messages we wrote through ``/v1/respond`` and a few agent verdicts
 through ``/v1/feedback``, then drives Debian's chromium (Playwright, ``/usr/bin/chromium``)
 over ``/console`` and saves PNGs: the queue with drafts and a cited article open, an
-escalation, the dashboard after the feedback, and the knowledge base.
+escalation, the dashboard after the feedback, the insights (a knowledge-base gap made of
+four questions the help centre does not answer, edited by agents), and the knowledge base.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ SESSION = [
 ]
 
 
+#: Questions the sample help centre does not answer, and what agents sent instead: a
+#: knowledge-base gap for the Insights view.
+GAP_QUESTIONS = [
+    "Do you offer gift wrapping for my order?",
+    "Can you gift wrap the kettle I am ordering?",
+    "Is gift wrapping available, and what does it cost?",
+    "Could my order be wrapped as a present?",
+]
+GAP_REPLY = (
+    "Hi, yes: we wrap any order in recycled paper for 3 euros. Choose gift wrapping at "
+    "checkout and add a note; the packing slip then shows no prices."
+)
+
+
 def free_port() -> int:
     """An unused local port."""
     with socket.socket() as sock:
@@ -87,6 +102,14 @@ def scripted_session(client: httpx.Client) -> None:
     ]
     for draft, verdict in zip(drafts, verdicts, strict=False):
         client.post("/v1/feedback", json={"suggestion_id": draft["id"], **verdict})
+    for question in GAP_QUESTIONS:
+        body = {"message": {"text": question, "channel": "email"}, "customer": JANE}
+        result = client.post("/v1/respond", json=body).json()
+        if result["suggestions"]:
+            edited = {"outcome": "edited", "final_text": GAP_REPLY}
+            client.post(
+                "/v1/feedback", json={"suggestion_id": result["suggestions"][0]["id"], **edited}
+            )
 
 
 def shoot(page: Page, out: Path) -> None:
@@ -103,6 +126,9 @@ def shoot(page: Page, out: Path) -> None:
     page.get_by_role("button", name="Dashboard").click()
     page.locator("#chart-cited .hbars li").first.wait_for()
     page.screenshot(path=str(out / "dashboard.png"), full_page=True)
+    page.get_by_role("button", name="Insights").click()
+    page.locator("#gaps-summary", has_text="drafts in the window").wait_for()
+    page.screenshot(path=str(out / "insights.png"), full_page=True)
     page.get_by_role("button", name="Knowledge base").click()
     page.get_by_label("Search the knowledge base").fill("refund to my card")
     page.get_by_role("button", name="Search").click()

@@ -117,10 +117,12 @@ async function signIn(event) {
   try {
     await api("/v1/messages?limit=1");
   } catch (err) {
-    sessionStorage.removeItem(KEY_STORAGE);
-    if (err.status !== 401) fail(err);
-    else showSignIn(`The API key was refused (${err.message}).`);
-    return;
+    if (err.status === 401) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      showSignIn(`The API key was refused (${err.message}).`);
+      return;
+    }
+    // A valid key without the queue's scope (403) still opens what it may use.
   }
   $("api-key").value = "";
   start();
@@ -140,10 +142,11 @@ function show(view) {
     if (b.dataset.view === view) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   }
-  for (const name of ["queue", "dashboard", "kb"]) $(`view-${name}`).hidden = name !== view;
+  for (const name of ["queue", "dashboard", "insights", "kb"]) $(`view-${name}`).hidden = name !== view;
   clearError();
   if (view === "queue") loadQueue().catch(fail);
   if (view === "dashboard") loadDashboard().catch(fail);
+  if (view === "insights") loadInsights().catch(fail);
   if (view === "kb") loadArticles().catch(fail);
 }
 
@@ -151,10 +154,9 @@ async function start() {
   try {
     await api("/v1/messages?limit=1");
   } catch (err) {
-    if (err.status !== 401) fail(err);
-    return;
+    if (err.status === 401) return;  // the sign-in form is showing
   }
-  show(state.view);
+  show(state.view);  // a view the key may not use says so (403) in the error line
   findHistoryRoute();
 }
 
@@ -195,8 +197,10 @@ function renderList() {
     const selected = state.selected && state.selected.id === m.id;
     const button = h("button", { type: "button", class: "message-row", "aria-pressed": selected ? "true" : "false", onclick: () => selectMessage(m) },
       h("span", { class: `badge urgency-${urgency}` }, urgency),
-      h("span", { class: "row-intent" }, m.out_of_scope ? "out of scope" : m.intent || "–"),
-      h("span", { class: "row-action" }, m.action ? ACTIONS[m.action] : m.source.replace("_", " ")),
+      h("span", { class: "row-intent" }, m.out_of_scope ? "out of scope" : m.intent || "–",
+        h("span", { class: "muted" }, ` ${pct(m.confidence)}`)),
+      h("span", { class: "row-action" }, m.action ? ACTIONS[m.action] : m.source.replace("_", " "),
+        m.queue ? ` · ${m.queue} ${m.priority}` : "", m.needs_agent ? " · needs agent" : ""),
       h("span", { class: "row-text" }, (m.subject ? `${m.subject} — ` : "") + m.text.slice(0, 120)),
       h("time", { datetime: m.created_at }, when(m.created_at)));
     list.append(h("li", {}, button));
@@ -548,6 +552,49 @@ async function loadDashboard(event) {
   $("chart-cited").replaceChildren(hbars(stats.top_cited.map((a) => ({ label: a.title, value: a.count })), "Top cited articles"));
 }
 
+// -- insights --------------------------------------------------------------------------------
+function sig(x) { return x.toFixed(1); }
+
+async function loadInsights(event) {
+  if (event) event.preventDefault();
+  const hours = Number($("insights-window").value);
+  const params = new URLSearchParams({ since: new Date(Date.now() - hours * 3600e3).toISOString() });
+  const [emerging, gaps] = await Promise.all([
+    api(`/v1/insights/emerging?${params}`),
+    api(`/v1/insights/kb-gaps?${params}`),
+  ]);
+  $("emerging-summary").textContent =
+    `${emerging.messages} messages in the window, ${emerging.baseline_messages} in the baseline since ${when(emerging.baseline_since)}.`;
+  $("emerging-spikes").replaceChildren(emerging.spikes.length
+    ? h("table", { class: "grid" }, h("caption", { class: "visually-hidden" }, "Intent spikes"),
+      h("tr", {}, ["intent", "observed", "expected", "ratio", "significance (−log10 p)"].map((c) => h("th", { scope: "col" }, c))),
+      emerging.spikes.map((x) => h("tr", {}, h("td", {}, x.intent), h("td", {}, x.observed), h("td", {}, x.expected.toFixed(1)),
+        h("td", {}, `${x.ratio.toFixed(1)}×`), h("td", {}, sig(x.significance)))))
+    : h("p", { class: "muted" }, "No intent is above its usual rate."));
+  $("emerging-themes").replaceChildren(...emerging.themes.map((t) => h("li", { class: "card" },
+    h("h5", {}, t.label, h("span", { class: "muted" }, ` · ${t.size} messages, expected ${t.expected.toFixed(1)}, significance ${sig(t.significance)}`)),
+    h("p", { class: "muted" }, `first ${when(t.first_seen)} · last ${when(t.last_seen)} · ${Object.entries(t.intents).map(([k, n]) => `${k} ${n}`).join(", ")}`),
+    h("ul", {}, t.examples.map((e) => h("li", {}, e))))));
+  if (!emerging.themes.length) $("emerging-themes").append(h("li", { class: "muted" }, "No new theme."));
+  $("gaps-summary").textContent = `${gaps.signals} unanswered, rejected or heavily edited drafts in the window.`;
+  $("gaps-list").replaceChildren(...gaps.gaps.map((g) => h("li", { class: "card" },
+    h("h5", {}, g.title, h("span", { class: "muted" }, ` · ${g.size} messages (${g.needs_agent} unanswered, ${g.rejected} rejected, ${g.edited} edited)`)),
+    h("h6", {}, "Customers asked"), h("ul", {}, g.examples.map((e) => h("li", {}, e))),
+    g.facts.length ? [h("h6", {}, "Agents replied"), h("ul", {}, g.facts.map((f) => h("li", {}, f)))] : "",
+    h("button", { type: "button", onclick: () => draftArticle(g.article) }, `Open “${g.article.title}” as a new article`))));
+  if (!gaps.gaps.length) $("gaps-list").append(h("li", { class: "muted" }, "No gap found."));
+}
+
+function draftArticle(article) {
+  show("kb");
+  editArticle(null);
+  $("kb-id").value = article.id;
+  $("kb-title-input").value = article.title;
+  $("kb-text").value = article.text;
+  $("kb-title-input").focus();
+  say("Draft article from a knowledge-base gap: check it, then save.");
+}
+
 // -- knowledge base --------------------------------------------------------------------------
 async function findHistoryRoute() {
   // The history route arrives with another feature: show history only when the service has it.
@@ -658,6 +705,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("dash-form").addEventListener("submit", (e) => loadDashboard(e).catch(fail));
   $("dash-window").addEventListener("change", () => loadDashboard().catch(fail));
   $("kb-search-form").addEventListener("submit", searchArticles);
+  $("insights-form").addEventListener("submit", (e) => loadInsights(e).catch(fail));
+  $("insights-window").addEventListener("change", () => loadInsights().catch(fail));
   $("kb-new").addEventListener("click", () => editArticle(null));
   $("kb-cancel").addEventListener("click", () => { $("kb-form").hidden = true; });
   $("kb-form").addEventListener("submit", saveArticle);

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
@@ -76,6 +78,18 @@ class VolumeBucket:
     messages: int
     intents: dict[str, int] = field(default_factory=dict)
     urgency: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmbeddedMessage:
+    """A logged message as clustering reads it (emerging issues, knowledge-base gaps)."""
+
+    id: str
+    at: datetime
+    text: str
+    intent: str | None
+    embedding: npt.NDArray[np.float32]
+    needs_agent: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +243,37 @@ class MessageLogStore:
         raise MessageLogUnavailableError(
             f"time buckets are not implemented for the {self.database.dialect} database"
         )
+
+    def embedded(
+        self, *, since: datetime | None, until: datetime | None, batch: int = 1_000
+    ) -> Iterator[EmbeddedMessage]:
+        """Messages of ``[since, until)`` that have an embedding, oldest first, read in
+        batches (a generator), the float16 vectors widened back to float32."""
+        filters = MessageFilter(since=since, until=until)
+        query = (
+            select(
+                MessageRecord.id,
+                MessageRecord.created_at,
+                MessageRecord.text,
+                MessageRecord.intent,
+                MessageRecord.embedding,
+                MessageRecord.needs_agent,
+            )
+            .where(MessageRecord.embedding.is_not(None), *filters.conditions())
+            .order_by(MessageRecord.created_at, MessageRecord.id)
+            .execution_options(yield_per=batch)
+        )
+        with self.database.session() as session:
+            for row in session.execute(query):
+                vector = np.frombuffer(row.embedding, dtype=np.float16).astype(np.float32)
+                yield EmbeddedMessage(
+                    id=row.id,
+                    at=row.created_at,
+                    text=row.text,
+                    intent=row.intent,
+                    embedding=vector,
+                    needs_agent=row.needs_agent,
+                )
 
     def top_cited(
         self, *, since: datetime | None, until: datetime | None, limit: int = 10

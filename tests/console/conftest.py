@@ -22,6 +22,8 @@ from tests.fixtures.hashing_encoder import HashingEncoder
 from tests.service.conftest import tiny_settings
 
 API_KEY = "console-test-key"
+#: A scoped key that may only read the knowledge base.
+READER_KEY = "console-reader-key"
 CHROMIUM = Path(os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium"))
 #: Where the screenshots of the main views go (the README's come from here).
 SCREENSHOT_DIR = os.environ.get("TRIAGE_CONSOLE_SCREENSHOTS")
@@ -44,6 +46,7 @@ def base_url(
         tiny_intent_dir,
         tiny_urgency_dir,
         api_key=SecretStr(API_KEY),
+        api_keys=[{"name": "reader", "key": READER_KEY, "scopes": ["kb:read"]}],
     )
     resources = load_resources(settings, encoder=HashingEncoder())
     port = _free_port()

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.conftest import API_KEY
+from tests.console.conftest import API_KEY, READER_KEY
 
 pytestmark = pytest.mark.browser
 
@@ -146,7 +146,7 @@ def test_accept_edit_reject_change_the_stats(
     assert page.locator("#chart-urgency svg rect").count() >= 1
     cited = page.locator("#chart-cited .hbars li")
     assert cited.count() == len(after["top_cited"]) >= 1
-    page.get_by_label("Window").select_option("")  # all time
+    page.get_by_label("Dashboard window").select_option("")  # all time
     page.locator("#tile-messages .tile-value", has_text=str(after["messages"])).wait_for()
     screenshot(page, "dashboard")
 
@@ -327,3 +327,57 @@ def test_article_history_is_shown_when_the_service_has_the_route(page: Any) -> N
     lines = section.locator("li").all_inner_texts()
     assert lines[0].startswith("revision 2 · put") and "by agent-7" in lines[0]
     assert "“Refunds v1”" in lines[1]
+
+
+def test_a_key_without_a_scope_is_told_so_and_keeps_what_it_may_use(page: Any) -> None:
+    page.get_by_label("API key").fill(READER_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    error = page.locator("#error")
+    error.wait_for()
+    assert "feedback" in error.inner_text()  # the queue needs the feedback scope
+    page.get_by_role("button", name="Knowledge base").click()
+    page.locator("#kb-list li").first.wait_for()  # kb:read is enough to list
+    page.get_by_role("button", name="New article").click()
+    page.get_by_label("Article id").fill("hc-not-allowed")
+    page.get_by_label("Title").fill("Not allowed")
+    page.get_by_label("Text", exact=True).fill("A reader cannot write.")
+    page.get_by_role("button", name="Save article").click()
+    page.locator("#error", has_text="kb:write").wait_for()
+
+
+def test_insights_show_emerging_issues_and_kb_gaps(page: Any, api: httpx.Client) -> None:
+    for text in (
+        "Does the Zorblax hoverboard come with spare wheels?",
+        "Are there spare wheels for the Zorblax hoverboard?",
+        "Can I buy extra wheels for my Zorblax hoverboard?",
+        "Where do I get replacement wheels for a Zorblax hoverboard?",
+        "Zorblax hoverboard spare wheels, do you stock them?",
+        "Do you sell wheels for the Zorblax hoverboard separately?",
+    ):
+        result = api.post("/v1/respond", json={"message": {"text": text}}).json()
+        for suggestion in result["suggestions"][:1]:
+            api.post(
+                "/v1/feedback", json={"suggestion_id": suggestion["id"], "outcome": "rejected"}
+            )
+    sign_in(page)
+    page.get_by_role("button", name="Insights").click()
+    page.locator("#gaps-summary", has_text="drafts in the window").wait_for()
+    emerging = api.get("/v1/insights/emerging").json()
+    gaps = api.get("/v1/insights/kb-gaps").json()
+    # The page asks for the last 24 hours, the API's default window.
+    assert (
+        f"{emerging['messages']} messages in the window"
+        in page.locator("#emerging-summary").inner_text()
+    )
+    themes = page.locator("#emerging-themes li.card")
+    assert themes.count() == len(emerging["themes"])
+    assert page.locator("#emerging-spikes tr").count() == (
+        len(emerging["spikes"]) + 1 if emerging["spikes"] else 0
+    )
+    cards = page.locator("#gaps-list li.card")
+    assert cards.count() == len(gaps["gaps"]) >= 1
+    article = gaps["gaps"][0]["article"]
+    cards.first.get_by_role("button", name=re.compile("as a new article")).click()
+    assert page.get_by_label("Article id").input_value() == article["id"]
+    assert page.get_by_label("Title").input_value() == article["title"]
+    assert page.get_by_label("Text", exact=True).input_value() == article["text"]

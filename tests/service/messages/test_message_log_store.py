@@ -149,3 +149,23 @@ def test_a_missing_table_loses_the_entries_but_never_raises(tmp_path: Path) -> N
     finally:
         writer.close()
         database.close()
+
+
+def test_embedded_messages_come_back_as_float32_oldest_first(log_store: MessageLogStore) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((3, 384)).astype(np.float32)
+    log_store.write(
+        [
+            entry(i, at=NOW + timedelta(minutes=10 - i), embedding=v.astype(np.float16).tobytes())
+            for i, v in enumerate(vectors)
+        ]
+        + [entry(9, at=NOW)]  # no embedding: left out
+    )
+    found = list(log_store.embedded(since=NOW, until=None, batch=2))
+    assert [m.id for m in found] == ["m2", "m1", "m0"]
+    for message in found:
+        expected = vectors[int(message.id[1:])]
+        assert message.embedding.dtype == np.float32
+        assert np.allclose(message.embedding, expected, atol=1e-2)
+    later = log_store.embedded(since=NOW + timedelta(minutes=9), until=None)
+    assert [m.id for m in later] == ["m1", "m0"]
