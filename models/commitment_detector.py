@@ -41,6 +41,14 @@ class CommitmentKind(StrEnum):
     CANCELLATION = "cancellation"
     INVESTIGATION = "investigation"
     REDELIVERY = "redelivery"
+    CREDIT = "credit"
+    BILLING_ADJUSTMENT = "billing_adjustment"
+    VISIT = "visit"
+    BOOKING_CHANGE = "booking_change"
+    ACCOUNT_SECURED = "account_secured"
+    FIX = "fix"
+    DOCUMENT = "document"
+    FOLLOW_UP = "follow_up"
 
 
 class CommitmentStatus(StrEnum):
@@ -103,8 +111,57 @@ _ACTIONS: dict[CommitmentKind, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     CommitmentKind.DISCOUNT: re.compile(
-        r"\b(?:discount|voucher|coupon|promo(?:tional)? code|\d{1,2} ?% off|goodwill|"
-        r"store credit|account credit|compensation|credit of|gift card)\b",
+        r"\b(?:discount|voucher|coupon|promo(?:tional)? code|\d{1,2} ?% off|compensation|"
+        r"gift card)\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.CREDIT: re.compile(
+        r"\b(?:store credit|account credit|goodwill credit|credit of|credited (?:your|the) "
+        r"account|(?:added|applied|put) (?:a |an )?(?:\S+ )?credit|credit (?:note|to your))\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.BILLING_ADJUSTMENT: re.compile(
+        r"\b(?:waiv\w*|(?:removed|remove|reversed|reverse|cancel\w*) the (?:\w+ )?(?:fee|charge|"
+        r"penalty|late fee)|adjust\w* (?:your|the) (?:bill|invoice|tariff|plan|payment)|"
+        r"payment plan|corrected (?:your|the) (?:bill|invoice|meter reading)|re-?bill\w*|"
+        r"(?:fee|charge|penalty) (?:has been |was |will be )?(?:waived|removed|refunded))\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.VISIT: re.compile(
+        r"\b(?:engineer|technician|fitter|electrician|plumber|installer|inspector)\b.{0,40}?"
+        r"\b(?:visit|come|call round|book\w*|attend|out to you)|\b(?:booked|scheduled|arranged) "
+        r"(?:a|an|the) (?:\w+ )?(?:visit|appointment|engineer|technician)\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.BOOKING_CHANGE: re.compile(
+        r"\b(?:re-?book\w*|moved (?:you|your (?:flight|booking|reservation|seat|appointment))|"
+        r"changed (?:your|the) (?:flight|booking|reservation|seat|date|room|ticket)|"
+        r"new (?:flight|booking|seat|ticket|reservation)|upgraded (?:you|your))\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.ACCOUNT_SECURED: re.compile(
+        r"\b(?:froze|frozen|freeze|blocked|block|locked|lock|secured|suspended) (?:your|the) "
+        r"(?:card|account|access|sim|number|login)|\b(?:reset|changed) (?:your|the) "
+        r"(?:password|pin|login)|signed out (?:all|every)|logged out all",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.FIX: re.compile(
+        r"\b(?:fixed|fix (?:it|this|the)|resolved|pushed a fix|applied a (?:fix|patch)|"
+        r"reset (?:your|the) (?:licen[cs]e|router|line|connection|device|activation)|"
+        r"restored (?:your|the)|reactivated|re-?enabled|unblocked|lifted the (?:block|restriction)|"
+        r"removed the (?:block|restriction))\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.DOCUMENT: re.compile(
+        r"\b(?:sent|send|e-?mailed|email|attached|attach|forwarded|issued|issue) (?:you )?"
+        r"(?:a |an |the |your )?(?:copy of (?:the |your )?)?(?:corrected |new |updated |vat )?"
+        r"(?:invoice|receipt|statement|confirmation|certificate|letter|document|credit note|"
+        r"label|return label|proof)\b",
+        re.IGNORECASE,
+    ),
+    CommitmentKind.FOLLOW_UP: re.compile(
+        r"\b(?:get back to you|update you|keep you (?:updated|posted|informed)|follow up|"
+        r"be in touch|let you know|check back|come back to you|reach out)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.CANCELLATION: re.compile(

@@ -133,7 +133,11 @@ class Database:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed
-        self.engine: Engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        # hide_parameters: a failed statement's message (logged, or in a trace) must not
+        # carry the customer data it was writing.
+        self.engine: Engine = create_engine(
+            parsed, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -1,6 +1,6 @@
 """Every FastAPI dependency of the routes: the loaded resources and the parts routes use.
 
-Routes ask for the part they need (``TriagerDep``, ``ResponderDep``, ...), never for the
+Routes ask for the part they need (``TriagePipelineDep``, ``ResponderDep``, ...), never for the
 whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
 """
 
@@ -15,15 +15,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
-from models.triager import Triager
 from service.auth.access_control import AccessControl
 from service.auth.principal import Principal
 from service.auth.scopes import Scope
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.insights.insight_sources import InsightSources
+from service.insights.insights_service import InsightsService
 from service.jobs.job_runner import JobRunner
+from service.messages.dashboard import Dashboard
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 from service.summary.conversation_summary import ConversationSummarizer
 
@@ -44,9 +49,13 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_triager(resources: ResourcesDep) -> Triager:
-    """The triager."""
-    return resources.triager
+def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
@@ -64,12 +73,31 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
+def get_triage_pipeline(resources: ResourcesDep) -> RecordingTriager:
+    """The triager that logs every message it triages (``/v1/triage``)."""
+    return resources.triage_pipeline
+
+
+def get_message_log(resources: ResourcesDep) -> MessageLog:
+    """The log of triaged messages."""
+    return resources.message_log
+
+
+def get_dashboard(resources: ResourcesDep) -> Dashboard:
+    """The statistics over the feedback store and the message log."""
+    return Dashboard(resources.feedback, resources.message_log)
+
+
+TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
+MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
+DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
+
+
 def get_jobs(resources: ResourcesDep) -> JobRunner:
     """The job runner (in-process or Celery); job state is in its store."""
     return resources.jobs
 
 
-TriagerDep = Annotated[Triager, Depends(get_triager)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 
 
@@ -118,6 +146,15 @@ def get_time_window(start: SinceDep, until: TimeQuery = None) -> TimeWindow:
 
 TimeWindowDep = Annotated[TimeWindow, Depends(get_time_window)]
 
+
+def get_insights(resources: ResourcesDep) -> InsightsService:
+    """Emerging issues and knowledge-base gaps over the service database (cheap to build:
+    it holds the database and the encoder the resources already loaded)."""
+    return InsightsService(InsightSources(resources.database), encoder=resources.encoder)
+
+
+InsightsDep = Annotated[InsightsService, Depends(get_insights)]
+
 _bearer = HTTPBearer(
     auto_error=False, description="An API key as a bearer token (`Authorization: Bearer <key>`)."
 )
@@ -148,7 +185,8 @@ def authenticate(
     """
     key = bearer.credentials if bearer is not None else header_key
     client = request.client.host if request.client is not None else "unknown"
-    principal = access.admit(key, client=client)
+    server = request.scope.get("server") or ("", 0)
+    principal = access.admit(key, client=client, server=str(server[0]))
     if principal is not None:
         request.state.principal_name = principal.name
     return principal

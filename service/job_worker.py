@@ -49,7 +49,10 @@ class WorkerContext:
         self.database.migrate()
         self.store = JobStore(self.database)
         self.env = LazyJobEnvironment(
-            build_triager=lambda: load_triager(settings), build_kb=self._open_kb
+            build_triager=lambda: load_triager(settings),
+            build_kb=self._open_kb,
+            database=self.database,
+            settings=settings,
         )
 
     def _open_kb(self) -> SharedKnowledgeBase:

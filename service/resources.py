@@ -25,6 +25,8 @@ from service.jobs.job_runner import JobRunner
 from service.jobs.job_runner_factory import build_job_runner
 from service.jobs.job_store import JobStore
 from service.kb_rebuild import open_shared_knowledge_base
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.orders.order_connector import OrderConnector
 from service.orders.order_connector_factory import build_order_connector
 from service.orders.sample_orders import seed_if_empty
@@ -52,6 +54,9 @@ class Resources:
     drafter: SuggestionService
     feedback: FeedbackStore
     responder: ResponsePipeline
+    message_log: MessageLog
+    #: ``/v1/triage`` and ``/v1/triage/batch``: the triager, logging every message.
+    triage_pipeline: RecordingTriager
     jobs: JobRunner
 
     @property
@@ -62,6 +67,7 @@ class Resources:
 
     def close(self) -> None:
         """Release connections and files held by the resources."""
+        self.message_log.close()
         self.jobs.close()
         self.kb.close()
         self.drafter.close()
@@ -136,9 +142,15 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     database = Database(settings.resolved_database_url)
     orders: OrderConnector | None = None
     drafter: SuggestionService | None = None
+    message_log: MessageLog | None = None
     kb: SharedKnowledgeBase | None = None
     try:
         versions["database"] = database.migrate()
+        message_log = MessageLog(
+            database,
+            retention_days=settings.messages_retention_days or None,
+            max_queue=settings.messages_queue_size,
+        ).start()
         kb = open_shared_knowledge_base(settings, database=database, encoder=enc)
         versions["kb_index"] = kb.version
         if settings.orders_seed_sample:
@@ -162,11 +174,16 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             orders=orders,
             drafter=drafter,
             recorder=feedback,
+            messages=message_log,
         )
         jobs = build_job_runner(
-            settings, store=JobStore(database), env=LoadedJobEnvironment(triager, kb)
+            settings,
+            store=JobStore(database),
+            env=LoadedJobEnvironment(triager, kb, database, settings),
         )
     except BaseException:
+        if message_log is not None:
+            message_log.close()
         if kb is not None:
             kb.close()
         if drafter is not None:
@@ -195,5 +212,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         drafter=drafter,
         feedback=feedback,
         responder=responder,
+        message_log=message_log,
+        triage_pipeline=RecordingTriager(triager, recorder=message_log),
         jobs=jobs,
     )

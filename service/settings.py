@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`triage serve` logs one JSON object per line (request id, key name) or "
+        "plain text.",
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="Where the service keeps its database and KB index."
@@ -188,6 +193,29 @@ class Settings(BaseSettings):
         description="Celery queue the service sends jobs to and `triage worker` consumes.",
     )
 
+    # -- insights (service/insights/) ------------------------------------------------------
+    insights_interval_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=10_080,
+        description="Run the emerging-issues check every this many minutes as a job "
+        "(0: never; the API and `triage insights emerging` work either way).",
+    )
+    insights_window_hours: int = Field(
+        default=24, ge=1, le=720, description="Period each scheduled check looks at."
+    )
+    insights_baseline_days: int = Field(
+        default=7, ge=1, le=90, description="Trailing days an emerging issue is judged against."
+    )
+    insights_webhook_url: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="POST new emerging groups here (JSON, signed: X-Triage-Signature).",
+    )
+    insights_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook signature."
+    )
+
     # -- database and orders (service/database.py, service/orders/) ---------------------
     database_url: str | None = Field(
         default=None,
@@ -226,6 +254,21 @@ class Settings(BaseSettings):
     orders_http_backoff_s: float = Field(default=0.2, ge=0, le=30)
     orders_http_breaker_failures: int = Field(default=5, ge=1, le=1000)
     orders_http_breaker_reset_s: float = Field(default=30.0, gt=0, le=3600)
+
+    # -- message log (service/messages/) ---------------------------------------------------
+    messages_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36500,
+        description="Days the message log keeps triaged messages (redacted); 0 keeps them forever.",
+    )
+    messages_queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most log entries waiting for the background writer; beyond it new "
+        "entries are dropped and counted, never slowing a request.",
+    )
 
     # -- /v1/respond (service/respond/) ----------------------------------------------------
     respond_policy_path: Path = Field(

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.triager import Triager
+from service.database import Database
+from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,8 @@ class LoadedJobEnvironment:
 
     loaded_triager: Triager
     loaded_kb: SharedKnowledgeBase
+    loaded_database: Database
+    loaded_settings: Settings
 
     def triager(self) -> Triager:
         """The service's triager."""
@@ -24,6 +28,14 @@ class LoadedJobEnvironment:
     def knowledge_base(self) -> SharedKnowledgeBase:
         """The service's knowledge base."""
         return self.loaded_kb
+
+    def database(self) -> Database:
+        """The service's database."""
+        return self.loaded_database
+
+    def settings(self) -> Settings:
+        """The service's settings."""
+        return self.loaded_settings
 
 
 class LazyJobEnvironment:
@@ -39,9 +51,13 @@ class LazyJobEnvironment:
         *,
         build_triager: Callable[[], Triager],
         build_kb: Callable[[], SharedKnowledgeBase],
+        database: Database,
+        settings: Settings,
     ) -> None:
         self._build_triager = build_triager
         self._build_kb = build_kb
+        self._database = database
+        self._settings = settings
         self._lock = threading.Lock()
         self._triager: Triager | None = None
         self._kb: SharedKnowledgeBase | None = None
@@ -60,3 +76,11 @@ class LazyJobEnvironment:
                 self._kb = self._build_kb()
         self._kb.sync()
         return self._kb
+
+    def database(self) -> Database:
+        """The worker's database."""
+        return self._database
+
+    def settings(self) -> Settings:
+        """The worker's settings."""
+        return self._settings

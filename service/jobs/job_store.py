@@ -120,6 +120,21 @@ class JobStore:
                 raise NotFoundError(f"no {kind} job with key {key!r}")
             return _job(record)
 
+    def latest_succeeded(self, kind: str) -> Job | None:
+        """The most recently finished successful job of ``kind``, if any."""
+        query = (
+            select(JobRecord)
+            .where(JobRecord.kind == kind, JobRecord.status == "succeeded")
+            .order_by(JobRecord.finished_at.desc())
+            .limit(1)
+        )
+        try:
+            with self.database.session() as session:
+                record = session.scalars(query).first()
+                return _job(record) if record is not None else None
+        except SQLAlchemyError as exc:
+            raise UnavailableError("the jobs database is unavailable") from exc
+
     def get(self, job_id: str) -> Job:
         """One job; ``NotFoundError`` if there is none with this id."""
         try:

@@ -18,6 +18,8 @@ from service.drafting.draft import DraftSet
 from service.drafting.draft_request import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
 from service.feedback.feedback_store import DecisionEntry, FeedbackStore, SuggestionContext
+from service.messages.message_entry import Decided, message_entry
+from service.messages.message_recorder import MessageRecorder
 from service.orders.order_connector import OrderConnector
 from service.respond.decision import Action, Decision, Reason
 from service.respond.respond_input import RespondInput
@@ -80,6 +82,7 @@ class ResponsePipeline:
         decider: applies the respond policy.
         drafter: writes drafts for ``suggest`` decisions and for ``/v1/suggest``.
         recorder: stores every decision and suggestion (for feedback and statistics).
+        messages: the message log, handed every triaged message once it is recorded.
         summarizer: reads earlier agent turns for commitments an automatic answer must
             not contradict.
     """
@@ -91,12 +94,14 @@ class ResponsePipeline:
         decider: ResponseDecider,
         drafter: SuggestionService,
         recorder: FeedbackStore,
+        messages: MessageRecorder,
         summarizer: ConversationSummarizer | None = None,
     ) -> None:
         self.triager = triager
         self.decider = decider
         self.drafter = drafter
         self.recorder = recorder
+        self.messages = messages
         self.summarizer = summarizer or ConversationSummarizer()
 
     def respond(self, request: RespondInput) -> RespondOutcome:
@@ -175,6 +180,30 @@ class ResponsePipeline:
             else None
         )
         self.recorder.record(decision=entry, drafts=drafts, context=context)
+        decided = (
+            Decided(
+                action=decision.action.value,
+                reasons=tuple(r.value for r in decision.reasons),
+                reply=decision.reply,
+            )
+            if decision is not None
+            else None
+        )
+        self.messages.record(
+            [
+                message_entry(
+                    source,
+                    triage,
+                    text=request.text,
+                    subject=request.subject,
+                    channel=request.channel,
+                    history=request.history,
+                    conversation_id=request.conversation_id,
+                    decided=decided,
+                    drafts=drafts,
+                )
+            ]
+        )
 
 
 def build_response_pipeline(
@@ -186,6 +215,7 @@ def build_response_pipeline(
     orders: OrderConnector,
     drafter: SuggestionService,
     recorder: FeedbackStore,
+    messages: MessageRecorder,
 ) -> ResponsePipeline:
     """The pipeline over a loaded policy; a policy that names none of the classifier's
     auto-reply intents stops startup here.
@@ -195,4 +225,6 @@ def build_response_pipeline(
     """
     policy.check_intents(intent_labels, model=intent_version)
     decider = ResponseDecider(policy=policy, orders=orders)
-    return ResponsePipeline(triager=triager, decider=decider, drafter=drafter, recorder=recorder)
+    return ResponsePipeline(
+        triager=triager, decider=decider, drafter=drafter, recorder=recorder, messages=messages
+    )
