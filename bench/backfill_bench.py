@@ -52,6 +52,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--worker-threads", type=int, default=1, help="Encoder threads per Celery worker."
+    )
     args = parser.parse_args()
 
     source = SHARED_DATA / "bitext_customer_support.csv"
@@ -81,7 +84,7 @@ def main() -> None:
         local = run_backfill([*common, "--out", str(tmp / "in_process.jsonl")], env)
         print(f"in-process: {local}")
 
-        worker_env = {**env, "TRIAGE_COMPUTE_THREADS": "1"}
+        worker_env = {**env, "TRIAGE_COMPUTE_THREADS": str(args.worker_threads)}
         workers = [
             subprocess.Popen(
                 [sys.executable, "-m", "training.cli", "worker", "--pool", "solo"],
@@ -112,6 +115,13 @@ def main() -> None:
                 worker.terminate()
             for worker in workers:
                 worker.wait(timeout=60)
+        chunks = [
+            (tmp / f"worker-{i}.log")
+            .read_text(errors="replace")
+            .count("backfill_chunk): succeeded")
+            for i in range(args.workers)
+        ]
+        print(f"chunks run per worker (warm-up included): {chunks}")
         identical = filecmp.cmp(tmp / "in_process.jsonl", tmp / "distributed.jsonl", shallow=False)
         print(
             f"rows/s in-process {local['rows_per_s']}, {args.workers} celery workers "

@@ -33,7 +33,7 @@ from kb_index.kb_document_store import (
 from kb_index.kb_follower import POLL_INTERVAL_S, KbFollower
 from kb_index.knowledge_base import KnowledgeBase, ProgressCallback
 from models.artifact_manifest import embedding_family, weights_id
-from models.errors import InvalidInputError
+from models.errors import InvalidInputError, UnavailableError
 from models.protocols import Encoder
 
 logger = logging.getLogger(__name__)
@@ -194,8 +194,17 @@ class SharedKnowledgeBase(KnowledgeBase):
             changes, actor=actor, action=action, vector_key=self.vector_key, seeding=seeding
         )
         # Read your own write: this worker's index includes it before the call answers.
-        self.sync()
+        try:
+            self.sync()
+        except UnavailableError:
+            # Committed all the same: answering 503 ("nothing was written") would be false.
+            # The follower applies it once the database answers again.
+            logger.warning("kb write committed at version %s; applying it later", outcome.version)
         return outcome
+
+    def chunk_count(self, doc_id: str) -> int:
+        """Chunks of ``doc_id`` in this worker's index (0 when it is not there yet)."""
+        return len(self._state.doc_rows.get(doc_id, ()))
 
     def upsert(
         self,

@@ -231,7 +231,7 @@ def _write_out(
     if outcome == "created":
         response.status_code = status.HTTP_201_CREATED
     return DocumentWriteOut(
-        id=doc_id, status=outcome, chunks=len(kb.chunks(doc_id)), kb_version=kb.version
+        id=doc_id, status=outcome, chunks=kb.chunk_count(doc_id), kb_version=kb.version
     )
 
 

@@ -78,6 +78,7 @@ def test_a_write_through_one_worker_is_found_through_the_other(
     assert two.search("wrap presents recycled paper", k=1)[0].doc_id == "gift-wrap"
     two.delete(["gift-wrap"], actor="b")
     assert _wait_for(lambda: "gift-wrap" not in one.state.documents)
+    assert _wait_for(lambda: one.synced_version == two.synced_version)
     assert one.version == two.version
 
 
@@ -103,14 +104,12 @@ def test_concurrent_writes_from_two_workers_lose_nothing(
         thread.join()
     assert errors == []
     expected = {f"{p}-{i}" for p in "ab" for i in range(15)} | {"shared"}
-    # Both workers follow the database to its last version (the shared article's last
-    # rewrite may reach one of them a poll later than the new articles).
-    assert _wait_for(
-        lambda: (
-            set(one.state.documents) == set(two.state.documents) == expected
-            and one.version == two.version
-        )
-    )
+    assert _wait_for(lambda: set(one.state.documents) == set(two.state.documents) == expected)
+    # Both converge on the newest write (the shared article's last rewrite included).
+    newest = one.store.version()
+    assert _wait_for(lambda: one.synced_version == two.synced_version == newest)
+    assert one.version == two.version
+    assert one.get("shared") == two.get("shared") == one.store.load(["shared"])["shared"].document
     assert set(one.store.load()) == expected
     history = one.history("shared")
     assert len(history) == 30 and {r.actor for r in history} == {"a", "b"}
