@@ -19,7 +19,8 @@ from kb_index.knowledge_base import KnowledgeBase
 from models.triager import Triager
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
-from service.resources import Resources
+from service.model_slot import ModelSlot
+from service.resources import Resources, ServingModels
 from service.respond.response_pipeline import ResponsePipeline
 from service.settings import Settings
 
@@ -60,10 +61,16 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
+def get_model_slot(resources: ResourcesDep) -> ModelSlot[ServingModels]:
+    """The slot holding the serving models (reloaded by ``POST /v1/admin/reload``)."""
+    return resources.models
+
+
 TriagerDep = Annotated[Triager, Depends(get_triager)]
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+ModelSlotDep = Annotated[ModelSlot[ServingModels], Depends(get_model_slot)]
 
 TimeQuery = Annotated[
     datetime | None,

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from service.api import feedback, health, kb, respond, suggest, triage
+from service.api import admin, feedback, health, kb, respond, suggest, triage
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import require_api_key
 from service.errors import ERROR_RESPONSES, install_error_handlers
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    for module in (triage, respond, suggest, feedback, kb):
+    for module in (triage, respond, suggest, feedback, kb, admin):
         app.include_router(
             module.router,
             prefix=f"/{API_VERSION}",

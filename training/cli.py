@@ -13,6 +13,7 @@ from training import (
     entity_commands,
     feedback_commands,
     intent_commands,
+    registry_commands,
     taxonomy_commands,
     ticket_commands,
     urgency_commands,
@@ -50,6 +51,7 @@ app.add_typer(drafting_commands.app, name="drafts")
 app.add_typer(encoder_commands.app, name="encoder")
 app.add_typer(ticket_commands.app, name="tickets")
 app.add_typer(taxonomy_commands.app, name="intents")
+app.add_typer(registry_commands.app, name="models")
 
 
 if __name__ == "__main__":

@@ -19,5 +19,6 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(resources: ResourcesDep) -> dict[str, Any]:
-    """Models and indexes are loaded; names the version of each."""
-    return {"status": "ready", "versions": resources.current_versions}
+    """Models and indexes are loaded; names the version of each (and the model registry's
+    version serving per kind)."""
+    return {"status": "ready", "versions": resources.current_versions, **resources.model_report()}
