@@ -130,10 +130,6 @@ def retrain(
     version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
 
     try:
-        reg = open_registry(registry)
-        active_entry = reg.active("intent")
-        if active_entry is None:  # pragma: no cover - open_registry adopts one
-            raise fail("the model registry has no active intent model")
 
         def read(path: Path) -> LabelledTexts:
             return read_labelled_csv(
@@ -173,6 +169,11 @@ def retrain(
         if negatives is not None:
             neg = read_labelled_csv(negatives, text_column="text", label_column="label")
             extra = clinc_negatives(neg, per_intent=negatives_per_intent, seed=seed)
+        # Inputs are all read and checked before the registry is touched.
+        reg = open_registry(registry)
+        active_entry = reg.active("intent")
+        if active_entry is None:  # pragma: no cover - open_registry adopts one
+            raise fail("the model registry has no active intent model")
         encoder = load_encoder()
         active = IntentClassifier.from_artifact(active_entry.path, encoder=encoder)
         typer.echo(

@@ -133,7 +133,7 @@ def test_retrain_command_writes_an_artifact_recording_the_feedback(
     assert manifest["training_data"]["rows"] + held_out == base_rows + 1
 
 
-def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path) -> None:
+def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path, data_dir: Path) -> None:
     bad = tmp_path / "feedback.jsonl"
     bad.write_text('{"text": "x", "correct_intent": "get_refund"}\nnot json\n', encoding="utf-8")
     result = CliRunner().invoke(
@@ -150,6 +150,7 @@ def test_retrain_rejects_a_broken_feedback_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "feedback.jsonl:2" in result.output
+    assert not data_dir.exists()  # refused before anything was written
 
 
 def test_a_correction_trains_on_the_text_the_service_classifies(tmp_path: Path) -> None:
