@@ -105,13 +105,16 @@ def list_models(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("kind", "version", "artifact", "created", "active")
+    table = Table("kind", "version", "artifact", "created (UTC)", "active")
     for kind, entries in listing.items():
         for e in entries:
-            table.add_row(kind, e.version, e.label, e.created_at, "*" if e.active else "")
+            created = e.created_at[:16].replace("T", " ")
+            table.add_row(kind, e.version, e.label, created, "*" if e.active else "")
         if not entries:
             table.add_row(kind, "-", "(none yet: the service registers its gate on start)", "", "")
-    Console().print(table)
+    # Version ids are what `promote` takes: never truncate them to a narrow pipe.
+    console = Console()
+    Console(width=max(console.width, 140)).print(table)
 
 
 def register(
