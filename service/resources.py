@@ -30,6 +30,8 @@ from service.drafting.gate_family import gate_dir
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
 from service.kb_rebuild import rebuild_index, written_by_other_backend
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.model_slot import ModelSlot
 from service.orders.order_connector import OrderConnector
 from service.orders.order_connector_factory import build_order_connector
@@ -52,6 +54,7 @@ class ServingModels:
     drafter: SuggestionService
     feedback: FeedbackStore
     responder: ResponsePipeline
+    triage_pipeline: RecordingTriager
     versions: dict[str, str]
 
 
@@ -68,6 +71,7 @@ class Resources:
     database: Database
     orders: OrderConnector
     kb: KnowledgeBase
+    message_log: MessageLog
 
     @property
     def intent(self) -> IntentClassifier:
@@ -95,6 +99,12 @@ class Resources:
         return self.models.current.responder
 
     @property
+    def triage_pipeline(self) -> RecordingTriager:
+        """``/v1/triage`` and ``/v1/triage/batch``: the serving triager, logging every
+        message."""
+        return self.models.current.triage_pipeline
+
+    @property
     def current_versions(self) -> dict[str, str]:
         """``versions`` as loaded, with the serving models' versions and the knowledge
         base's version now (both change without a restart)."""
@@ -111,6 +121,7 @@ class Resources:
     def close(self) -> None:
         """Release connections and files held by the resources."""
         self.models.close()
+        self.message_log.close()
         # Every drafter of every swap shares one generator; closing one closes it.
         self.models.current.drafter.close()
         self.orders.close()
@@ -249,6 +260,7 @@ class ServingModelLoader:
     policy: RespondPolicy
     orders: OrderConnector
     database: Database
+    message_log: MessageLog
 
     def __call__(self, paths: Mapping[ModelKind, Path]) -> ServingModels:
         """Load and verify the models in ``paths`` and wire them up."""
@@ -272,6 +284,7 @@ class ServingModelLoader:
             orders=self.orders,
             drafter=drafter,
             recorder=feedback,
+            messages=self.message_log,
         )
         return ServingModels(
             intent=intent,
@@ -279,6 +292,7 @@ class ServingModelLoader:
             drafter=drafter,
             feedback=feedback,
             responder=responder,
+            triage_pipeline=RecordingTriager(triager, recorder=self.message_log),
             versions={
                 "intent_model": intent.version,
                 "urgency_model": urgency.version,
@@ -331,8 +345,14 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     database = Database(settings.resolved_database_url)
     orders: OrderConnector | None = None
     drafter: SuggestionService | None = None
+    message_log: MessageLog | None = None
     try:
         versions["database"] = database.migrate()
+        message_log = MessageLog(
+            database,
+            retention_days=settings.messages_retention_days or None,
+            max_queue=settings.messages_queue_size,
+        ).start()
         if settings.orders_seed_sample:
             seed_if_empty(SqlOrderConnector(database), today=date.today())
         orders = build_order_connector(settings, database)
@@ -353,6 +373,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             policy=policy,
             orders=orders,
             database=database,
+            message_log=message_log,
         )
         slot = ModelSlot(
             registry,
@@ -361,6 +382,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             poll_interval_s=settings.model_poll_interval_s,
         )
     except BaseException:
+        if message_log is not None:
+            message_log.close()
         if drafter is not None:
             drafter.close()
         if orders is not None:
@@ -380,4 +403,5 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         database=database,
         orders=orders,
         kb=kb,
+        message_log=message_log,
     )
