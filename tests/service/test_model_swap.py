@@ -18,7 +18,9 @@ from fastapi.testclient import TestClient
 from models.model_registry import ModelRegistry
 from service.main import create_app
 from service.resources import Resources
+from service.settings import Settings
 from tests.fixtures.artifact_copies import artifact_variant, other_encoder_variant
+from tests.service.auth.conftest import SCOPE_KEYS, scope_entries
 
 MESSAGE = {"text": "Where is my order 4411829? It has not arrived."}
 
@@ -153,3 +155,23 @@ def test_no_request_fails_while_versions_flip(
     assert statuses
     assert set(statuses) == {200}
     assert seen == {shipped.label, candidate.label}
+
+
+def test_admin_reload_needs_the_admin_scope(
+    tmp_path: Path, build_tiny_resources: Callable[..., AbstractContextManager[Resources]]
+) -> None:
+    with build_tiny_resources(tmp_path / "var", model_poll_interval_s=0) as resources:
+        settings = Settings(
+            **{
+                **resources.settings.model_dump(),
+                "api_keys": tuple(scope_entries()),
+                "rate_limit_per_minute": 100_000,
+            }
+        )
+        with TestClient(create_app(settings, resources=resources)) as client:
+            assert client.post("/v1/admin/reload").status_code == 401
+            for scope, key in SCOPE_KEYS.items():
+                response = client.post(
+                    "/v1/admin/reload", headers={"Authorization": f"Bearer {key}"}
+                )
+                assert response.status_code == (200 if scope == "admin" else 403), scope
