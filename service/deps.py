@@ -26,8 +26,9 @@ from service.jobs.job_runner import JobRunner
 from service.messages.dashboard import Dashboard
 from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
+from service.model_slot import ModelSlot
 from service.readiness import ReadinessProbe
-from service.resources import Resources
+from service.resources import Resources, ServingModels
 from service.respond.response_pipeline import ResponsePipeline
 from service.service_metrics import ServiceMetrics
 from service.settings import Settings
@@ -83,6 +84,11 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
+def get_model_slot(resources: ResourcesDep) -> ModelSlot[ServingModels]:
+    """The slot holding the serving models (reloaded by ``POST /v1/admin/reload``)."""
+    return resources.models
+
+
 def get_triage_pipeline(resources: ResourcesDep) -> RecordingTriager:
     """The triager that logs every message it triages (``/v1/triage``)."""
     return resources.triage_pipeline
@@ -120,6 +126,7 @@ SummarizerDep = Annotated[ConversationSummarizer, Depends(get_summarizer)]
 KbDep = Annotated[SharedKnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+ModelSlotDep = Annotated[ModelSlot[ServingModels], Depends(get_model_slot)]
 
 TimeQuery = Annotated[
     datetime | None,

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.access_control_factory import build_access_control
 from service.api import (
+    admin,
     feedback,
     health,
     insights,
@@ -128,6 +129,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         # What customers write about, in aggregate: the team lead's scope.
         (insights.router, [requires("stats")]),
         (jobs.router, [requires("admin")]),
+        # Reloading models changes what every caller gets: operators only.
+        (admin.router, [requires("admin")]),
     ]
     for router, scopes in scoped:
         app.include_router(

@@ -355,6 +355,30 @@ class Settings(BaseSettings):
             self.drafts_llm_timeout_s,
         )
 
+    # -- model registry and gated retraining (models/model_registry.py) ------------------
+    model_registry_dir: Path | None = Field(
+        default=None, description="Versioned model artifacts; default: <data_dir>/registry."
+    )
+    model_poll_interval_s: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=3600.0,
+        description="How often each worker checks the registry for a promotion (0: never; "
+        "POST /v1/admin/reload still forces a check).",
+    )
+    retrain_max_intent_drop: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="`triage retrain --promote` refuses a candidate whose F1 on any intent "
+        "is this much below the active model's.",
+    )
+
+    @property
+    def resolved_model_registry_dir(self) -> Path:
+        """``model_registry_dir``, or ``<data_dir>/registry``."""
+        return self.model_registry_dir or self.data_dir / "registry"
+
     # -- triage signals (models/urgency_classifier.py, language, routing) ----------------
     urgency_model_dir: Path = Field(
         default=DEFAULT_URGENCY_MODEL, description="Urgency artifact folder (manifest checked)."

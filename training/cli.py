@@ -16,6 +16,7 @@ from training import (
     intent_commands,
     job_commands,
     purge_command,
+    registry_commands,
     summary_commands,
     taxonomy_commands,
     ticket_commands,
@@ -61,6 +62,7 @@ app.add_typer(ticket_commands.app, name="tickets")
 app.add_typer(taxonomy_commands.app, name="intents")
 app.add_typer(summary_commands.app, name="summaries")
 app.add_typer(insights_commands.app, name="insights")
+app.add_typer(registry_commands.app, name="models")
 
 
 if __name__ == "__main__":

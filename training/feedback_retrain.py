@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +169,79 @@ def merge_corrections(
 def feedback_provenance(path: Path, report: MergeReport) -> dict[str, object]:
     """What the manifest records about the feedback used."""
     return {"path": str(path), "sha256": sha256_file(path), **report.to_json()}
+
+
+@dataclass(frozen=True)
+class JudgingSplit:
+    """Rows to train the candidate on and held-out rows to judge it and the active model.
+
+    ``from_corrections`` marks the held-out rows that came from agents' corrections.
+    """
+
+    train: LabelledTexts
+    holdout: LabelledTexts
+    from_corrections: tuple[bool, ...]
+
+
+def _with_hash(data: LabelledTexts, *, source: str, salt: str) -> LabelledTexts:
+    digest = hashlib.sha256(salt.encode())
+    for text, label in zip(data.texts, data.labels, strict=True):
+        digest.update(f"\n{_key(text)}\t{label}".encode())
+    return LabelledTexts(
+        texts=data.texts,
+        labels=data.labels,
+        source=source,
+        sha256=digest.hexdigest(),
+        categories=data.categories,
+    )
+
+
+def split_for_judging(
+    merged: LabelledTexts,
+    corrections: Sequence[Correction],
+    *,
+    test_size: float = 0.2,
+    seed: int = 0,
+    holdout: LabelledTexts | None = None,
+) -> JudgingSplit:
+    """Hold out ``test_size`` of every label, corrections and base rows apart.
+
+    Corrections are split on their own, so the held-out rows always include some of the
+    corrected phrasing (the mistake the retrain is for) and the candidate never trains on
+    them. With ``holdout`` (an independent labelled file), all base rows train and the
+    held-out corrections are added to it. A group of one row always trains.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise InvalidInputError("the held-out share must be between 0 and 1", field="test_size")
+    known = set(merged.labels)
+    corrected = {_key(c.text) for c in corrections if c.intent in known}
+    groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    for i, (text, label) in enumerate(zip(merged.texts, merged.labels, strict=True)):
+        groups[(label, _key(text) in corrected)].append(i)
+    rng = random.Random(seed)
+    held: set[int] = set()
+    for (_, is_correction), rows in sorted(groups.items()):
+        if (holdout is not None and not is_correction) or len(rows) < 2:
+            continue
+        rng.shuffle(rows)
+        held.update(rows[: max(1, round(len(rows) * test_size))])
+    train = _with_hash(
+        merged.subset(i for i in range(len(merged)) if i not in held),
+        source=merged.source,
+        salt=f"train of {merged.sha256}",
+    )
+    held_rows = merged.subset(sorted(held))
+    flags = [_key(t) in corrected for t in held_rows.texts]
+    if holdout is not None:
+        held_rows = LabelledTexts(
+            texts=holdout.texts + held_rows.texts,
+            labels=holdout.labels + held_rows.labels,
+            source=holdout.source,
+            sha256=holdout.sha256,
+            categories=merged.categories,
+        )
+        flags = [False] * len(holdout) + flags
+    if not held_rows.texts:
+        raise InvalidInputError("no rows left to judge the candidate on", field="test_size")
+    held_rows = _with_hash(held_rows, source=held_rows.source, salt="holdout")
+    return JudgingSplit(train=train, holdout=held_rows, from_corrections=tuple(flags))

@@ -25,6 +25,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: NOT_READY_RESPONSE})
 async def readyz(resources: ResourcesDep, probe: ReadinessDep) -> dict[str, Any]:
-    """The database answers and the models and indexes are loaded; names their versions."""
+    """The database answers and the models and indexes are loaded; names the version of
+    each (and the model registry's version serving per kind)."""
     await probe.check()
-    return {"status": "ready", "versions": resources.current_versions}
+    return {"status": "ready", "versions": resources.current_versions, **resources.model_report()}

@@ -16,14 +16,14 @@ from service.settings import Settings
 class LoadedJobEnvironment:
     """What the service process loaded already (in-process jobs share it)."""
 
-    loaded_triager: Triager
+    current_triager: Callable[[], Triager]
     loaded_kb: SharedKnowledgeBase
     loaded_database: Database
     loaded_settings: Settings
 
     def triager(self) -> Triager:
-        """The service's triager."""
-        return self.loaded_triager
+        """The triager serving now (it follows model promotions)."""
+        return self.current_triager()
 
     def knowledge_base(self) -> SharedKnowledgeBase:
         """The service's knowledge base."""
