@@ -216,6 +216,7 @@ def tune_fusion(
                     "fusion": selection.fusion.to_json(),
                     "hybrid": selection.hybrid,
                     **selection.single,
+                    "baseline": selection.baseline,
                     "candidates": selection.candidates,
                     "queries": selection.queries,
                 }
@@ -230,7 +231,10 @@ def tune_fusion(
             {**selection.single, "hybrid (chosen)": selection.hybrid},
         )
     )
-    console.print(f"fusion: {json.dumps(selection.fusion.to_json())}")
+    console.print(
+        f"fusion: {json.dumps(selection.fusion.to_json())} (never below {selection.baseline} "
+        "on any fifth of the queries)"
+    )
     console.print("kept the index unchanged (--dry-run)" if dry_run else f"recorded in {index}")
 
 
