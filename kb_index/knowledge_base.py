@@ -23,7 +23,7 @@ from kb_index.documents import Chunk, DocumentHit, IngestReport, KbDocument, Sea
 from kb_index.hybrid_retriever import FusionConfig, HybridRetriever, SearchMode
 from kb_index.index_state import IndexState
 from kb_index.kb_store import folder_holds_index, read_state, write_state
-from models.errors import InvalidInputError, NotFoundError
+from models.errors import ArtifactError, InvalidInputError, NotFoundError
 from models.protocols import Encoder
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,14 @@ class KnowledgeBase:
         dense_config = dense_config or DenseConfig()
         state = None
         if folder_holds_index(directory):
-            state, _ = read_state(directory, encoder=encoder, dense_config=dense_config)
+            state, manifest = read_state(directory, encoder=encoder, dense_config=dense_config)
+            # The fusion chosen for this collection (`triage kb tune-fusion`) travels with it.
+            stored = manifest.params.get("fusion")
+            if fusion is None and isinstance(stored, dict):
+                try:
+                    fusion = FusionConfig.from_json(stored)
+                except InvalidInputError as exc:
+                    raise ArtifactError(f"{directory}: {exc}") from exc
         return cls(
             encoder=encoder,
             directory=directory,
@@ -232,6 +239,13 @@ class KnowledgeBase:
                 params=self._params(),
                 before_swap=before_swap,
             )
+
+    def use_fusion(self, fusion: FusionConfig) -> None:
+        """Search with ``fusion`` from now on; an index with a folder records it there, so
+        the weights chosen for this collection are the ones it is opened with."""
+        self.retriever.fusion = fusion
+        if self.directory is not None and self._state.documents:
+            self.save()
 
     def _params(self) -> dict[str, Any]:
         return {

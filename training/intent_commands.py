@@ -61,7 +61,22 @@ def train(
         help="Train the negatives as an out-of-scope class, or (default) use them only to "
         "fit the rejection thresholds.",
     ),
+    oos_data: list[Path] = typer.Option(
+        [],
+        "--oos-data",
+        exists=True,
+        dir_okay=False,
+        help="CSV (same columns as --data) whose out-of-scope rows are added, all of them, to "
+        "the examples the out-of-scope operating point is cross-validated on (e.g. "
+        "clinc150_val.csv); its in-scope rows are ignored. Repeatable.",
+    ),
     lexical: bool = typer.Option(True, "--lexical/--no-lexical", help="Fuse n-gram features."),
+    distance_scores: bool = typer.Option(
+        True,
+        "--distance-scores/--no-distance-scores",
+        help="Fuse nearest-example and Mahalanobis distances with the probability into one "
+        "out-of-scope detector (default), or use the older probability/similarity thresholds.",
+    ),
     max_in_scope_drop: float = typer.Option(
         0.01,
         "--max-in-scope-drop",
@@ -104,6 +119,15 @@ def train(
             )
             extra += clinc_negatives(neg, per_intent=negatives_per_intent, seed=seed)
             sources.append(f"{negatives}:{neg.sha256}")
+        for path in oos_data:
+            rows = read_labelled_csv(path, text_column=text_column, label_column=label_column)
+            found = [
+                t for t, label in zip(rows.texts, rows.labels, strict=True) if label == oos_label
+            ]
+            if not found:
+                raise fail(f"{path}: no rows labelled {oos_label!r}")
+            extra += found
+            sources.append(f"{path}[{oos_label}]:{rows.sha256}")
         if extra and negatives_as_class:
             train_set = with_negatives(
                 train_set, extra, oos_label=oos_label, source=";".join(sources)
@@ -124,7 +148,12 @@ def train(
             val=val_set,
             negatives=[] if negatives_as_class else extra,
             oos_label=oos_label,
-            config=TrainingConfig(lexical=lexical, seed=seed, max_in_scope_drop=max_in_scope_drop),
+            config=TrainingConfig(
+                lexical=lexical,
+                seed=seed,
+                max_in_scope_drop=max_in_scope_drop,
+                distance_scores=distance_scores,
+            ),
             categories=train_set.categories,
             name=name,
             version=version,
@@ -140,17 +169,31 @@ def train(
         "text_column": text_column,
         "label_column": label_column,
         "negatives": sources,
+        "oos_data": [str(p) for p in oos_data],
         "validation": str(val) if val else None,
     }
     heldout, metrics = save_trained(result, out, training_data=training_data, oos_label=oos_label)
     typer.echo(f"held-out metrics ({result.calibration_source}):")
     typer.echo(json.dumps(heldout, indent=2))
-    typer.echo(
-        f"fusion weight {result.classifier.heads.fusion_weight}, temperature "
-        f"{result.classifier.heads.temperature:.3f}, out-of-scope threshold "
-        f"{result.classifier.heads.oos_threshold}, similarity threshold "
-        f"{result.classifier.heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
+    heads = result.classifier.heads
+    rejection = (
+        f"scope detector threshold {heads.detector.threshold}"
+        if heads.detector is not None
+        else f"out-of-scope threshold {heads.oos_threshold}, similarity threshold "
+        f"{heads.similarity_threshold}"
     )
+    typer.echo(
+        f"fusion weight {heads.fusion_weight}, vote weight {heads.vote_weight}, temperature "
+        f"{heads.temperature:.3f}, {rejection}, ECE {metrics['heldout_ece']}"
+    )
+    if "cv_oos_recall" in metrics:
+        typer.echo(
+            f"out-of-scope operating point, {metrics['cv_folds']}-fold cross-validated: in-scope "
+            f"accuracy {metrics['cv_in_scope_accuracy']} (95% CI "
+            f"{metrics['cv_in_scope_accuracy_ci95']}, n={metrics['cv_in_scope_n']}), "
+            f"out-of-scope recall {metrics['cv_oos_recall']} (95% CI "
+            f"{metrics['cv_oos_recall_ci95']}, n={metrics['cv_oos_n']})"
+        )
     typer.echo(f"wrote {out}")
 
 

@@ -24,17 +24,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from models.embedding_distances import (
+    ClassGaussians,
+    ScopeDetector,
+    knn_similarity,
+    knn_vote,
+    nearest_neighbours,
+)
 from models.errors import InvalidInputError
 from models.intent_classifier import (
     IntentClassifier,
     IntentHeads,
-    max_similarity,
+    scope_probability,
     softmax,
     threshold_groups,
 )
 from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
 from models.protocols import Encoder
 from training.datasets import LabelledTexts
+from training.evaluation import wilson_interval
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +67,19 @@ class TrainingConfig:
     gibberish_negatives: int = 200
     ambiguity_margin: float = 0.15
     seed: int = 0
+    #: Fuse the calibrated probability with distance scores (nearest training examples,
+    #: Mahalanobis) into one out-of-scope detector, when out-of-scope examples exist.
+    distance_scores: bool = True
+    knn_k: int = 5
+    mahalanobis_shrinkage: float = 0.01
+    #: Weights tried for the nearest-example vote; it is kept only when it lifts held-out
+    #: accuracy by more than ``vote_tolerance`` (otherwise the artifact has no vote).
+    vote_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0)
+    vote_k: int = 10
+    vote_tau: float = 0.05
+    vote_tolerance: float = 0.001
+    #: Folds of the cross-validated estimate of the out-of-scope operating point.
+    detector_folds: int = 5
 
 
 @dataclass(frozen=True)
@@ -227,6 +248,117 @@ def choose_thresholds(
     )
 
 
+@dataclass(frozen=True)
+class ScopeEvidence:
+    """Held-out inputs of the out-of-scope decision, one row per held-out message.
+
+    Attributes:
+        features: the detector's features (``DETECTOR_FEATURES`` order).
+        is_oos: the message is out of scope.
+        correct: the best in-scope intent is the gold one (False for out-of-scope rows).
+        oos_wins: the trained out-of-scope class wins (always rejected).
+        synthetic: generated negatives (gibberish): they help fit the detector but are
+            too easy to count in a reported out-of-scope recall.
+    """
+
+    features: FloatArray
+    is_oos: npt.NDArray[np.bool_]
+    correct: npt.NDArray[np.bool_]
+    oos_wins: npt.NDArray[np.bool_]
+    synthetic: npt.NDArray[np.bool_] | None = None
+
+    def subset(self, rows: npt.NDArray[np.int64]) -> ScopeEvidence:
+        """The evidence of some rows."""
+        return ScopeEvidence(
+            self.features[rows],
+            self.is_oos[rows],
+            self.correct[rows],
+            self.oos_wins[rows],
+            self.synthetic[rows] if self.synthetic is not None else None,
+        )
+
+    def outcome(self, rejected: npt.NDArray[np.bool_]) -> tuple[float, float]:
+        """In-scope accuracy (a rejected in-scope message is wrong) and out-of-scope recall."""
+        inside = ~self.is_oos
+        acc = float(((~rejected) & self.correct)[inside].mean()) if inside.any() else 0.0
+        rec = float(rejected[self.is_oos].mean()) if self.is_oos.any() else 0.0
+        return acc, rec
+
+
+def fit_scope_detector(evidence: ScopeEvidence, *, max_in_scope_drop: float) -> ScopeDetector:
+    """Fuse the features with logistic regression (in scope vs out of scope) and pick the
+    threshold with the best out-of-scope recall whose in-scope accuracy stays within
+    ``max_in_scope_drop`` of the accuracy without rejection (ties: higher accuracy, then
+    the lower threshold)."""
+    x = evidence.features
+    mean = x.mean(axis=0)
+    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        model.fit((x - mean) / scale, (~evidence.is_oos).astype(int))
+    draft = ScopeDetector(
+        coef=tuple(float(c) for c in model.coef_[0]),
+        intercept=float(model.intercept_[0]),
+        mean=tuple(float(m) for m in mean),
+        scale=tuple(float(v) for v in scale),
+        threshold=0.0,
+    )
+    score = draft.score(x)
+    floor = evidence.outcome(evidence.oos_wins)[0] - max_in_scope_drop
+    best: tuple[float, float, float] = (-1.0, -1.0, 0.0)
+    for t in np.unique(np.concatenate([[0.0], np.round(np.linspace(0.0, 1.0, 401), 4)])):
+        acc, rec = evidence.outcome(evidence.oos_wins | (score < t))
+        if acc >= floor - 1e-12 and (rec, acc, -t) > best:
+            best = (rec, acc, -float(t))
+    return ScopeDetector(
+        coef=draft.coef,
+        intercept=draft.intercept,
+        mean=draft.mean,
+        scale=draft.scale,
+        threshold=-best[2],
+    )
+
+
+def cross_validate_scope(
+    evidence: ScopeEvidence, *, max_in_scope_drop: float, folds: int, seed: int
+) -> dict[str, Any]:
+    """The operating point estimated honestly: detector and threshold fitted on all other
+    folds of the held-out messages, applied to the remaining one; returns in-scope
+    accuracy and out-of-scope recall (synthetic negatives left out of the count) with
+    95 % Wilson intervals."""
+    n_oos = int(evidence.is_oos.sum())
+    folds = min(folds, n_oos, int((~evidence.is_oos).sum()))
+    if folds < 2:
+        return {}
+    rejected = np.zeros(len(evidence.is_oos), dtype=bool)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_rows, test_rows in splitter.split(evidence.features, evidence.is_oos):
+        detector = fit_scope_detector(
+            evidence.subset(fit_rows), max_in_scope_drop=max_in_scope_drop
+        )
+        part = evidence.subset(test_rows)
+        rejected[test_rows] = part.oos_wins | (detector.score(part.features) < detector.threshold)
+    inside = ~evidence.is_oos
+    real_oos = evidence.is_oos & (~evidence.synthetic if evidence.synthetic is not None else True)
+    n_oos = int(real_oos.sum())
+    if n_oos == 0:
+        return {}
+    right = int(((~rejected) & evidence.correct)[inside].sum())
+    caught = int(rejected[real_oos].sum())
+    acc_lo, acc_hi = wilson_interval(right, int(inside.sum()))
+    rec_lo, rec_hi = wilson_interval(caught, n_oos)
+    return {
+        "cv_folds": folds,
+        "cv_in_scope_n": int(inside.sum()),
+        "cv_oos_n": n_oos,
+        "cv_in_scope_accuracy": round(right / int(inside.sum()), 4),
+        "cv_in_scope_accuracy_ci95": [round(acc_lo, 4), round(acc_hi, 4)],
+        "cv_oos_recall": round(caught / n_oos, 4),
+        "cv_oos_recall_ci95": [round(rec_lo, 4), round(rec_hi, 4)],
+    }
+
+
 def encode_texts(
     encoder: Encoder, texts: Sequence[str], *, desc: str = "encoding", chunk: int = 512
 ) -> FloatArray:
@@ -287,7 +419,9 @@ def train_intent_classifier(
     oos_index = index.get(oos_label)
     in_scope_rows = y != (oos_index if oos_index is not None else -1)
 
-    neg_texts = list(negatives) + gibberish(config.gibberish_negatives, seed=config.seed)
+    synthetic_texts = gibberish(config.gibberish_negatives, seed=config.seed)
+    n_gibberish = len(synthetic_texts)
+    neg_texts = list(negatives) + synthetic_texts
     embeddings = encode_texts(encoder, train.texts, desc="encoding training data")
     neg_emb = encode_texts(encoder, neg_texts, desc="encoding negatives")
     featurizer = (
@@ -307,7 +441,26 @@ def train_intent_classifier(
             config,
         )
 
-    # Held-out scores for tuning: (log-probabilities, lexical scores, similarity, gold).
+    # Neighbours looked up per held-out row: enough for the vote and the detector.
+    n_near = max(config.knn_k, config.vote_k)
+    use_vote = oos_index is None and any(v > 0 for v in config.vote_grid)
+
+    def near(
+        q_emb: FloatArray, ref: npt.NDArray[np.int64]
+    ) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
+        """Nearest in-scope references (similarities, their labels) and the Mahalanobis
+        distance to the nearest reference intent."""
+        sims, idx = nearest_neighbours(q_emb, embeddings[ref], n_near)
+        maha = (
+            ClassGaussians.fit(
+                embeddings[ref], y[ref], shrinkage=config.mahalanobis_shrinkage
+            ).min_distance(q_emb)
+            if config.distance_scores
+            else np.zeros(len(q_emb))
+        )
+        return sims, y[ref][idx], maha
+
+    # Held-out scores for tuning: (log-probabilities, lexical scores, neighbours, gold).
     n_neg = len(neg_texts)
     if val is not None:
         source = f"validation file {val.source}"
@@ -322,7 +475,7 @@ def train_intent_classifier(
             else None
         )
         held_log_p, held_lex = heads.scores(v_emb, v_lex)
-        held_sim = max_similarity(v_emb, embeddings[in_scope_rows])
+        held_nsims, held_nlab, held_maha = near(v_emb, np.flatnonzero(in_scope_rows))
         held_y = np.array(
             [
                 index.get(label, -1)
@@ -344,7 +497,9 @@ def train_intent_classifier(
         n = len(y)
         held_log_p = np.zeros((n + n_neg, len(labels)))
         held_lex = np.zeros((n + n_neg, len(labels))) if lexical is not None else None
-        held_sim = np.zeros(n + n_neg)
+        held_nsims = np.zeros((n + n_neg, min(n_near, int(in_scope_rows.sum()))))
+        held_nlab = np.zeros(held_nsims.shape, dtype=np.int64)
+        held_maha = np.zeros(n + n_neg)
         neg_fold = np.arange(n_neg) % folds
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
         for k, (tr, te) in enumerate(
@@ -363,7 +518,10 @@ def train_intent_classifier(
             held_log_p[rows] = log_p
             if held_lex is not None and lex is not None:
                 held_lex[rows] = lex
-            held_sim[rows] = max_similarity(q_emb, embeddings[tr[in_scope_rows[tr]]])
+            sims_k, lab_k, maha_k = near(q_emb, tr[in_scope_rows[tr]])
+            width = sims_k.shape[1]
+            held_nsims[rows, :width], held_nlab[rows, :width] = sims_k, lab_k
+            held_maha[rows] = maha_k
         held_y = np.concatenate([y, -np.ones(n_neg, dtype=np.int64)])
         heads = fit(slice(None))
 
@@ -390,13 +548,73 @@ def train_intent_classifier(
         next(w for w, a in zip(grid, accs, strict=True) if a >= max(accs) - config.fusion_tolerance)
     )
     logits = _fuse(held_log_p, held_lex, weight)
+    # The nearest examples' vote: kept only where it lifts held-out accuracy. Not with an
+    # out-of-scope class (the prototypes are in-scope examples, so it could not vote for it).
+    held_vote = knn_vote(
+        held_nsims,
+        held_nlab,
+        np.arange(len(labels)),
+        len(labels),
+        k=config.vote_k,
+        tau=config.vote_tau,
+    )
+    vote_grid = tuple(sorted(set(config.vote_grid) | {0.0})) if use_vote else (0.0,)
+    vote_accs = [
+        float(
+            (
+                np.argmax(logits[labelled] + v * held_vote[labelled], axis=1) == held_y[labelled]
+            ).mean()
+        )
+        for v in vote_grid
+    ]
+    vote_weight = 0.0
+    if max(vote_accs) - vote_accs[0] > config.vote_tolerance:
+        vote_weight = float(vote_grid[int(np.argmax(vote_accs))])
+        logits = logits + vote_weight * held_vote
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
+    held_sim = held_nsims[:, 0] if held_nsims.shape[1] else np.full(len(held_y), -1.0)
     held = HeldOut(proba=proba, similarity=held_sim, y=held_y)
     known_categories = {k: v for k, v in (categories or {}).items() if k in index}
     scope = "category" if known_categories else "intent"
     groups = threshold_groups(labels, known_categories, scope=scope)
-    p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config, groups)
+    in_idx = np.array([i for i in range(len(labels)) if i != oos_index], dtype=np.int64)
+    is_oos = (held_y < 0) | ((held_y == oos_index) if oos_index is not None else False)
+    detector = None
+    scope_metrics: dict[str, Any] = {}
+    if config.distance_scores and is_oos.any() and (~is_oos).any():
+        evidence = ScopeEvidence(
+            features=np.column_stack(
+                [
+                    scope_probability(proba, in_idx, groups),
+                    knn_similarity(held_nsims, config.knn_k),
+                    -held_maha,
+                ]
+            ),
+            is_oos=is_oos,
+            correct=in_idx[proba[:, in_idx].argmax(axis=1)] == held_y,
+            oos_wins=(
+                proba.argmax(axis=1) == oos_index
+                if oos_index is not None
+                else np.zeros(len(held_y), dtype=bool)
+            ),
+            synthetic=np.arange(len(held_y)) >= len(held_y) - n_gibberish,
+        )
+        detector = fit_scope_detector(evidence, max_in_scope_drop=config.max_in_scope_drop)
+        acc, rec = evidence.outcome(
+            evidence.oos_wins | (detector.score(evidence.features) < detector.threshold)
+        )
+        p_threshold, s_threshold = 0.0, 0.0
+        at_threshold = {"in_scope_accuracy": acc, "oos_recall": rec}
+        scope_metrics = cross_validate_scope(
+            evidence,
+            max_in_scope_drop=config.max_in_scope_drop,
+            folds=config.detector_folds,
+            seed=config.seed,
+        )
+    else:
+        p_threshold, s_threshold, at_threshold = choose_thresholds(held, oos_index, config, groups)
+    keep_prototypes = detector is not None or vote_weight > 0 or s_threshold > 0
 
     lex_coef = lex_intercept = lex_idf = None
     if (
@@ -428,9 +646,24 @@ def train_intent_classifier(
         oos_threshold=p_threshold,
         ambiguity_margin=config.ambiguity_margin,
         oos_label=oos_label,
-        prototypes=embeddings[in_scope_rows].astype(np.float16) if s_threshold > 0 else None,
+        prototypes=embeddings[in_scope_rows].astype(np.float16) if keep_prototypes else None,
         similarity_threshold=s_threshold,
         threshold_scope=scope,
+        prototype_labels=y[in_scope_rows].astype(np.int32) if keep_prototypes else None,
+        knn_k=config.knn_k,
+        vote_weight=vote_weight,
+        vote_k=config.vote_k,
+        vote_tau=config.vote_tau,
+        gaussians=(
+            ClassGaussians.fit(
+                embeddings[in_scope_rows],
+                y[in_scope_rows],
+                shrinkage=config.mahalanobis_shrinkage,
+            )
+            if detector is not None
+            else None
+        ),
+        detector=detector,
     )
     classifier = IntentClassifier(
         fitted,
@@ -439,7 +672,11 @@ def train_intent_classifier(
         name=name,
         version=version,
     )
-    decisions = classifier.decide(proba, similarity=held_sim if s_threshold > 0 else None)
+    decisions = classifier.decide(
+        proba,
+        similarity=held_sim if s_threshold > 0 else None,
+        scope_score=detector.score(evidence.features) if detector is not None else None,
+    )
     heldout_pred = [d.label for d in decisions]
     heldout_true = [labels[i] if i >= 0 else oos_label for i in held_y]
     metrics = {
@@ -453,6 +690,10 @@ def train_intent_classifier(
         "fusion_accuracy_by_weight": dict(
             zip([str(g) for g in grid], [round(a, 4) for a in accs], strict=True)
         ),
+        "vote_accuracy_by_weight": dict(
+            zip([str(v) for v in vote_grid], [round(a, 4) for a in vote_accs], strict=True)
+        ),
+        **scope_metrics,
         **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
     }
     params = {
@@ -464,6 +705,10 @@ def train_intent_classifier(
         "fusion_tolerance": config.fusion_tolerance,
         "gibberish_negatives": config.gibberish_negatives,
         "seed": config.seed,
+        "distance_scores": config.distance_scores,
+        "mahalanobis_shrinkage": config.mahalanobis_shrinkage,
+        "vote_grid": list(config.vote_grid),
+        "vote_tolerance": config.vote_tolerance,
     }
     return TrainingResult(
         classifier=classifier,

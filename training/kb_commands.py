@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kb_index.document_loader import load_documents
-from kb_index.evaluation import METRIC_KEYS, evaluate, load_queries
+from kb_index.evaluation import METRIC_KEYS, EvalQuery, QueryOutcome, evaluate, load_queries
 from kb_index.hybrid_retriever import SEARCH_MODES, SearchMode
 from kb_index.knowledge_base import KnowledgeBase
 from models.errors import TriageError
@@ -125,6 +125,30 @@ def _mode(value: str) -> SearchMode:
     raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
 
 
+def _open_for_evaluation(index: Path, queries: Path) -> tuple[KnowledgeBase, list[EvalQuery]]:
+    """The index and query set, checked against each other."""
+    items = load_queries(queries)
+    if not index.is_dir():
+        raise fail(f"{index}: no index folder")
+    kb = KnowledgeBase.open(index, encoder=load_encoder())
+    if kb.is_empty:
+        raise fail(f"{index}: the index is empty")
+    unknown = sorted({r for q in items for r in q.relevant} - set(kb.state.documents))
+    if unknown:
+        raise fail(f"{queries}: relevant ids not in the index: {', '.join(unknown[:5])}")
+    return kb, items
+
+
+def _metrics_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
+    table = Table(title=title)
+    table.add_column("retriever")
+    for key in METRIC_KEYS:
+        table.add_column(key, justify="right")
+    for name, metrics in rows.items():
+        table.add_row(name, *(f"{metrics[key]:.4f}" for key in METRIC_KEYS))
+    return table
+
+
 @kb_app.command("evaluate")
 def evaluate_index(
     index: Path = typer.Option(..., "--index", file_okay=False, help="Index folder."),
@@ -132,41 +156,140 @@ def evaluate_index(
         ..., "--queries", exists=True, dir_okay=False, help="JSONL {query, relevant}."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON only."),
-    mode: str = typer.Option("hybrid", "--mode", help="hybrid, dense or bm25."),
+    mode: str = typer.Option(
+        "hybrid",
+        "--mode",
+        help="hybrid, dense, bm25, title (the title/question field alone), or all: every "
+        "single retriever and the fusion side by side.",
+    ),
     show_misses: bool = typer.Option(
         False, "--show-misses", help="List queries whose first relevant hit is not at rank 1."
     ),
 ) -> None:
     """Recall@1, recall@5, MRR@10 and nDCG@10 of the index on a query set."""
-    search_mode = _mode(mode)
+    from kb_index.fusion_selection import SINGLE_MODES, FusionEvaluator
+
+    modes: tuple[SearchMode, ...] = (*SINGLE_MODES, "hybrid") if mode == "all" else (_mode(mode),)
     try:
-        items = load_queries(queries)
-        if not index.is_dir():
-            raise fail(f"{index}: no index folder")
-        kb = KnowledgeBase.open(index, encoder=load_encoder())
-        if kb.is_empty:
-            raise fail(f"{index}: the index is empty")
-        unknown = sorted({r for q in items for r in q.relevant} - set(kb.state.documents))
-        if unknown:
-            raise fail(f"{queries}: relevant ids not in the index: {', '.join(unknown[:5])}")
-        metrics, outcomes = evaluate(
-            lambda q: [h.doc_id for h in kb.search(q, k=10, mode=search_mode)], items
-        )
+        kb, items = _open_for_evaluation(index, queries)
+        evaluator = FusionEvaluator(kb.retriever, kb.state, items)
+        results: dict[str, dict[str, float]] = {m: evaluator.metrics(m) for m in modes}
+        outcomes: list[QueryOutcome] = []
+        if show_misses:
+            _, outcomes = evaluate(
+                lambda q: [h.doc_id for h in kb.search(q, k=10, mode=modes[-1])], items
+            )
     except TriageError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        typer.echo(json.dumps({key: metrics[key] for key in METRIC_KEYS}))
+        if mode == "all":
+            payload: dict[str, object] = {
+                m: {key: metrics[key] for key in METRIC_KEYS} for m, metrics in results.items()
+            }
+            payload["fusion"] = kb.retriever.fusion.to_json()
+            typer.echo(json.dumps(payload))
+        else:
+            metrics = results[modes[0]]
+            typer.echo(json.dumps({key: metrics[key] for key in METRIC_KEYS}))
         return
-    table = Table(title=f"{queries.name} on {index} ({search_mode}, {len(items)} queries)")
-    for key in METRIC_KEYS:
-        table.add_column(key, justify="right")
-    table.add_row(*(f"{metrics[key]:.4f}" for key in METRIC_KEYS))
     console = Console()
-    console.print(table)
-    if show_misses:
-        for outcome in outcomes:
-            if outcome.first_relevant_rank != 1:
-                console.print(
-                    f"rank {outcome.first_relevant_rank or '>10'}: {outcome.query!r} "
-                    f"wants {', '.join(outcome.relevant)}; got {', '.join(outcome.ranked[:3])}"
-                )
+    console.print(_metrics_table(f"{queries.name} on {index} ({len(items)} queries)", results))
+    if "hybrid" in modes:
+        console.print(f"fusion: {json.dumps(kb.retriever.fusion.to_json())}")
+    for outcome in outcomes:
+        if outcome.first_relevant_rank != 1:
+            console.print(
+                f"rank {outcome.first_relevant_rank or '>10'}: {outcome.query!r} "
+                f"wants {', '.join(outcome.relevant)}; got {', '.join(outcome.ranked[:3])}"
+            )
+
+
+@kb_app.command("tune-fusion")
+def tune_fusion(
+    index: Path = typer.Option(..., "--index", file_okay=False, help="Index folder."),
+    queries: Path = typer.Option(
+        ...,
+        "--queries",
+        exists=True,
+        dir_okay=False,
+        help="Development queries, JSONL {query, relevant}; never the set you report on.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the choice, keep the index."),
+    as_json: bool = typer.Option(False, "--json", help="Print the choice as JSON only."),
+) -> None:
+    """Choose this collection's fusion weights on its development queries and record them
+    in the index (the service and `kb evaluate` then search with them)."""
+    from kb_index.fusion_selection import FusionEvaluator
+
+    try:
+        kb, items = _open_for_evaluation(index, queries)
+        selection = FusionEvaluator(kb.retriever, kb.state, items).select()
+        if not dry_run:
+            kb.use_fusion(selection.fusion)
+    except TriageError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "fusion": selection.fusion.to_json(),
+                    "hybrid": selection.hybrid,
+                    **selection.single,
+                    "baseline": selection.baseline,
+                    "candidates": selection.candidates,
+                    "queries": selection.queries,
+                }
+            )
+        )
+        return
+    console = Console()
+    console.print(
+        _metrics_table(
+            f"{queries.name}: {selection.candidates} fusions compared on "
+            f"{selection.queries} queries",
+            {**selection.single, "hybrid (chosen)": selection.hybrid},
+        )
+    )
+    console.print(
+        f"fusion: {json.dumps(selection.fusion.to_json())} (never below {selection.baseline} "
+        "on any fifth of the queries)"
+    )
+    console.print("kept the index unchanged (--dry-run)" if dry_run else f"recorded in {index}")
+
+
+@kb_app.command("build-faq")
+def build_faq(
+    data: Path = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help="CSV of questions and answers."
+    ),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Folder to write."),
+    question_column: str = typer.Option("instruction", "--question-column"),
+    answer_column: str = typer.Option("response", "--answer-column"),
+    group_column: str = typer.Option(
+        "intent", "--group-column", help="Rows of one group share one FAQ entry."
+    ),
+    dev_per_entry: int = typer.Option(10, "--dev-per-entry", min=1),
+    test_per_entry: int = typer.Option(20, "--test-per-entry", min=1),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Write a FAQ collection (faq.jsonl) with disjoint dev and test query sets from public
+    question/answer data such as Bitext; ingest the folder with `triage kb ingest`."""
+    from training.faq_collection import build_faq_collection
+
+    try:
+        built = build_faq_collection(
+            data,
+            out,
+            question_column=question_column,
+            answer_column=answer_column,
+            group_column=group_column,
+            dev_per_entry=dev_per_entry,
+            test_per_entry=test_per_entry,
+            seed=seed,
+        )
+    except TriageError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(
+        f"wrote {built.folder}: {built.entries} entries, {built.dev_queries} dev queries, "
+        f"{built.test_queries} test queries"
+    )

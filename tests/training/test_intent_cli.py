@@ -89,8 +89,19 @@ def test_evaluate_json_has_the_documented_keys(trained: Path, tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
-    assert set(figures) == {"accuracy", "macro_f1", "n", "in_scope_accuracy", "oos_recall"}
+    assert set(figures) == {
+        "accuracy",
+        "accuracy_ci95",
+        "macro_f1",
+        "n",
+        "in_scope_accuracy",
+        "in_scope_accuracy_ci95",
+        "oos_recall",
+        "oos_recall_ci95",
+    }
     assert figures["n"] == 3
+    lo, hi = figures["oos_recall_ci95"]
+    assert lo <= figures["oos_recall"] <= hi
     assert 0.0 <= figures["accuracy"] <= 1.0
 
 
@@ -113,7 +124,7 @@ def test_evaluate_without_oos_rows_omits_oos_keys_and_writes_a_report(
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output.strip().splitlines()[-1])
-    assert set(figures) == {"accuracy", "macro_f1", "n"}
+    assert set(figures) == {"accuracy", "accuracy_ci95", "macro_f1", "n"}
     text = (report / "report.md").read_text()
     assert "| track_order |" in text
     assert (report / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
