@@ -36,6 +36,8 @@ from models.urgency_classifier import (
 from models.urgency_signals import UrgencySignals
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "urgency" / "urgency_messages.jsonl"
+#: The larger, varied training-only set (several domains, hard negatives); no test rows.
+VARIED_DATA = DEFAULT_DATA.with_name("urgency_varied.jsonl")
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SCALE_GRID = (0.5, 1.0, 2.0)
 INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
@@ -55,6 +57,8 @@ class UrgencyExample:
     kind: str
     prior_contacts: int
     adversarial: bool
+    #: The emergency situation of a critical message (``models/emergency_situations.py``).
+    situation: str | None = None
 
 
 @dataclass
@@ -76,14 +80,21 @@ class Prepared:
         return intent_matrix(self.intents, INTENT_CATEGORIES)
 
 
-def read_examples(path: Path) -> list[UrgencyExample]:
-    """Rows of the JSONL data set; raises ValueError naming the bad line."""
+def read_examples(path: Path, *, default_split: str | None = None) -> list[UrgencyExample]:
+    """Rows of the JSONL data set; raises ValueError naming the bad line.
+
+    ``default_split`` is the split of rows without one (a separately written test file
+    has only ``text``, ``level`` and maybe ``situation``); their id is the line number.
+    """
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
+            if default_split is not None:
+                raw.setdefault("split", default_split)
+                raw.setdefault("id", f"{path.stem}:{n}")
             if raw["level"] not in LEVELS or raw["split"] not in {"train", "dev", "test"}:
                 raise ValueError(f"bad level or split {raw['level']!r}/{raw['split']!r}")
             rows.append(
@@ -95,6 +106,7 @@ def read_examples(path: Path) -> list[UrgencyExample]:
                     kind=str(raw.get("kind", "chat")),
                     prior_contacts=int(raw.get("prior_contacts", 0)),
                     adversarial=bool(raw.get("adversarial", False)),
+                    situation=str(raw["situation"]) if raw.get("situation") else None,
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
