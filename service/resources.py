@@ -24,6 +24,8 @@ from service.database import Database
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
 from service.kb_rebuild import rebuild_index, written_by_other_backend
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.orders.order_connector import OrderConnector
 from service.orders.order_connector_factory import build_order_connector
 from service.orders.sample_orders import seed_if_empty
@@ -51,6 +53,9 @@ class Resources:
     drafter: SuggestionService
     feedback: FeedbackStore
     responder: ResponsePipeline
+    message_log: MessageLog
+    #: ``/v1/triage`` and ``/v1/triage/batch``: the triager, logging every message.
+    triage_pipeline: RecordingTriager
 
     @property
     def current_versions(self) -> dict[str, str]:
@@ -60,6 +65,7 @@ class Resources:
 
     def close(self) -> None:
         """Release connections and files held by the resources."""
+        self.message_log.close()
         self.drafter.close()
         self.orders.close()
         self.database.close()
@@ -155,8 +161,14 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     database = Database(settings.resolved_database_url)
     orders: OrderConnector | None = None
     drafter: SuggestionService | None = None
+    message_log: MessageLog | None = None
     try:
         versions["database"] = database.migrate()
+        message_log = MessageLog(
+            database,
+            retention_days=settings.messages_retention_days or None,
+            max_queue=settings.messages_queue_size,
+        ).start()
         if settings.orders_seed_sample:
             seed_if_empty(SqlOrderConnector(database), today=date.today())
         orders = build_order_connector(settings, database)
@@ -178,8 +190,11 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             orders=orders,
             drafter=drafter,
             recorder=feedback,
+            messages=message_log,
         )
     except BaseException:
+        if message_log is not None:
+            message_log.close()
         if drafter is not None:
             drafter.close()
         if orders is not None:
@@ -204,4 +219,6 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         drafter=drafter,
         feedback=feedback,
         responder=responder,
+        message_log=message_log,
+        triage_pipeline=RecordingTriager(triager, recorder=message_log),
     )

@@ -18,6 +18,7 @@ from training import (
     urgency_commands,
 )
 from training.kb_commands import kb_app
+from training.key_commands import keys_app
 from training.orders_commands import orders_app
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.command("serve")(serve)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
+app.add_typer(keys_app, name="keys")
 app.add_typer(entity_commands.app, name="entities")
 app.add_typer(urgency_commands.app, name="urgency")
 app.add_typer(drafting_commands.app, name="drafts")

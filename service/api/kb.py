@@ -22,7 +22,7 @@ from kb_index.documents import (
 )
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
-from service.deps import KbDep
+from service.deps import KbDep, requires
 from service.schemas import DomainOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
@@ -152,7 +152,11 @@ class SearchResponse(BaseModel):
     results: list[SearchResultOut]
 
 
-@router.put("/documents/{doc_id:path}", response_model=DocumentWriteOut)
+@router.put(
+    "/documents/{doc_id:path}",
+    response_model=DocumentWriteOut,
+    dependencies=[requires("kb:write")],
+)
 def put_document(
     doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
 ) -> DocumentWriteOut:
@@ -168,7 +172,9 @@ def put_document(
     )
 
 
-@router.get("/documents/{doc_id:path}", response_model=DocumentOut)
+@router.get(
+    "/documents/{doc_id:path}", response_model=DocumentOut, dependencies=[requires("kb:read")]
+)
 def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     """One document with its text; 404 if unknown."""
     document = kb.get(doc_id)
@@ -180,14 +186,18 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     )
 
 
-@router.delete("/documents/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/documents/{doc_id:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[requires("kb:write")],
+)
 def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
     """Remove a document; 404 if unknown."""
     kb.delete([doc_id])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/documents", response_model=DocumentPageOut)
+@router.get("/documents", response_model=DocumentPageOut, dependencies=[requires("kb:read")])
 def list_documents(
     kb: KbDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -203,7 +213,7 @@ def list_documents(
     )
 
 
-@router.post("/search", response_model=SearchResponse)
+@router.post("/search", response_model=SearchResponse, dependencies=[requires("kb:read")])
 def search(body: SearchRequest, kb: KbDep) -> SearchResponse:
     """Hybrid (default), dense or BM25 search; one result per document, best first."""
     filters = body.filters.to_domain() if body.filters is not None else None

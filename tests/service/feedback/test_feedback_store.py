@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from models.errors import ConflictError, NotFoundError
 from service.database import Database
-from service.feedback.card_redaction import CARD_PLACEHOLDER
 from service.feedback.feedback_store import (
     DecisionEntry,
     FeedbackInput,
@@ -19,6 +18,7 @@ from service.feedback.feedback_store import (
     StoreUnavailableError,
     SuggestionContext,
 )
+from service.privacy.redaction import CARD as CARD_PLACEHOLDER
 from tests.service.feedback.conftest import draft_set
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
