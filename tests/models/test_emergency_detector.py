@@ -26,13 +26,26 @@ from training.urgency_training import VARIED_DATA, read_examples
 
 @pytest.fixture(scope="module")
 def detector_training(hashing_encoder: HashingEncoder):  # type: ignore[no-untyped-def]
-    """A detector fitted on the varied training set with the hashing encoder."""
+    """A detector fitted on part of the varied training set with the hashing encoder."""
     rows = read_examples(VARIED_DATA, default_split="train")
-    data = build_data(rows, [], encoder=hashing_encoder, analyzer=MessageAnalyzer())
-    routine = hashing_encoder.encode(
-        ["what's the weather tomorrow", "set a timer for ten minutes", "how do i reset my pin"]
+    # Ten messages per situation and 120 others keep the fit (5-fold) quick.
+    picked = [r for name in SITUATION_NAMES for r in [r for r in rows if r.situation == name][:10]]
+    picked += [r for r in rows if r.level != "critical"][:120]
+    data = build_data(picked, [], encoder=hashing_encoder, analyzer=MessageAnalyzer())
+    routine_texts = [
+        "what's the weather tomorrow",
+        "set a timer for ten minutes",
+        "how do i reset my pin",
+    ]
+    return train_emergency(
+        data,
+        hashing_encoder.encode(routine_texts),
+        routine_texts,
+        encoder=hashing_encoder,
+        c_grid=(4.0,),
+        scale_grid=(1.0,),
+        n_buckets=2**12,
     )
-    return train_emergency(data, routine, encoder=hashing_encoder, c_grid=(4.0,), scale_grid=(1.0,))
 
 
 def test_every_situation_has_a_phrase_and_descriptions() -> None:
@@ -54,17 +67,18 @@ def test_varied_training_set_is_large_and_names_a_situation_for_every_emergency(
 
 def test_detector_decision_follows_its_threshold(detector_training, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
     detector = detector_training.detector
-    vectors = hashing_encoder.encode(
-        ["someone took money from my card without my permission", "thanks, all sorted"]
-    )
-    findings = detector.detect(vectors)
+    texts = ["someone took money from my card without my permission", "thanks, all sorted"]
+    vectors = hashing_encoder.encode(texts)
+    with pytest.raises(ValueError, match="reads the text"):
+        detector.detect(vectors)
+    findings = detector.detect(vectors, texts)
     for finding in findings:
         assert 0.0 <= finding.score <= 1.0
         assert finding.situation in SITUATION_NAMES
         assert finding.is_emergency == (finding.score >= detector.threshold)
     # The operator's threshold overrides the calibrated one.
-    assert all(f.is_emergency for f in detector.detect(vectors, threshold=1e-9))
-    assert not any(f.is_emergency for f in detector.detect(vectors, threshold=1.0))
+    assert all(f.is_emergency for f in detector.detect(vectors, texts, threshold=1e-9))
+    assert not any(f.is_emergency for f in detector.detect(vectors, texts, threshold=1.0))
 
 
 def test_calibration_keeps_false_alarms_within_the_budget() -> None:
@@ -126,9 +140,10 @@ def test_artifact_round_trip_keeps_the_detector(
     assert again.emergency.threshold == model.emergency.threshold  # type: ignore[union-attr]
     meta = json.loads((tmp_path / "u" / "emergency.json").read_text(encoding="utf-8"))
     assert meta["descriptions"] == detector_training.descriptions
-    vectors = hashing_encoder.encode(["my kettle caught fire", "where is my order 4411829"])
-    a = model.emergency.proba(vectors)  # type: ignore[union-attr]
-    b = again.emergency.proba(vectors)
+    texts = ["my kettle caught fire", "where is my order 4411829"]
+    vectors = hashing_encoder.encode(texts)
+    a = model.emergency.proba(vectors, texts)  # type: ignore[union-attr]
+    b = again.emergency.proba(vectors, texts)
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
@@ -146,9 +161,10 @@ def test_critical_comes_from_the_detector_and_names_the_situation(
         "thanks, it works now",
     ]
     analyses = [analyzer.analyze(t) for t in texts]
-    vectors = hashing_encoder.encode([a.focus_text for a in analyses])
-    findings = model.emergency.detect(vectors)  # type: ignore[union-attr]
-    decisions = model.assess(vectors, [a.signals for a in analyses])
+    focus = [a.focus_text for a in analyses]
+    vectors = hashing_encoder.encode(focus)
+    findings = model.emergency.detect(vectors, focus)  # type: ignore[union-attr]
+    decisions = model.assess(vectors, [a.signals for a in analyses], texts=focus)
     for finding, decision in zip(findings, decisions, strict=True):
         assert decision.critical_score == finding.score
         assert (decision.level == "critical") == finding.is_emergency
@@ -173,6 +189,11 @@ def test_artifact_missing_a_detector_file_is_refused(
     (broken / "emergency_prototypes.npy").unlink()
     with pytest.raises(ArtifactError):
         UrgencyClassifier.from_artifact(broken, encoder=hashing_encoder)
+    lexical = tmp_path / "lexical"
+    shutil.copytree(tmp_path / "u", lexical)
+    (lexical / "emergency_idf.npy").unlink()
+    with pytest.raises(ArtifactError):
+        UrgencyClassifier.from_artifact(lexical, encoder=hashing_encoder)
 
 
 def test_detector_from_another_dimension_is_refused(

@@ -148,8 +148,9 @@ def test_shipped_model_rarely_calls_routine_public_messages_critical(
 
     def critical(messages: list[PublicMessage]) -> int:
         analyses = [analyzer.analyze(m.text) for m in messages]
-        vectors = real_encoder.encode([a.focus_text for a in analyses])
-        decisions = model.assess(vectors, [a.signals for a in analyses])
+        focus = [a.focus_text for a in analyses]
+        vectors = real_encoder.encode(focus)
+        decisions = model.assess(vectors, [a.signals for a in analyses], texts=focus)
         return sum(d.level == "critical" for d in decisions)
 
     assert critical(bitext) <= 4  # 1 % of 400
@@ -162,13 +163,10 @@ def test_shipped_model_rarely_calls_routine_public_messages_critical(
     ("text", "allowed"),
     [
         # Calm wording of a critical problem.
-        pytest.param(
+        (
             "Hi! Hope you're well. Small thing: there's a $640 payment to you on my card "
             "for an order I never placed. Could you have a look? Thanks!",
             {"critical"},
-            marks=pytest.mark.xfail(
-                reason="urgency-en@5 scores it 0.20, below its threshold 0.32", strict=True
-            ),
         ),
         ("Hi! Small thing: my kettle's base melted and sparked this morning.", {"critical"}),
         # All-caps rage about a trivial request is strong anger: high, not critical.
