@@ -135,6 +135,7 @@ class Triager:
                 [a.signals for a in analyses],
                 # The intent model already ran: its category probabilities feed urgency.
                 intents=intents,
+                texts=texts,
             )
             if self.urgency is not None
             else [None] * len(messages)

@@ -9,6 +9,12 @@ a critical message costs far more than over-flagging one, so the decision is
 cost-sensitive: ``critical`` wins whenever its probability reaches a threshold fitted by
 cross-validation (well below the argmax point). A customer writing for the third time
 (from the conversation history) is at least ``high`` whatever the text says.
+
+Artifacts since ``urgency-en@5`` carry an emergency detector (``models/emergency_detector.py``):
+then *critical* means an emergency recognised from meaning (harm, medical need, unsafe
+product, money taken without consent, account takeover, data leak, legal threat,
+harassment), decided by the detector's calibrated score alone, and the level head only
+chooses between low, normal and high. The first reason names the recognised situation.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ from models.artifact_manifest import (
     read_manifest,
     write_artifact,
 )
+from models.emergency_detector import FILES as EMERGENCY_FILES
+from models.emergency_detector import LEXICAL_FILES as EMERGENCY_LEXICAL_FILES
+from models.emergency_detector import EmergencyDetector, EmergencyFinding
 from models.errors import ArtifactError
 from models.intent_classifier import (
     DEFAULT_OOS_LABEL,
@@ -93,7 +102,8 @@ _HIGH_CUES: Final = (
 # Which cue phrases explain which level; the others would confuse a reader.
 _REASON_CUES: Final = {
     "critical": _CRITICAL_CUES + _HIGH_CUES,
-    "high": _HIGH_CUES + _CRITICAL_CUES,
+    # A critical cue word on a message that is not critical would mislead the reader.
+    "high": _HIGH_CUES,
     "normal": ("strong_anger", "anger", "question"),
     "low": ("praise_feedback", "newsletter"),
 }
@@ -109,6 +119,11 @@ class UrgencyAssessment:
     score: float
     reasons: tuple[str, ...]
     probabilities: dict[str, float]
+    #: Probability that the message reports an emergency (None without a detector);
+    #: the respond policy compares it with its own, operator-movable threshold.
+    critical_score: float | None = None
+    #: The emergency situation the detector recognised, when the level is critical.
+    situation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,9 +196,17 @@ def decide_levels(
     return levels.astype(np.int64)
 
 
-def explain(level: str, signals: UrgencySignals) -> tuple[str, ...]:
-    """Short phrases that say why a message got its level."""
+def explain(
+    level: str, signals: UrgencySignals, finding: EmergencyFinding | None = None
+) -> tuple[str, ...]:
+    """Short phrases that say why a message got its level.
+
+    A critical level from the emergency detector is explained by the recognised
+    situation first ("emergency: unsafe product").
+    """
     reasons: list[str] = []
+    if level == "critical" and finding is not None and finding.phrase is not None:
+        reasons.append(f"emergency: {finding.phrase}")
     fired = set(signals.fired)
     if signals.prior_contacts >= 1 and level in {"high", "critical"}:
         n = signals.prior_contacts
@@ -237,7 +260,13 @@ class UrgencyClassifier:
         version: str = "0",
         intent_model: str | None = None,
         manifest: ArtifactManifest | None = None,
+        emergency: EmergencyDetector | None = None,
     ) -> None:
+        if emergency is not None and emergency.heads.dimension != encoder.dimension:
+            raise ArtifactError(
+                f"emergency detector reads {emergency.heads.dimension}-d vectors, the encoder "
+                f"gives {encoder.dimension}-d"
+            )
         expected = encoder.dimension + len(heads.feature_names) + len(heads.intent_features)
         if heads.coef.shape[1] != expected:
             raise ArtifactError(
@@ -258,11 +287,17 @@ class UrgencyClassifier:
         self._version = version
         self.intent_model = intent_model
         self.manifest = manifest
+        self.emergency = emergency
 
     @property
     def version(self) -> str:
         """``name@version`` as written in the manifest."""
         return f"{self.name}@{self._version}"
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether ``assess`` needs the focus texts (a lexical emergency detector)."""
+        return self.emergency is not None and self.emergency.reads_text
 
     @property
     def uses_intent(self) -> bool:
@@ -342,16 +377,31 @@ class UrgencyClassifier:
         signals: Sequence[UrgencySignals],
         *,
         intents: Sequence[IntentPrediction] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> list[UrgencyAssessment]:
-        """Level, score and reasons for each message (``intents`` as in ``predict_proba``)."""
+        """Level, score and reasons for each message (``intents`` as in ``predict_proba``).
+
+        ``texts`` are the focus texts the embeddings came from; an emergency detector
+        with a lexical block needs them (``reads_text``).
+        """
         if len(signals) != embeddings.shape[0]:
             raise ValueError("one signal set per embedding row is needed")
         if not signals:
             return []
         proba = self.predict_proba(embeddings, signals, intents=intents)
-        levels = decide_levels(proba, critical_threshold=self.heads.critical_threshold)
+        findings: Sequence[EmergencyFinding | None]
+        if self.emergency is not None:
+            # Critical is the detector's call alone; the level head picks low/normal/high,
+            # and a message it reads as critical that the detector does not confirm is
+            # high: seen soon, but not escalated as an emergency.
+            findings = self.emergency.detect(embeddings, texts)
+            levels = np.minimum(np.argmax(proba, axis=1), LEVELS.index("high"))
+            levels[[f.is_emergency for f in findings]] = LEVELS.index("critical")
+        else:
+            findings = [None] * len(signals)
+            levels = decide_levels(proba, critical_threshold=self.heads.critical_threshold)
         out = []
-        for row, idx, sig in zip(proba, levels, signals, strict=True):
+        for row, idx, sig, finding in zip(proba, levels, signals, findings, strict=True):
             level_idx = int(idx)
             if sig.prior_contacts >= REPEAT_CONTACT_FLOOR:
                 level_idx = max(level_idx, LEVELS.index("high"))
@@ -363,10 +413,14 @@ class UrgencyClassifier:
                 UrgencyAssessment(
                     level=level,
                     score=round(max(score, floor), 4),
-                    reasons=explain(level, sig),
+                    reasons=explain(level, sig, finding),
                     probabilities={
                         lv: round(float(p), 4) for lv, p in zip(LEVELS, row, strict=True)
                     },
+                    critical_score=finding.score if finding is not None else None,
+                    situation=finding.situation
+                    if finding is not None and level == "critical"
+                    else None,
                 )
             )
         return out
@@ -379,8 +433,13 @@ class UrgencyClassifier:
         training_data: Mapping[str, Any] | None = None,
         metrics: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
+        emergency_descriptions: Sequence[str] = (),
     ) -> ArtifactManifest:
-        """Write the artifact folder (atomically) with its manifest."""
+        """Write the artifact folder (atomically) with its manifest.
+
+        ``emergency_descriptions`` are the described situations behind the detector's
+        prototypes, kept in the artifact so a reader sees what was compared.
+        """
         h = self.heads
 
         def write(tmp: Path) -> None:
@@ -390,6 +449,8 @@ class UrgencyClassifier:
             (tmp / "features.json").write_text(
                 json.dumps(features, indent=2) + "\n", encoding="utf-8"
             )
+            if self.emergency is not None:
+                self.emergency.write(tmp, descriptions=emergency_descriptions)
 
         manifest = write_artifact(
             folder,
@@ -407,6 +468,7 @@ class UrgencyClassifier:
                 "intent_model": self.intent_model,
                 "critical_threshold": h.critical_threshold,
                 "repeat_contact_floor": REPEAT_CONTACT_FLOOR,
+                "emergency_threshold": self.emergency.threshold if self.emergency else None,
                 **dict(params or {}),
             },
         )
@@ -435,6 +497,16 @@ class UrgencyClassifier:
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read urgency classifier ({exc})") from exc
+        emergency = None
+        present = [name for name in EMERGENCY_FILES if name in manifest.files]
+        if present:
+            if len(present) != len(EMERGENCY_FILES):
+                missing = sorted(set(EMERGENCY_FILES) - set(present))
+                raise ArtifactError(f"{folder}: emergency detector files missing: {missing}")
+            lexical = [name for name in EMERGENCY_LEXICAL_FILES if name in manifest.files]
+            if lexical and len(lexical) != len(EMERGENCY_LEXICAL_FILES):
+                raise ArtifactError(f"{folder}: emergency lexical files incomplete: {lexical}")
+            emergency = EmergencyDetector.read(folder, lexical=bool(lexical))
         intent_model = p.get("intent_model")
         return cls(
             heads,
@@ -443,4 +515,5 @@ class UrgencyClassifier:
             version=manifest.version,
             intent_model=str(intent_model) if intent_model else None,
             manifest=manifest,
+            emergency=emergency,
         )

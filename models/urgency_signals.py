@@ -185,18 +185,26 @@ _CUES: Final = (
             _I,
         ),
     ),
+    # Time running out for the customer: a date tied to a need ("need it by Friday",
+    # "the wedding is on Saturday", "leave tomorrow"). A date alone is not a deadline:
+    # "is tomorrow's webinar recorded?" or "deadline for the photo competition?" are idle.
     Cue(
         "deadline",
         "deadline soon",
         re.compile(
-            r"\b(?:tomorrow|tonight|(?:by|until|before|need\w* (?:it|them|this)|ships?|leaves?|"
-            r"arrive|deliver\w*|due) today|today (?:at|by|before)|end of (?:the )?day|this "
-            r"(?:weekend|saturday|sunday|friday|monday)|by (?:monday|tuesday|wednesday|thursday|"
-            r"friday|saturday|"
-            r"sunday|end of day|tomorrow)|on (?:saturday|sunday|monday|thursday)|before "
-            r"(?:saturday|friday|the (?:wedding|party|event|trip))|wedding|birthday|event|"
-            r"deadline|urgent\w*|asap|immediately|right now|expires?|ends tonight|school starts|"
-            r"in \d+ days|in (?:two|three) days|midnight|leave[s]? (?:tomorrow|tonight))\b",
+            r"\b(?:need\w*|want\w*|must|have to|has to|got to)\b[^.!?\n]{0,40}\b(?:by|before|"
+            r"for|until) (?:tomorrow|tonight|today|the weekend|monday|tuesday|wednesday|"
+            r"thursday|friday|saturday|sunday|the (?:wedding|party|event|trip|funeral|exam|"
+            r"interview))\b|"
+            r"\b(?:wedding|funeral|party|exam|interview|surgery|flight|trip|move|event)\b"
+            r"[^.!?\n]{0,20}?(?:\b(?:is|are|starts?|begins?)|'s) (?:on )?(?:tomorrow|tonight|"
+            r"today|(?:this )?(?:weekend|monday|tuesday|wednesday|thursday|friday|saturday|"
+            r"sunday))\b|"
+            r"\b(?:leav\w*|fly\w*|travel\w*|depart\w*)\b[^.!?\n]{0,15}\b(?:tomorrow|tonight)\b|"
+            r"\b(?:due|closes?|expires?|ends?|runs? out) (?:today|tonight|tomorrow)\b|"
+            r"\bdeadline (?:is )?(?:today|tonight|tomorrow)\b|\b(?:miss\w*|before) the deadline\b|"
+            r"\burgent(?:ly)?\b|\basap\b|\bimmediately\b|\bright now\b|\bwithin (?:the )?"
+            r"(?:hour|\d+ (?:hours?|minutes?))\b",
             _I,
         ),
     ),

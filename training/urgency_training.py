@@ -36,6 +36,8 @@ from models.urgency_classifier import (
 from models.urgency_signals import UrgencySignals
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "data" / "urgency" / "urgency_messages.jsonl"
+#: The larger, varied training-only set (several domains, hard negatives); no test rows.
+VARIED_DATA = DEFAULT_DATA.with_name("urgency_varied.jsonl")
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 SCALE_GRID = (0.5, 1.0, 2.0)
 INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
@@ -55,6 +57,8 @@ class UrgencyExample:
     kind: str
     prior_contacts: int
     adversarial: bool
+    #: The emergency situation of a critical message (``models/emergency_situations.py``).
+    situation: str | None = None
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Prepared:
     #: The intent model's prediction per message, as the live pipeline hands it to
     #: urgency; ``None`` when prepared without an intent model.
     intents: list[IntentPrediction] | None = None
+    #: The focus texts the embeddings came from (what the emergency detector reads).
+    texts: list[str] | None = None
 
     def intent_features(self) -> npt.NDArray[np.float64] | None:
         """The intent block over ``INTENT_CATEGORIES`` (None without intents)."""
@@ -76,14 +82,21 @@ class Prepared:
         return intent_matrix(self.intents, INTENT_CATEGORIES)
 
 
-def read_examples(path: Path) -> list[UrgencyExample]:
-    """Rows of the JSONL data set; raises ValueError naming the bad line."""
+def read_examples(path: Path, *, default_split: str | None = None) -> list[UrgencyExample]:
+    """Rows of the JSONL data set; raises ValueError naming the bad line.
+
+    ``default_split`` is the split of rows without one (a separately written test file
+    has only ``text``, ``level`` and maybe ``situation``); their id is the line number.
+    """
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
+            if default_split is not None:
+                raw.setdefault("split", default_split)
+                raw.setdefault("id", f"{path.stem}:{n}")
             if raw["level"] not in LEVELS or raw["split"] not in {"train", "dev", "test"}:
                 raise ValueError(f"bad level or split {raw['level']!r}/{raw['split']!r}")
             rows.append(
@@ -95,6 +108,7 @@ def read_examples(path: Path) -> list[UrgencyExample]:
                     kind=str(raw.get("kind", "chat")),
                     prior_contacts=int(raw.get("prior_contacts", 0)),
                     adversarial=bool(raw.get("adversarial", False)),
+                    situation=str(raw["situation"]) if raw.get("situation") else None,
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -128,6 +142,7 @@ def prepare(
         signals=[a.signals for a in analyses],
         y=np.array([LEVELS.index(e.level) for e in examples], dtype=np.int64),
         intents=intents,
+        texts=texts,
     )
 
 
@@ -173,6 +188,7 @@ def _subset(data: Prepared, idx: npt.NDArray[np.int64]) -> Prepared:
         signals=[data.signals[i] for i in idx],
         y=data.y[idx],
         intents=[data.intents[i] for i in idx] if data.intents is not None else None,
+        texts=[data.texts[i] for i in idx] if data.texts is not None else None,
     )
 
 
@@ -185,6 +201,9 @@ def concat(parts: Sequence[Prepared]) -> Prepared:
         signals=[s for p in parts for s in p.signals],
         y=np.concatenate([p.y for p in parts]),
         intents=[i for p in parts for i in (p.intents or [])] if with_intents else None,
+        texts=[t for p in parts for t in (p.texts or [])]
+        if all(p.texts is not None for p in parts)
+        else None,
     )
 
 
@@ -236,7 +255,9 @@ class SplitMetrics:
 
 def score_split(classifier: UrgencyClassifier, data: Prepared) -> SplitMetrics:
     """Figures of the classifier's decisions (threshold and history floor included)."""
-    decisions = classifier.assess(data.embeddings, data.signals, intents=data.intents)
+    decisions = classifier.assess(
+        data.embeddings, data.signals, intents=data.intents, texts=data.texts
+    )
     pred = np.array([LEVELS.index(d.level) for d in decisions], dtype=np.int64)
     labels = list(range(len(LEVELS)))
     p, r, f, s = precision_recall_fscore_support(data.y, pred, labels=labels, zero_division=0)

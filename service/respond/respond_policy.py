@@ -43,6 +43,9 @@ class _AutoReply(_Strict):
 
 class _Escalate(_Strict):
     urgency: Annotated[list[UrgencyLevel], Field(min_length=1)] = ["critical"]
+    #: Emergency score at or above which a message escalates as critical; None keeps the
+    #: urgency model's calibrated threshold (its ``critical`` level).
+    critical_score: Annotated[float | None, Field(gt=0.0, lt=1.0)] = None
     human_request_intents: list[str] = ["contact_human_agent"]
     human_request_patterns: Annotated[list[str], Field(max_length=100)] = []
 
@@ -121,6 +124,8 @@ class RespondPolicy:
     auto_reply_channels: frozenset[str]
     max_auto_reply_urgency: str
     escalate_urgency: frozenset[str]
+    #: Operator's emergency-score threshold (None: the model's own critical decision).
+    critical_score_threshold: float | None
     human_request_intents: frozenset[str]
     human_request_patterns: tuple[re.Pattern[str], ...]
     recent_order_limit: int
@@ -143,6 +148,19 @@ class RespondPolicy:
         """``level`` is at most ``max_auto_reply_urgency`` (unknown urgency counts as normal)."""
         rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else 1
         return rank <= URGENCY_LEVELS.index(self.max_auto_reply_urgency)
+
+    def escalates_urgency(self, level: str | None, critical_score: float | None) -> bool:
+        """Whether urgency alone sends the message to a person.
+
+        With ``critical_score_threshold`` set and a score known, *critical* is decided
+        by the score (an operator moves the trade-off between missed emergencies and
+        false alarms without retraining); other listed levels escalate by level.
+        """
+        if self.critical_score_threshold is not None and critical_score is not None:
+            if critical_score >= self.critical_score_threshold:
+                return True
+            return level is not None and level != "critical" and level in self.escalate_urgency
+        return level is not None and level in self.escalate_urgency
 
     def check_intents(self, known: Iterable[str], *, model: str) -> None:
         """Compare the policy's intents with the labels the classifier can predict.
@@ -209,6 +227,7 @@ def load_policy(path: Path) -> RespondPolicy:
         auto_reply_channels=frozenset(auto.channels),
         max_auto_reply_urgency=auto.max_urgency,
         escalate_urgency=frozenset(esc.urgency),
+        critical_score_threshold=esc.critical_score,
         human_request_intents=frozenset(esc.human_request_intents),
         human_request_patterns=tuple(
             re.compile(p, re.IGNORECASE) for p in esc.human_request_patterns

@@ -109,7 +109,7 @@ class ResponseDecider:
     ) -> Decision:
         if self.asks_for_human(request.text, intent):
             raise _EscalationError(Reason.HUMAN_REQUESTED)
-        if signals.urgency is not None and signals.urgency in self.policy.escalate_urgency:
+        if self.policy.escalates_urgency(signals.urgency, signals.critical_score):
             raise _EscalationError(Reason.URGENCY_CRITICAL)
         named = self._named_orders(request, signals.order_ids)
 

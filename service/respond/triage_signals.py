@@ -21,6 +21,8 @@ class TriageSignals:
     """
 
     urgency: str | None = None
+    #: The urgency model's emergency score (None when it has no emergency detector).
+    critical_score: float | None = None
     language: str | None = None
     language_supported: bool | None = None
     intent_trusted: bool = True
@@ -31,6 +33,7 @@ def signals_from(result: TriageResult) -> TriageSignals:
     """Signals of ``result``; order numbers from its entities (body and subject)."""
     return TriageSignals(
         urgency=result.urgency_level,
+        critical_score=result.urgency.critical_score if result.urgency is not None else None,
         language=result.language.code if result.language is not None else None,
         language_supported=result.language.supported if result.language is not None else None,
         intent_trusted=result.intent_trusted,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from models.triager import TriageInput, Triager
 from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
 from service.settings import DEFAULT_INTENT_MODEL, DEFAULT_URGENCY_MODEL
 from tests.fixtures.hashing_encoder import HashingEncoder
+from training.urgency_emergency_training import FALSE_ALARM_BUDGET
+from training.urgency_public_sets import PublicMessage, read_bitext, read_clinc
 from training.urgency_training import DEFAULT_DATA, prepare, read_examples, score_split
 
 
@@ -60,21 +64,32 @@ def test_repeat_contact_from_history_is_at_least_high(
     assert 0.0 <= decision.score <= 1.0
 
 
-def test_shipped_manifest_records_test_figures() -> None:
+def test_shipped_manifest_records_test_figures_and_the_calibrated_trade_off() -> None:
     manifest = json.loads((DEFAULT_URGENCY_MODEL / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["type"] == "urgency-classifier"
     assert manifest["metrics"]["test"]["macro_f1"] >= 0.80
-    assert manifest["metrics"]["test"]["critical_recall"] >= 0.95
+    emergency = manifest["metrics"]["emergency"]
+    chosen = emergency["chosen"]
+    # The threshold in use is the calibrated one, within the stated false-alarm budget.
+    assert manifest["params"]["emergency_threshold"] == chosen["threshold"]
+    assert chosen["false_alarms_per_1000_routine"] <= FALSE_ALARM_BUDGET
+    assert str(int(FALSE_ALARM_BUDGET)) in emergency["trade_off"]
+    curve = chosen["curve"]
+    assert [p["threshold"] for p in curve] == sorted(p["threshold"] for p in curve)
+    # A higher threshold never finds more emergencies nor raises more false alarms.
+    for low, high in itertools.pairwise(curve):
+        assert high["recall"] <= low["recall"]
+        assert high["false_alarms_per_1000"] <= low["false_alarms_per_1000"]
 
 
 def test_shipped_manifest_records_the_intent_feature_decision() -> None:
     manifest = json.loads((DEFAULT_URGENCY_MODEL / "manifest.json").read_text(encoding="utf-8"))
     features = json.loads((DEFAULT_URGENCY_MODEL / "features.json").read_text(encoding="utf-8"))
     validation = manifest["metrics"]["validation"]
-    # Both variants were cross-validated, against a named intent model.
-    assert {"without_intent", "with_intent"} <= set(validation)
-    assert validation["intent_model"].startswith("intent-bitext@")
     assert validation["intent_features"] is bool(features["intent"])
+    if "with_intent" in validation:
+        # Both variants were cross-validated, against a named intent model.
+        assert validation["intent_model"].startswith("intent-bitext@")
     if features["intent"]:
         assert manifest["params"]["intent_model"] == validation["intent_model"]
 
@@ -111,7 +126,36 @@ def test_shipped_model_meets_the_targets_on_the_held_out_test_split(
     )
     metrics = score_split(model, prepared)
     assert metrics.macro_f1 >= 0.80, metrics.to_json()
-    assert metrics.critical_recall >= 0.95, metrics.to_json()
+
+
+@pytest.mark.encoder
+def test_shipped_model_rarely_calls_routine_public_messages_critical(
+    real_encoder,  # type: ignore[no-untyped-def]
+    shipped_triager: Triager,
+    shared_data: Path,
+) -> None:
+    """Issue 10: at most 1 % critical on Bitext and on CLINC150's non-emergency intents."""
+    model = shipped_triager.urgency
+    assert model is not None and model.emergency is not None
+    rng = random.Random(5)
+    bitext = rng.sample(
+        read_bitext(shared_data / "bitext_customer_support.csv", side="held_out"), 400
+    )
+    clinc = read_clinc(shared_data / "clinc150_val.csv")
+    other = rng.sample([m for m in clinc if m.situation is None], 400)
+    fraud = [m for m in clinc if m.situation is not None]
+    analyzer = MessageAnalyzer()
+
+    def critical(messages: list[PublicMessage]) -> int:
+        analyses = [analyzer.analyze(m.text) for m in messages]
+        focus = [a.focus_text for a in analyses]
+        vectors = real_encoder.encode(focus)
+        decisions = model.assess(vectors, [a.signals for a in analyses], texts=focus)
+        return sum(d.level == "critical" for d in decisions)
+
+    assert critical(bitext) <= 4  # 1 % of 400
+    assert critical(other) <= 4
+    assert critical(fraud) >= 0.8 * len(fraud)
 
 
 @pytest.mark.encoder
@@ -124,6 +168,7 @@ def test_shipped_model_meets_the_targets_on_the_held_out_test_split(
             "for an order I never placed. Could you have a look? Thanks!",
             {"critical"},
         ),
+        ("Hi! Small thing: my kettle's base melted and sparked this morning.", {"critical"}),
         # All-caps rage about a trivial request is strong anger: high, not critical.
         ("WHY IS THE NEWSLETTER SO UGLY?!?! honestly", {"high"}),
         ("The stroller's brake snapped and my baby rolled into the road.", {"critical"}),

@@ -113,3 +113,32 @@ def test_strong_anger_survives_the_reason_limit() -> None:
     reasons = explain("high", _signals(text))
     assert len(reasons) == 5
     assert "strong anger" in reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is tomorrow's webinar recorded? i might not make it",
+        "deadline for the photo competition? want to enter for fun",
+        "are you open tomorrow?",
+        "what time does the flight tomorrow board",
+        "any events this weekend at the store?",
+        "can i change my delivery to tomorrow morning",
+    ],
+)
+def test_a_date_in_an_idle_question_is_no_deadline(text: str) -> None:
+    assert "deadline" not in UrgencySignalExtractor().extract(text).fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I need it by friday for the wedding",
+        "the wedding is on saturday and the dress is torn",
+        "we leave tomorrow morning and the passports are not here",
+        "my bill is due today and the app crashes",
+        "please sort this asap",
+    ],
+)
+def test_time_running_out_for_a_need_is_a_deadline(text: str) -> None:
+    assert "deadline" in UrgencySignalExtractor().extract(text).fired

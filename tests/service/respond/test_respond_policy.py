@@ -132,3 +132,33 @@ class _NoOrders:
 
     def close(self) -> None:
         pass
+
+
+def test_shipped_policy_keeps_the_models_critical_threshold() -> None:
+    policy = load_policy(DEFAULT_POLICY_PATH)
+    assert policy.critical_score_threshold is None
+    assert policy.escalates_urgency("critical", 0.01)
+    assert not policy.escalates_urgency("high", 0.99)
+    assert not policy.escalates_urgency(None, None)
+
+
+def test_operator_threshold_decides_critical_from_the_score(tmp_path: Path) -> None:
+    text = "version: 1\nescalate:\n  urgency: [critical, high]\n  critical_score: 0.8\n"
+    policy = load_policy(_policy(tmp_path, text))
+    assert policy.critical_score_threshold == 0.8
+    # The model called it critical, but the operator asks for a higher score.
+    assert not policy.escalates_urgency("critical", 0.6)
+    assert policy.escalates_urgency("critical", 0.8)
+    # A lower level with a high emergency score escalates, and listed levels still do.
+    assert policy.escalates_urgency("normal", 0.95)
+    assert policy.escalates_urgency("high", 0.1)
+    assert not policy.escalates_urgency("normal", 0.1)
+    # A model without an emergency detector gives no score: the level decides.
+    assert policy.escalates_urgency("critical", None)
+
+
+@pytest.mark.parametrize("value", ["1.5", "0", "-0.2", "'high'"])
+def test_critical_score_outside_zero_one_is_refused(tmp_path: Path, value: str) -> None:
+    path = _policy(tmp_path, f"version: 1\nescalate:\n  critical_score: {value}\n")
+    with pytest.raises(PolicyError, match=r"escalate\.critical_score"):
+        load_policy(path)

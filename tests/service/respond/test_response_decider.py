@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -249,6 +250,27 @@ def test_contact_human_agent_intent_escalates(decider: ResponseDecider) -> None:
 def test_critical_urgency_escalates_even_with_a_verified_order(decider: ResponseDecider) -> None:
     text = "Someone hacked my account and changed the address on order 4411829!"
     decision = decider.decide(ask(text), intent(), signals("4411829", urgency="critical"))
+    assert decision.action is Action.ESCALATE
+    assert decision.reasons == (Reason.URGENCY_CRITICAL,)
+    assert_reveals_nothing(decision)
+
+
+def test_operator_critical_score_threshold_decides_the_escalation(
+    order_store: SqlOrderConnector, default_policy: RespondPolicy
+) -> None:
+    """An operator who raises escalate.critical_score keeps a low-score "critical" call
+    out of the escalation queue; a high score escalates even when the level says high."""
+    strict = ResponseDecider(
+        policy=replace(default_policy, critical_score_threshold=0.9),
+        orders=order_store,
+        clock=lambda: NOW,
+    )
+    text = "Someone may have used my card on order 4411829"
+    low_score = replace(signals("4411829", urgency="critical"), critical_score=0.5)
+    decision = strict.decide(ask(text), intent(), low_score)
+    assert Reason.URGENCY_CRITICAL not in decision.reasons
+    high_score = replace(signals("4411829", urgency="high"), critical_score=0.95)
+    decision = strict.decide(ask(text), intent(), high_score)
     assert decision.action is Action.ESCALATE
     assert decision.reasons == (Reason.URGENCY_CRITICAL,)
     assert_reveals_nothing(decision)
