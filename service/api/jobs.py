@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 
 from service.deps import JobsDep
+from service.errors import error_responses
 from service.schemas import JobOut
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -17,7 +18,7 @@ JobIdPath = Annotated[
 ]
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut, responses=error_responses(404))
 def get_job(job_id: JobIdPath, jobs: JobsDep) -> JobOut:
     """Status, progress and result of a job; 404 if unknown. The same answer from every
     worker: the state is in the database, whichever process ran the job."""

@@ -196,6 +196,7 @@ class RestoreIn(WireModel):
 @router.get(
     "/documents/{doc_id:path}/history",
     response_model=HistoryOut,
+    responses=error_responses(404),
     dependencies=[requires("kb:read")],
 )
 def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
@@ -210,6 +211,7 @@ def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
     responses={
         201: {"model": DocumentWriteOut, "description": "The document was created."},
         200: {"description": "The document was replaced, or was already identical."},
+        **error_responses(404),
     },
     dependencies=[requires("kb:write")],
 )
@@ -238,6 +240,10 @@ def _write_out(
 @router.put(
     "/documents/{doc_id:path}",
     response_model=DocumentWriteOut,
+    responses={
+        201: {"model": DocumentWriteOut, "description": "The document was created."},
+        200: {"description": "The document was replaced, or was already identical."},
+    },
     dependencies=[requires("kb:write")],
 )
 def put_document(

@@ -112,7 +112,7 @@ def test_accept_edit_reject_change_the_stats(
     first_draft(page).get_by_role("button", name="Accept", exact=True).click()
     page.locator("#detail .verdict", has_text="Accepted: recorded.").wait_for()
 
-    paste(page, "How do I return a damaged kettle?")
+    paste(page, "Can I return a kettle that arrived damaged?")
     first_draft(page).get_by_role("button", name="Edit", exact=True).click()
     editor = page.get_by_label("Edited reply")
     assert editor.input_value() == first_draft(page).locator(".draft-text").inner_text()

@@ -86,7 +86,8 @@ def test_promote_refuses_an_artifact_of_another_encoder(data_dir: Path, tmp_path
     )
     shipped = _listing()["urgency"]["active"]
     _models("register", "urgency", str(foreign))
-    result = runner.invoke(app, ["models", "promote", "urgency", "4-x"])
+    version = json.loads((ARTIFACTS / "urgency-en" / "manifest.json").read_text())["version"]
+    result = runner.invoke(app, ["models", "promote", "urgency", f"{version}-x"])
     assert result.exit_code == 2
     assert "built with encoder 'someone/else@0123'" in result.output
     assert _listing()["urgency"]["active"] == shipped
