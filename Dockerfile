@@ -44,4 +44,9 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 
-CMD ["uvicorn", "--factory", "service.main:create_app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]
+# The image listens on 0.0.0.0, so it needs an API key: `triage serve` (and the app itself)
+# refuses to start without one. Either pass keys from a secret manager,
+#   docker run -e TRIAGE_API_KEYS='[{"name":"helpdesk","key":"<secret>","scopes":["admin"]}]' ...
+# or create one in the data volume once (printed once, stored hashed):
+#   docker run --rm -v triage-data:/data helpdesk-triage triage keys create --name helpdesk --scopes admin
+CMD ["triage", "serve"]

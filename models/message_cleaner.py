@@ -20,7 +20,7 @@ from models.text_view import TextView, html_to_view, looks_like_html
 
 __all__ = ["CleanedMessage", "LineKind", "MessageCleaner"]
 
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|tr|sv)\s*:\s*)+", re.IGNORECASE)
+_REPLY_PREFIX = re.compile(r"^\s*+(?:(?:re|fwd?|aw|wg|tr|sv)\s*+:\s*+)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,13 @@ _DEVICE_LINE = re.compile(
     r"|sent via .{1,40})\s*$",
     re.IGNORECASE,
 )
+# Possessive runs: with plain ``\s*``/``[\w.'-]*`` a long row of blanks or one long word
+# after "thanks" was split in quadratically (or cubically) many ways before failing.
 _SIGN_OFF = re.compile(
-    r"^\s*(?:(?:best|kind|warm|warmest|many|with)?\s*(?:regards|wishes)|best|cheers|thanks|"
+    r"^\s*+(?:(?:best|kind|warm|warmest|many|with)?\s*+(?:regards|wishes)|best|cheers|thanks|"
     r"thank you|thanks again|many thanks|thanks in advance|thx|sincerely|"
     r"yours(?: truly| sincerely)?|"
-    r"br|rgds|respectfully|take care|talk soon)\s*[,.!]*\s*(?:[A-Z][\w.'-]*\s*){0,3}$",
+    r"br|rgds|respectfully|take care|talk soon)\s*+[,.!]*+\s*+(?:[A-Z][\w.'-]*+\s*+){0,3}$",
     re.IGNORECASE,
 )
 _DISCLAIMER = re.compile(

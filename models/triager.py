@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
 
 from models.entity_extractor import Entity, order_ids_of
 from models.errors import InvalidInputError
@@ -63,6 +66,9 @@ class TriageResult:
     #: What the models read: subject plus the customer's new text, or for long
     #: messages its most request-like sentences.
     focus_text: str = ""
+    #: The sentence embedding of ``focus_text`` the models read, kept so the message log
+    #: can store it for clustering without encoding the text a second time.
+    embedding: npt.NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
 
     @property
     def intent_label(self) -> str | None:
@@ -134,7 +140,9 @@ class Triager:
             else [None] * len(messages)
         )
         results = []
-        for analysis, intent, urgency in zip(analyses, intents, urgencies, strict=True):
+        for analysis, intent, urgency, embedding in zip(
+            analyses, intents, urgencies, embeddings, strict=True
+        ):
             language = self.language.detect(analysis.signal_text) if self.language else None
             trusted, reason = True, None
             if language is not None and not language.supported:
@@ -160,6 +168,7 @@ class Triager:
                     language=language,
                     routing=routing,
                     focus_text=analysis.focus_text,
+                    embedding=embedding,
                 )
             )
         return results

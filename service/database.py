@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from kb_index.kb_tables import KB_METADATA
 from models.errors import TriageError
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ class Base(DeclarativeBase):
     """Declarative base of every table the service owns."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The knowledge base declares its tables in kb_index (which never imports the service);
+# they join the service's metadata here, so migrations and schema checks see one schema.
+for _kb_table in KB_METADATA.tables.values():
+    _kb_table.to_metadata(Base.metadata)
 
 
 class DatabaseError(TriageError):
@@ -126,7 +133,11 @@ class Database:
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.url = parsed
-        self.engine: Engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        # hide_parameters: a failed statement's message (logged, or in a trace) must not
+        # carry the customer data it was writing.
+        self.engine: Engine = create_engine(
+            parsed, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -1,27 +1,36 @@
 """Every FastAPI dependency of the routes: the loaded resources and the parts routes use.
 
-Routes ask for the part they need (``TriagerDep``, ``ResponderDep``, ...), never for the
+Routes ask for the part they need (``TriagePipelineDep``, ``ResponderDep``, ...), never for the
 whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from kb_index.knowledge_base import KnowledgeBase
-from models.triager import Triager
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
+from service.auth.access_control import AccessControl
+from service.auth.principal import Principal
+from service.auth.scopes import Scope
 from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
+from service.insights.insight_sources import InsightSources
+from service.insights.insights_service import InsightsService
+from service.jobs.job_runner import JobRunner
+from service.messages.dashboard import Dashboard
+from service.messages.message_log import MessageLog
+from service.messages.recording_triager import RecordingTriager
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
+from service.summary.conversation_summary import ConversationSummarizer
 
 
 def get_resources(request: Request) -> Resources:
@@ -40,9 +49,13 @@ ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_triager(resources: ResourcesDep) -> Triager:
-    """The triager."""
-    return resources.triager
+def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 
 
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
@@ -50,7 +63,7 @@ def get_responder(resources: ResourcesDep) -> ResponsePipeline:
     return resources.responder
 
 
-def get_kb(resources: ResourcesDep) -> KnowledgeBase:
+def get_kb(resources: ResourcesDep) -> SharedKnowledgeBase:
     """The knowledge base."""
     return resources.kb
 
@@ -60,10 +73,43 @@ def get_feedback_store(resources: ResourcesDep) -> FeedbackStore:
     return resources.feedback
 
 
-TriagerDep = Annotated[Triager, Depends(get_triager)]
+def get_triage_pipeline(resources: ResourcesDep) -> RecordingTriager:
+    """The triager that logs every message it triages (``/v1/triage``)."""
+    return resources.triage_pipeline
+
+
+def get_message_log(resources: ResourcesDep) -> MessageLog:
+    """The log of triaged messages."""
+    return resources.message_log
+
+
+def get_dashboard(resources: ResourcesDep) -> Dashboard:
+    """The statistics over the feedback store and the message log."""
+    return Dashboard(resources.feedback, resources.message_log)
+
+
+TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
+MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
+DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
+
+
+def get_jobs(resources: ResourcesDep) -> JobRunner:
+    """The job runner (in-process or Celery); job state is in its store."""
+    return resources.jobs
+
+
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
-KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+
+
+def get_summarizer(responder: ResponderDep) -> ConversationSummarizer:
+    """The hand-off summarizer (the one respond uses to honour earlier commitments)."""
+    return responder.summarizer
+
+
+SummarizerDep = Annotated[ConversationSummarizer, Depends(get_summarizer)]
+KbDep = Annotated[SharedKnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 TimeQuery = Annotated[
     datetime | None,
@@ -100,23 +146,69 @@ def get_time_window(start: SinceDep, until: TimeQuery = None) -> TimeWindow:
 
 TimeWindowDep = Annotated[TimeWindow, Depends(get_time_window)]
 
-_bearer = HTTPBearer(auto_error=False)
+
+def get_insights(resources: ResourcesDep) -> InsightsService:
+    """Emerging issues and knowledge-base gaps over the service database (cheap to build:
+    it holds the database and the encoder the resources already loaded)."""
+    return InsightsService(InsightSources(resources.database), encoder=resources.encoder)
 
 
-def require_api_key(
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """When an API key is configured, every /v1 route needs it as a bearer token."""
-    if settings.api_key is None:
-        return
-    expected = settings.api_key.get_secret_value()
-    if credentials is None or not secrets.compare_digest(credentials.credentials, expected):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing or wrong API key (send `Authorization: Bearer <key>`)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+InsightsDep = Annotated[InsightsService, Depends(get_insights)]
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key as a bearer token (`Authorization: Bearer <key>`)."
+)
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key in the `X-API-Key` header."
+)
+
+
+def get_access_control(request: Request) -> AccessControl:
+    """The app's keys and rate limits (built by the lifespan)."""
+    access: AccessControl = request.app.state.access
+    return access
+
+
+AccessControlDep = Annotated[AccessControl, Depends(get_access_control)]
+
+
+def authenticate(
+    request: Request,
+    access: AccessControlDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Principal | None:
+    """The caller's key, checked and charged to its rate limit; ``None`` when no key exists
+    (open on loopback). Sets ``request.state.principal_name`` for audit records and logs.
+
+    Plain ``def``: the key lookup may query the database or Redis, off the event loop.
+    """
+    key = bearer.credentials if bearer is not None else header_key
+    client = request.client.host if request.client is not None else "unknown"
+    server = request.scope.get("server") or ("", 0)
+    principal = access.admit(key, client=client, server=str(server[0]))
+    if principal is not None:
+        request.state.principal_name = principal.name
+    return principal
+
+
+PrincipalDep = Annotated[Principal | None, Depends(authenticate)]
+
+
+class ScopeCheck:
+    """Dependency that lets a request through only when its key holds ``scope``."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(self, principal: PrincipalDep) -> None:
+        """403 unless the key holds the scope (or ``admin``); 401 before that without a key."""
+        AccessControl.authorize(principal, self.scope)
+
+
+def requires(scope: Scope) -> Any:
+    """``dependencies=[requires("triage")]``: the route needs that scope."""
+    return Depends(ScopeCheck(scope))
 
 
 def get_actor(request: Request) -> str | None:

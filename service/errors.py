@@ -8,6 +8,7 @@ is down for now) is 503 with ``Retry-After``, so clients retry instead of giving
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -24,6 +25,12 @@ from models.errors import (
     UnavailableError,
     UpstreamError,
 )
+from service.auth.auth_errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnprotectedExposureError,
+)
 from service.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
@@ -35,14 +42,28 @@ _STATUS_BY_ERROR: dict[type[TriageError], int] = {
     UpstreamError: status.HTTP_502_BAD_GATEWAY,
     UnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
     ArtifactError: status.HTTP_503_SERVICE_UNAVAILABLE,
+    AuthenticationError: status.HTTP_401_UNAUTHORIZED,
+    PermissionDeniedError: status.HTTP_403_FORBIDDEN,
+    RateLimitedError: status.HTTP_429_TOO_MANY_REQUESTS,
+    UnprotectedExposureError: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 #: The error answers every /v1 route may give, for the OpenAPI schema.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "The body is not valid JSON."},
-    401: {"model": ErrorOut, "description": "`TRIAGE_API_KEY` is set and the token is wrong."},
+    401: {
+        "model": ErrorOut,
+        "description": "API keys exist and the request has none, or an unknown or revoked one.",
+    },
+    403: {"model": ErrorOut, "description": "The API key lacks the scope this route needs."},
     413: {"model": ErrorOut, "description": "The body is larger than `TRIAGE_MAX_BODY_BYTES`."},
     422: {"model": ErrorOut, "description": "A field is invalid; `errors` names each one."},
+    429: {
+        "model": ErrorOut,
+        "description": "The API key is over its rate, or this address failed authentication "
+        "too often. Retry after the `Retry-After` seconds.",
+        "headers": {"Retry-After": {"description": "Seconds to wait before retrying."}},
+    },
     503: {
         "model": ErrorOut,
         "description": "A database, index or upstream service is down for now; nothing was "
@@ -78,6 +99,16 @@ def status_for(exc: TriageError) -> int:
     return status.HTTP_400_BAD_REQUEST
 
 
+def _headers(exc: TriageError) -> dict[str, str] | None:
+    """``Retry-After`` for 503 and 429 (whole seconds, at least 1), ``WWW-Authenticate``
+    for 401."""
+    if isinstance(exc, UnavailableError | RateLimitedError):
+        return {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -107,9 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
         code = status_for(exc)
         if code >= 500:
             logger.warning("%s on %s: %s", exc.code, request.url.path, exc)
-        headers = (
-            {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, UnavailableError) else None
-        )
+        headers = _headers(exc)
         field = exc.field if isinstance(exc, InvalidInputError) else None
         errors = [{"field": field, "message": str(exc)}] if field else None
         return JSONResponse(

@@ -8,10 +8,12 @@ once and every router is wire → one domain call → wire.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from models.triager import Channel, ConversationTurn, TriageInput, TriageResult
 from service.drafting.draft import Draft
@@ -22,6 +24,39 @@ MAX_TEXT_CHARS = 20_000
 MAX_BATCH_ITEMS = 256
 MAX_HISTORY_TURNS = 50
 Out = TypeVar("Out", bound="DomainOut")
+
+
+# C0 and C1 control characters except tab and newline (carriage returns are turned into
+# newlines first), and lone surrogates, which no UTF-8 store can hold: PostgreSQL refuses a
+# NUL, so without this check a message with one failed as 503 "retry" although no retry
+# could ever succeed.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def normalize_text(value: str) -> str:
+    """``value`` as every part of the service reads text: Unicode NFC, line breaks as ``\\n``.
+
+    Raises:
+        ValueError: ``value`` holds a control character other than newline and tab (NUL
+            included), or a lone surrogate; the message names the character and position.
+    """
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad is not None:
+        raise ValueError(
+            f"contains the character U+{ord(bad.group()):04X} at position {bad.start()}; "
+            "control characters other than newline and tab are not accepted"
+        )
+    return unicodedata.normalize("NFC", value)
+
+
+def _normalized(value: Any) -> Any:
+    if isinstance(value, str):
+        return normalize_text(value)
+    if isinstance(value, list) and any(isinstance(item, str) for item in value):
+        return [normalize_text(item) if isinstance(item, str) else item for item in value]
+    return value
 
 
 def _not_blank(value: str) -> str:
@@ -35,9 +70,21 @@ NonBlankStr = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
 
 
 class WireModel(BaseModel):
-    """Base of every request schema: unknown fields are an error, not silently dropped."""
+    """Base of every request schema: unknown fields are an error, not silently dropped.
+
+    Every text field of every request, nested or in a list, is normalised once here, at
+    the edge, by :func:`normalize_text` (before the length limits count it): the domain
+    code never sees a NUL, a stray control character or two spellings of one accented
+    letter, and a refused character is a 422 naming the field. Offsets in answers count
+    characters of the normalised text.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _normalize_texts(cls, value: Any) -> Any:
+        return _normalized(value)
 
 
 class DomainOut(BaseModel):
@@ -284,3 +331,19 @@ class SuggestionOut(BaseModel):
             grounded=draft.grounded,
             confidence=max(0.0, min(1.0, draft.confidence)),
         )
+
+
+class JobOut(DomainOut):
+    """A background job: its kind, state, progress and, once finished, result or error."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    attempts: int
+    done: int
+    total: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.encoder_factory import DEFAULT_EXPORT_DIR, EncoderBackend
 from models.language_detector import DEFAULT_LANGUAGES
+from service.auth.scopes import Scope
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INTENT_MODEL = PACKAGE_ROOT / "models" / "artifacts" / "intent-bitext"
@@ -36,6 +37,21 @@ class LlmEndpoint(NamedTuple):
     timeout_s: float
 
 
+class ApiKeyEntry(BaseModel):
+    """One key of ``TRIAGE_API_KEYS`` (a JSON list of these)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    key: SecretStr = Field(min_length=16, description="At least 16 characters.")
+    scopes: tuple[Scope, ...] = Field(min_length=1)
+    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+#: Name of the legacy ``TRIAGE_API_KEY`` as a principal (an admin key).
+LEGACY_KEY_NAME = "default"
+
+
 class Settings(BaseSettings):
     """Service settings. Every field has an embedded default, so ``make run`` needs none."""
 
@@ -47,6 +63,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`triage serve` logs one JSON object per line (request id, key name) or "
+        "plain text.",
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="Where the service keeps its database and KB index."
@@ -97,9 +118,52 @@ class Settings(BaseSettings):
         description="Larger request bodies get 413 before they are parsed.",
     )
 
+    # -- access (service/auth/) ------------------------------------------------------------
     api_key: SecretStr | None = Field(
-        default=None, description="When set, every /v1 call needs `Authorization: Bearer <key>`."
+        default=None,
+        description="Legacy single key: accepted as an admin key named 'default' "
+        "(prefer api_keys or `triage keys create`).",
     )
+    api_keys: tuple[ApiKeyEntry, ...] = Field(
+        default=(),
+        description='Scoped keys as JSON: [{"name", "key", "scopes", "rate_per_minute"?}].',
+    )
+    api_key_cache_s: float = Field(
+        default=5.0,
+        ge=0.0,
+        le=300.0,
+        description="How long a database key lookup is reused (a revoked key works for at "
+        "most this long).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, le=1_000_000, description="Requests per minute of a key by default."
+    )
+    rate_limit_burst: int = Field(
+        default=60, ge=1, le=1_000_000, description="Most requests a key may send at once."
+    )
+    auth_failures_per_minute: int = Field(
+        default=10,
+        ge=1,
+        le=1_000_000,
+        description="Failed authentications per minute (and at once) from one client address.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits shared by every worker and replica "
+        "(default: in memory, per worker process).",
+    )
+    redis_prefix: str = Field(
+        default="triage", min_length=1, max_length=100, description="Prefix of Redis keys."
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _distinct_keys(cls, value: tuple[ApiKeyEntry, ...]) -> tuple[ApiKeyEntry, ...]:
+        names = [e.name for e in value]
+        secrets = [e.key.get_secret_value() for e in value]
+        if len(set(names)) != len(names) or len(set(secrets)) != len(secrets):
+            raise ValueError("every key needs its own name and its own secret")
+        return value
 
     # -- knowledge base (kb_index/, service/api/kb.py) ------------------------------------
     kb_index_dir: Path | None = Field(
@@ -114,6 +178,43 @@ class Settings(BaseSettings):
     def resolved_kb_index_dir(self) -> Path:
         """``kb_index_dir``, or ``<data_dir>/kb_index``."""
         return self.kb_index_dir or self.data_dir / "kb_index"
+
+    # -- background jobs (service/jobs/) ---------------------------------------------------
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://127.0.0.1:6379/0, amqp://...); unset: jobs run "
+        "in a thread of the service process (no worker needed).",
+    )
+    jobs_queue: str = Field(
+        default="triage-jobs",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Celery queue the service sends jobs to and `triage worker` consumes.",
+    )
+
+    # -- insights (service/insights/) ------------------------------------------------------
+    insights_interval_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=10_080,
+        description="Run the emerging-issues check every this many minutes as a job "
+        "(0: never; the API and `triage insights emerging` work either way).",
+    )
+    insights_window_hours: int = Field(
+        default=24, ge=1, le=720, description="Period each scheduled check looks at."
+    )
+    insights_baseline_days: int = Field(
+        default=7, ge=1, le=90, description="Trailing days an emerging issue is judged against."
+    )
+    insights_webhook_url: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="POST new emerging groups here (JSON, signed: X-Triage-Signature).",
+    )
+    insights_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook signature."
+    )
 
     # -- database and orders (service/database.py, service/orders/) ---------------------
     database_url: str | None = Field(
@@ -153,6 +254,21 @@ class Settings(BaseSettings):
     orders_http_backoff_s: float = Field(default=0.2, ge=0, le=30)
     orders_http_breaker_failures: int = Field(default=5, ge=1, le=1000)
     orders_http_breaker_reset_s: float = Field(default=30.0, gt=0, le=3600)
+
+    # -- message log (service/messages/) ---------------------------------------------------
+    messages_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36500,
+        description="Days the message log keeps triaged messages (redacted); 0 keeps them forever.",
+    )
+    messages_queue_size: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most log entries waiting for the background writer; beyond it new "
+        "entries are dropped and counted, never slowing a request.",
+    )
 
     # -- /v1/respond (service/respond/) ----------------------------------------------------
     respond_policy_path: Path = Field(

@@ -25,9 +25,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from training.ticket_import import duplicate_key
-
-FloatArray = npt.NDArray[np.floating[Any]]
+from models.message_clusters import (
+    FloatArray,
+    candidate_name,
+    cluster_embeddings,
+    distinctive_terms,
+    representatives,
+    unit_rows,
+)
 
 #: Measured on our Northwave exports (12 intents): distinct intents reach at most 0.074
 #: confusion and 0.72 centroid similarity; an intent split at random into two reaches
@@ -90,134 +95,6 @@ class SuggestionReport:
         }
 
 
-def _normalise(x: FloatArray) -> npt.NDArray[np.float64]:
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
-def cluster_embeddings(
-    embeddings: FloatArray, *, distance_threshold: float, min_cluster_size: int
-) -> npt.NDArray[np.int64]:
-    """Cluster number per row, ``-1`` for rows in groups smaller than ``min_cluster_size``.
-
-    Clusters are numbered by size, largest first.
-    """
-    from sklearn.cluster import AgglomerativeClustering
-
-    n = len(embeddings)
-    if n < max(2, min_cluster_size):
-        return np.full(n, -1, dtype=np.int64)
-    raw = AgglomerativeClustering(
-        n_clusters=None,
-        metric="cosine",
-        linkage="average",
-        distance_threshold=distance_threshold,
-    ).fit_predict(_normalise(embeddings))
-    sizes = np.bincount(raw)
-    kept = sorted(
-        (k for k in range(len(sizes)) if sizes[k] >= min_cluster_size),
-        key=lambda k: (-sizes[k], k),
-    )
-    out = np.full(n, -1, dtype=np.int64)
-    for new, k in enumerate(kept):
-        out[raw == k] = new
-    return out
-
-
-def distinctive_terms(
-    groups: Sequence[Sequence[str]], background: Sequence[str], *, top: int = 5
-) -> list[tuple[str, ...]]:
-    """The ``top`` terms of each group by class-based TF-IDF.
-
-    Each group is one document; ``background`` (every other message) is one more, so
-    words common everywhere ("please", the company name) rank low. A term must occur in
-    at least two of a group's messages (or in its only one) so one long message cannot
-    name the group.
-    """
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    if not groups:
-        return []
-    docs = [" ".join(g) for g in groups] + [" ".join(background)]
-    vectorizer = CountVectorizer(
-        stop_words="english",
-        ngram_range=(1, 2),
-        token_pattern=r"(?u)\b[^\W\d_][^\W\d_]+\b",
-        lowercase=True,
-    )
-    try:
-        counts = vectorizer.fit_transform(docs).toarray().astype(np.float64)
-    except ValueError:  # nothing but stop words
-        return [() for _ in groups]
-    vocabulary = vectorizer.get_feature_names_out()
-    analyse = vectorizer.build_analyzer()
-    words_per_doc = counts.sum(axis=1)
-    average = float(words_per_doc.mean()) or 1.0
-    idf = np.log1p(average / np.maximum(counts.sum(axis=0), 1.0))
-    tf = counts / np.maximum(words_per_doc[:, None], 1.0)
-    scores = tf * idf
-    index = {term: i for i, term in enumerate(vocabulary)}
-    out: list[tuple[str, ...]] = []
-    for g, texts in enumerate(groups):
-        support = np.zeros(len(vocabulary))
-        for text in texts:
-            for term in set(analyse(text)):
-                if term in index:
-                    support[index[term]] += 1
-        need = min(2, len(texts))
-        ranked = [int(i) for i in np.argsort(-scores[g]) if scores[g, i] > 0 and support[i] >= need]
-        chosen: list[str] = []
-        for i in ranked:
-            term = str(vocabulary[i])
-            # A bigram makes its own words redundant, and a word already inside a chosen
-            # bigram adds nothing.
-            if any(term in c.split() or c in term.split() for c in chosen):
-                if " " in term:
-                    chosen = [c for c in chosen if c not in term.split()]
-                else:
-                    continue
-            chosen.append(term)
-            if len(chosen) == top:
-                break
-        out.append(tuple(chosen))
-    return out
-
-
-def candidate_name(terms: Sequence[str], *, fallback: str) -> str:
-    """An intent-style name from the top terms: at most three words, joined by ``_``."""
-    words: list[str] = []
-    for term in terms:
-        for word in term.split():
-            if word not in words:
-                words.append(word)
-        if len(words) >= 2:
-            break
-    return "_".join(words[:3]) or fallback
-
-
-def representatives(
-    embeddings: FloatArray, texts: Sequence[str], *, k: int
-) -> tuple[list[int], npt.NDArray[np.float64], float]:
-    """Indices of the ``k`` messages nearest the group's centre (distinct texts), the
-    normalised centre, and the mean similarity to it."""
-    unit = _normalise(embeddings)
-    centre = unit.mean(axis=0)
-    centre = centre / (np.linalg.norm(centre) or 1.0)
-    similarity = unit @ centre
-    chosen: list[int] = []
-    seen: set[str] = set()
-    for i in np.argsort(-similarity):
-        key = duplicate_key(texts[int(i)])
-        if key in seen:
-            continue
-        seen.add(key)
-        chosen.append(int(i))
-        if len(chosen) == k:
-            break
-    return chosen, centre, float(similarity.mean())
-
-
 def find_overlaps(
     embeddings: FloatArray,
     labels: Sequence[str],
@@ -240,11 +117,11 @@ def find_overlaps(
         return []
     index = {name: i for i, name in enumerate(names)}
     rows = [i for i, label in enumerate(labels) if label in index]
-    unit = _normalise(np.asarray(embeddings)[rows])
+    unit = unit_rows(np.asarray(embeddings)[rows])
     y = np.array([index[labels[i]] for i in rows])
     sums = np.stack([unit[y == k].sum(axis=0) for k in range(len(names))])
     n = np.bincount(y, minlength=len(names)).astype(np.float64)
-    centres = _normalise(sums / n[:, None])
+    centres = unit_rows(sums / n[:, None])
     confused = np.zeros((len(names), len(names)))
     example: dict[tuple[int, int], str] = {}
     for j, (vector, own) in enumerate(zip(unit, y, strict=True)):
@@ -390,7 +267,7 @@ class IntentSuggester:
     ) -> dict[str, npt.NDArray[np.float64]]:
         if labels is None:
             return {}
-        unit = _normalise(embeddings)
+        unit = unit_rows(embeddings)
         centres: dict[str, npt.NDArray[np.float64]] = {}
         for name in sorted({label for label in labels if label}):
             rows = [i for i, label in enumerate(labels) if label == name]

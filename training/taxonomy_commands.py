@@ -1,4 +1,5 @@
-"""`triage intents suggest`: help a team find the intents its own messages need."""
+"""`triage intents suggest` and `triage intents build`: a team's own taxonomy, found in its
+messages or built from a short spec."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from models.jsonl_lines import jsonl_objects
 from training.command_helpers import fail, language_detector, load_encoder
 
 if TYPE_CHECKING:
+    from training.intent_spec import IntentSpec
     from training.intent_suggestions import SuggestionReport
 
 app = typer.Typer(
-    help="Your own taxonomy: find intents your data needs.",
+    help="Your own taxonomy: find intents your data needs, build a model from a spec.",
     no_args_is_help=True,
 )
 
@@ -213,3 +215,223 @@ def suggest(
             "not clustered, other languages (route them with `language_supported: false`): "
             + ", ".join(f"{code} {n}" for code, n in languages_skipped.items())
         )
+
+
+def spec_routing(spec: IntentSpec) -> dict[str, object]:
+    """A routing document for a spec: one queue per category (its name in lower case),
+    emergencies to ``escalations``, other languages to the spec's language queue."""
+    categories = sorted({i.category for i in spec.intents if i.category})
+    return {
+        "version": 1,
+        "default_queue": "general",
+        "priority_by_urgency": {"critical": "P1", "high": "P2", "normal": "P3", "low": "P4"},
+        "queue_by_category": {c: c.lower() for c in categories},
+        "rules": [
+            {"when": {"urgency": "critical"}, "queue": "escalations"},
+            {"when": {"language_supported": False}, "queue": spec.languages.queue},
+        ],
+    }
+
+
+@app.command("build")
+def build(
+    spec_path: Path = typer.Option(
+        ..., "--spec", exists=True, dir_okay=False, help="Intents spec (YAML)."
+    ),
+    out: Path = typer.Option(..., "--out", file_okay=False, help="Artifact folder to write."),
+    negatives: Path | None = typer.Option(
+        None,
+        "--negatives",
+        exists=True,
+        dir_okay=False,
+        help="CSV (text,label) of generic out-of-scope texts that calibrate the rejection, "
+        "e.g. ../shared/data/clinc150_train.csv (its out_of_scope rows). Without it only "
+        "gibberish calibrates, and the model rejects little.",
+    ),
+    negatives_label: str = typer.Option(
+        "out_of_scope",
+        "--negatives-label",
+        help="Use only the --negatives rows with this label; '' uses every row.",
+    ),
+    own_negatives: list[Path] = typer.Option(
+        [],
+        "--own-negatives",
+        exists=True,
+        dir_okay=False,
+        help="CSV or JSONL with a 'text' column: your own messages that none of the intents "
+        "should take (repeatable); every row calibrates the rejection.",
+    ),
+    extra_data: Path | None = typer.Option(
+        None,
+        "--extra-data",
+        exists=True,
+        dir_okay=False,
+        help="CSV (text,label) of more examples for the spec's intents: agent corrections, "
+        "imported tickets. With enough of them this is the full model.",
+    ),
+    feedback: Path | None = typer.Option(
+        None,
+        "--feedback",
+        exists=True,
+        dir_okay=False,
+        help="Feedback export (GET /v1/feedback/export, JSONL): agents' intent corrections "
+        "become more examples.",
+    ),
+    descriptions: bool = typer.Option(
+        True,
+        "--descriptions/--no-descriptions",
+        help="Use each intent's description as one more example.",
+    ),
+    unseen_intents: bool = typer.Option(
+        True,
+        "--unseen-intents/--no-unseen-intents",
+        help="Also fit the similarity threshold on intents held out of the spec, so "
+        "neighbours of your intents that the spec lacks are rejected.",
+    ),
+    max_in_scope_drop: float | None = typer.Option(
+        None,
+        "--max-in-scope-drop",
+        min=0.0,
+        max=0.5,
+        help="Held-out in-scope accuracy the rejection may cost (default 0.05 for few-shot).",
+    ),
+    routing_out: Path | None = typer.Option(
+        None,
+        "--routing-out",
+        dir_okay=False,
+        help="Also write a routing file (TRIAGE_ROUTING_FILE) for the spec's categories and "
+        "its language queue.",
+    ),
+    version: str | None = typer.Option(
+        None, "--version", help="Artifact version (default: UTC date and time)."
+    ),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Build a servable intent model from a spec: descriptions and a few examples per
+    intent, with out-of-scope rejection calibrated on held-out examples and negatives."""
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from models.routing_policy import RoutingPolicy
+    from training.datasets import concatenate
+    from training.few_shot_intents import (
+        FEW_SHOT_MAX_IN_SCOPE_DROP,
+        SpecBuildOptions,
+        build_intent_model,
+        read_extra_examples,
+        read_feedback_examples,
+        read_generic_negatives,
+        spec_manifest_params,
+        without_other_languages,
+    )
+    from training.intent_commands import save_trained
+    from training.intent_spec import OOS_LABEL, load_spec
+
+    options = SpecBuildOptions(
+        use_descriptions=descriptions,
+        unseen_intents=unseen_intents,
+        max_in_scope_drop=(
+            FEW_SHOT_MAX_IN_SCOPE_DROP if max_in_scope_drop is None else max_in_scope_drop
+        ),
+        seed=seed,
+    )
+    try:
+        spec = load_spec(spec_path)
+        spec, foreign = without_other_languages(
+            spec, language_detector(",".join(spec.languages.supported))
+        )
+        for note in foreign:
+            typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
+        extra = read_extra_examples(extra_data, spec) if extra_data else None
+        if feedback is not None:
+            corrected, skipped = read_feedback_examples(feedback, spec)
+            typer.echo(
+                f"feedback: {len(corrected)} corrected messages added"
+                + (
+                    f", {skipped} corrections to intents not in the spec left out"
+                    if skipped
+                    else ""
+                )
+            )
+            extra = concatenate(extra, corrected) if extra is not None else corrected
+        neg_texts = (
+            read_generic_negatives(negatives, oos_label=negatives_label or None)
+            if negatives
+            else []
+        )
+        for path in own_negatives:
+            neg_texts += read_messages(path, text_column="text", label_column=None)[0]
+        if not neg_texts:
+            typer.secho(
+                "warning: no --negatives; only gibberish calibrates the out-of-scope "
+                "rejection, so real off-topic messages will mostly get an intent",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
+        examples = sum(len(i.examples) for i in spec.intents) + (len(extra) if extra else 0)
+        typer.echo(
+            f"spec {spec.name}: {len(spec.intents)} intents, {examples} examples"
+            + (", descriptions as examples" if descriptions else "")
+            + f"; {len(neg_texts)} calibration negatives"
+        )
+        version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
+        result = build_intent_model(
+            spec,
+            encoder=load_encoder(),
+            negatives=neg_texts,
+            extra=extra,
+            options=options,
+            version=version,
+        )
+        result.params.update(spec_manifest_params(spec, options))
+        training_data = {
+            "spec": str(spec_path),
+            "sha256": spec.sha256,
+            "examples": examples,
+            "extra": str(extra_data) if extra_data else None,
+            "extra_sha256": extra.sha256 if extra else None,
+            "feedback": str(feedback) if feedback else None,
+            "negatives": f"{negatives}:{negatives_label or '*'}" if negatives else None,
+            "own_negatives": [str(p) for p in own_negatives],
+        }
+        heldout, metrics = save_trained(
+            result, out, training_data=training_data, oos_label=OOS_LABEL
+        )
+        routing_doc = spec_routing(spec)
+        if routing_out is not None:
+            RoutingPolicy.from_mapping(routing_doc, source=str(routing_out))
+            routing_out.parent.mkdir(parents=True, exist_ok=True)
+            routing_out.write_text(yaml.safe_dump(routing_doc, sort_keys=False), encoding="utf-8")
+    except TriageError as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"cannot write the output: {exc}") from exc
+
+    heads = result.classifier.heads
+    typer.echo(f"held-out figures ({result.calibration_source}):")
+    typer.echo(json.dumps(heldout, indent=2))
+    typer.echo(
+        f"out-of-scope threshold {heads.oos_threshold}, similarity threshold "
+        f"{heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
+    )
+    unseen = result.metrics.get("unseen_intent_calibration")
+    if unseen:
+        typer.echo(
+            f"unseen-intent calibration ({unseen['intent_groups']} intent groups held out in "
+            f"turn): similarity threshold {unseen['similarity_threshold_before']} -> "
+            f"{heads.similarity_threshold}; rejects {unseen['unseen_intent_recall']:.0%} of "
+            f"held-out intents' examples, {unseen['in_scope_rejected_loo']:.0%} of in-scope "
+            "examples (leave-one-out)"
+        )
+    no_auto = sorted(name for name, ok in spec.auto_reply.items() if not ok)
+    if no_auto:
+        typer.echo(f"auto_reply: false recorded for {', '.join(no_auto)}")
+    languages = ",".join(spec.languages.supported)
+    typer.echo(
+        f"languages: {languages}; serve with TRIAGE_SUPPORTED_LANGUAGES={languages}. Messages "
+        "in any other language are not trusted to these intents (intent_trusted: false) and "
+        f"the routing rule language_supported: false sends them to {spec.languages.queue!r}"
+        + (f" (written to {routing_out})" if routing_out else " (--routing-out writes it)")
+    )
+    typer.echo(f"wrote {out}")

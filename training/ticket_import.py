@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from models.errors import InvalidInputError
+from models.message_clusters import duplicate_key
 from training.ticket_mapping import TicketMapping
 from training.ticket_readers import HelpdeskTicket
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from training.urgency_training import UrgencyExample
 
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
-_WORDS = re.compile(r"\w+", re.UNICODE)
 
 #: Columns of the training CSV, in order. ``triage train`` reads text/label/category,
 #: ``triage urgency train`` reads text/urgency.
@@ -144,11 +144,6 @@ class ImportReport:
             "urgency": self.urgency_counts(),
             "unmapped_priorities": self.unmapped_priorities,
         }
-
-
-def duplicate_key(text: str) -> str:
-    """Texts equal up to case, punctuation and spacing share a key."""
-    return " ".join(_WORDS.findall(text.casefold()))
 
 
 class TicketImporter:

@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from models.urgency_classifier import UrgencyLevel
-from service.deps import FeedbackStoreDep, SinceDep, TimeWindowDep
+from service.deps import (
+    DashboardDep,
+    FeedbackStoreDep,
+    MetricsDep,
+    SinceDep,
+    TimeWindowDep,
+    requires,
+)
 from service.feedback.feedback_records import Outcome
-from service.feedback.feedback_store import FeedbackInput, Stats
+from service.feedback.feedback_store import FeedbackInput
+from service.messages.dashboard import DashboardFigures
 from service.schemas import MAX_TEXT_CHARS, DomainOut, WireModel
 
 router = APIRouter(tags=["feedback"])
@@ -53,8 +61,29 @@ class FeedbackResponse(DomainOut):
     recorded_at: datetime
 
 
+class VolumeBucketOut(DomainOut):
+    """Messages logged in ``[start, start + bucket)``, by intent and by urgency."""
+
+    start: datetime
+    messages: int
+    intents: dict[str, int]
+    urgency: dict[str, int]
+
+
+class CitedArticleOut(DomainOut):
+    """A knowledge-base article and how many messages got a draft citing it."""
+
+    doc_id: str
+    title: str
+    count: int
+
+
 class StatsResponse(BaseModel):
-    """Counts and rates over a time window; a rate is ``null`` when nothing was counted."""
+    """Counts and rates over a time window; a rate is ``null`` when nothing was counted.
+
+    ``decisions``, ``actions``, ``intents`` and ``urgency`` count ``/v1/respond`` decisions;
+    ``messages`` and ``volumes`` count every logged message (triage and respond).
+    """
 
     since: datetime | None
     until: datetime | None
@@ -71,12 +100,17 @@ class StatsResponse(BaseModel):
     edit_rate: float | None
     rejection_rate: float | None
     mean_edit_distance: float | None
+    messages: int
+    bucket: Literal["hour", "day"]
+    volumes: list[VolumeBucketOut]
+    top_cited: list[CitedArticleOut]
 
     @classmethod
     def from_domain(
-        cls, figures: Stats, *, since: datetime | None, until: datetime | None
+        cls, dashboard: DashboardFigures, *, since: datetime | None, until: datetime | None
     ) -> StatsResponse:
         """The wire form of the statistics of ``[since, until)``."""
+        figures = dashboard.stats
         return cls(
             since=since,
             until=until,
@@ -93,6 +127,10 @@ class StatsResponse(BaseModel):
             edit_rate=figures.edit_rate,
             rejection_rate=figures.rejection_rate,
             mean_edit_distance=figures.mean_edit_distance,
+            messages=dashboard.messages,
+            bucket=dashboard.bucket,
+            volumes=[VolumeBucketOut.model_validate(b) for b in dashboard.volumes],
+            top_cited=[CitedArticleOut.model_validate(a) for a in dashboard.top_cited],
         )
 
 
@@ -101,12 +139,14 @@ class StatsResponse(BaseModel):
     response_model=FeedbackResponse,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "The same feedback was already recorded."}},
+    dependencies=[requires("feedback")],
 )
 def post_feedback(
-    body: FeedbackRequest, response: Response, store: FeedbackStoreDep
+    body: FeedbackRequest, response: Response, store: FeedbackStoreDep, metrics: MetricsDep
 ) -> FeedbackResponse:
     """Record an agent's verdict; repeating the same id and outcome is harmless."""
     result = store.add_feedback(body.to_domain())
+    metrics.observe_feedback(result)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return FeedbackResponse.model_validate(result)
@@ -116,6 +156,7 @@ def post_feedback(
     "/feedback/export",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/x-ndjson": {}}}},
+    dependencies=[requires("feedback")],
 )
 def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingResponse:
     """Feedback with its message and drafts as JSON lines, oldest first (``triage retrain
@@ -132,8 +173,15 @@ def export_feedback(store: FeedbackStoreDep, since: SinceDep) -> StreamingRespon
     )
 
 
-@router.get("/stats", response_model=StatsResponse)
-def stats(store: FeedbackStoreDep, window: TimeWindowDep) -> StatsResponse:
-    """Decisions, drafts and agent feedback in ``[since, until)``."""
-    figures = store.stats(since=window.since, until=window.until)
+@router.get("/stats", response_model=StatsResponse, dependencies=[requires("stats")])
+def stats(
+    dashboard: DashboardDep,
+    window: TimeWindowDep,
+    bucket: Annotated[
+        Literal["hour", "day"], Query(description="Width of the `volumes` time buckets.")
+    ] = "day",
+) -> StatsResponse:
+    """Decisions, drafts, agent feedback, message volumes and cited articles in
+    ``[since, until)``."""
+    figures = dashboard.figures(since=window.since, until=window.until, bucket=bucket)
     return StatsResponse.from_domain(figures, since=window.since, until=window.until)

@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 NAME = "openai_chat"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-_MARKERS_WITH_SPACE = re.compile(r"[ \t]*(?:\[\d{1,3}\])+")
+# Starts only where a blank run starts: otherwise every blank of a long run rescans the rest.
+_MARKERS_WITH_SPACE = re.compile(r"(?<![ \t])[ \t]*+(?:\[\d{1,3}+\])+")
 _FORMS = {
     "email": "a complete, polite e-mail: greeting, answer, next steps, sign-off",
     "web": "a complete, polite reply to a web-form message",

@@ -28,7 +28,8 @@ SentenceKind = Literal["sentence", "list_item", "table_row", "list_group"]
 # CommonMark plus GitHub tables, no raw HTML (it stays text, as the customer would see it).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
 _SPACES = re.compile(r"\s+")
-_TRAILING_CONJUNCTION = re.compile(r"[,;]?\s+(?:and|or)$", re.IGNORECASE)
+# Starts only where a blank run starts: otherwise every blank of a long run rescans the rest.
+_TRAILING_CONJUNCTION = re.compile(r"(?<!\s)[,;]?\s++(?:and|or)$", re.IGNORECASE)
 # Words that make a list item a statement rather than a noun phrase ("Gift cards.").
 _CLAUSE_WORDS = frozenset(
     [

@@ -28,13 +28,13 @@ from models.errors import (
 )
 from service.database import Database
 from service.drafting.draft import Draft, DraftSet
-from service.feedback.card_redaction import redact_card_numbers
 from service.feedback.feedback_records import (
     DecisionRecord,
     FeedbackRecord,
     Outcome,
     SuggestionRecord,
 )
+from service.privacy.redaction import redact, redact_optional
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def draft_json(draft: Draft) -> dict[str, Any]:
     """A draft as stored with its suggestion."""
     return {
         "id": draft.id,
-        "text": redact_card_numbers(draft.text),
+        "text": redact(draft.text),
         "citations": [c.doc_id for c in draft.citations],
         "grounded": draft.grounded,
         "confidence": draft.confidence,
@@ -198,8 +198,8 @@ class FeedbackStore:
             created_at=now,
             source=context.source,
             channel=context.channel,
-            message=redact_card_numbers(context.message),
-            subject=redact_card_numbers(context.subject) if context.subject else None,
+            message=redact(context.message),
+            subject=redact(context.subject) if context.subject else None,
             intent=context.intent,
             urgency=context.urgency,
             model_version=context.model_version,
@@ -240,11 +240,7 @@ class FeedbackStore:
                     target_id=feedback.suggestion_id,
                     draft_id=draft_id,
                     outcome=feedback.outcome,
-                    final_text=(
-                        redact_card_numbers(feedback.final_text)
-                        if feedback.final_text is not None
-                        else None
-                    ),
+                    final_text=redact_optional(feedback.final_text),
                     correct_intent=feedback.correct_intent,
                     correct_urgency=feedback.correct_urgency,
                     agent_id=feedback.agent_id,
@@ -276,9 +272,7 @@ class FeedbackStore:
         ).first()
         if row is None:
             return None
-        final = (
-            redact_card_numbers(feedback.final_text) if feedback.final_text is not None else None
-        )
+        final = redact_optional(feedback.final_text)
         same = (
             row.final_text == final
             and row.correct_intent == feedback.correct_intent
@@ -319,7 +313,7 @@ class FeedbackStore:
         ]
         if feedback.final_text is None:
             return 0.0 if feedback.outcome == "accepted" else None
-        final = redact_card_numbers(feedback.final_text)
+        final = redact(feedback.final_text)
         return round(min((edit_distance(t, final) for t in texts), default=1.0), 4)
 
     @staticmethod
@@ -341,6 +335,8 @@ class FeedbackStore:
         query = (
             select(FeedbackRecord, SuggestionRecord)
             .join(SuggestionRecord, FeedbackRecord.suggestion_id == SuggestionRecord.id)
+            # Purged past retention (service/feedback/retention.py): nothing left to learn from.
+            .where(SuggestionRecord.message != "")
             .order_by(FeedbackRecord.created_at, FeedbackRecord.id)
             .execution_options(yield_per=EXPORT_BATCH)
         )
@@ -467,15 +463,16 @@ def export_line(feedback: FeedbackRecord, suggestion: SuggestionRecord) -> dict[
         "suggestion_id": suggestion.id,
         "draft_id": feedback.draft_id,
         "outcome": feedback.outcome,
-        "text": suggestion.message,
-        "subject": suggestion.subject,
+        # Redacted again: rows stored by older versions had only card numbers removed.
+        "text": redact(suggestion.message),
+        "subject": redact_optional(suggestion.subject),
         "channel": suggestion.channel,
         "predicted_intent": suggestion.intent,
         "predicted_urgency": suggestion.urgency,
         "correct_intent": feedback.correct_intent,
         "correct_urgency": feedback.correct_urgency,
-        "draft_text": draft_text,
-        "final_text": feedback.final_text,
+        "draft_text": redact_optional(draft_text),
+        "final_text": redact_optional(feedback.final_text),
         "edit_distance": feedback.edit_distance,
         "agent_id": feedback.agent_id,
         "model_version": suggestion.model_version,

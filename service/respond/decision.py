@@ -49,6 +49,7 @@ class Reason(StrEnum):
     PUBLIC_CHANNEL = "public_channel"
     # context
     REPEAT_CONTACT = "repeat_contact"
+    EARLIER_COMMITMENT = "earlier_commitment"
     KB_PASSAGES = "kb_passages"
     NO_KB_PASSAGES = "no_kb_passages"
 

@@ -18,12 +18,15 @@ from service.drafting.draft import DraftSet
 from service.drafting.draft_request import DraftRequest
 from service.drafting.suggestion_service import SuggestionService
 from service.feedback.feedback_store import DecisionEntry, FeedbackStore, SuggestionContext
+from service.messages.message_entry import Decided, message_entry
+from service.messages.message_recorder import MessageRecorder
 from service.orders.order_connector import OrderConnector
 from service.respond.decision import Action, Decision, Reason
 from service.respond.respond_input import RespondInput
 from service.respond.respond_policy import RespondPolicy
 from service.respond.response_decider import ResponseDecider
 from service.respond.triage_signals import signals_from
+from service.summary.conversation_summary import ConversationSummarizer
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +82,9 @@ class ResponsePipeline:
         decider: applies the respond policy.
         drafter: writes drafts for ``suggest`` decisions and for ``/v1/suggest``.
         recorder: stores every decision and suggestion (for feedback and statistics).
+        messages: the message log, handed every triaged message once it is recorded.
+        summarizer: reads earlier agent turns for commitments an automatic answer must
+            not contradict.
     """
 
     def __init__(
@@ -88,11 +94,15 @@ class ResponsePipeline:
         decider: ResponseDecider,
         drafter: SuggestionService,
         recorder: FeedbackStore,
+        messages: MessageRecorder,
+        summarizer: ConversationSummarizer | None = None,
     ) -> None:
         self.triager = triager
         self.decider = decider
         self.drafter = drafter
         self.recorder = recorder
+        self.messages = messages
+        self.summarizer = summarizer or ConversationSummarizer()
 
     def respond(self, request: RespondInput) -> RespondOutcome:
         """Decide what to do with one message; the decision and any drafts are stored.
@@ -101,7 +111,9 @@ class ResponsePipeline:
             StoreUnavailableError: the decision could not be stored (nothing was sent).
         """
         triage = self.triager.triage(request.triage_input)
-        decision = self.decider.decide(request, triage.intent, signals_from(triage))
+        decision = self._honour_commitments(
+            request, self.decider.decide(request, triage.intent, signals_from(triage))
+        )
         drafts = None
         if decision.action is Action.SUGGEST:
             drafts = self.drafter.suggest(draft_request(request, triage))
@@ -121,6 +133,21 @@ class ResponsePipeline:
         drafts = self.drafter.suggest(draft_request(request, triage))
         self._record(request, triage, source="suggest", decision=None, drafts=drafts)
         return SuggestOutcome(triage=triage, drafts=drafts)
+
+    def _honour_commitments(self, request: RespondInput, decision: Decision) -> Decision:
+        """An automatic answer is withheld when an agent already promised or did something
+        in this conversation (a refund, a replacement, a callback, ...): the canned order
+        reply knows nothing of it and could contradict it, so an agent answers instead."""
+        if decision.action is not Action.AUTO_REPLY or not request.agent_turns:
+            return decision
+        summary = self.summarizer.summarize(request.history)
+        if not summary.binding_commitments:
+            return decision
+        return Decision(
+            action=Action.SUGGEST,
+            reasons=(Reason.EARLIER_COMMITMENT, *decision.reasons),
+            order=decision.order,
+        )
 
     def _record(
         self,
@@ -153,6 +180,30 @@ class ResponsePipeline:
             else None
         )
         self.recorder.record(decision=entry, drafts=drafts, context=context)
+        decided = (
+            Decided(
+                action=decision.action.value,
+                reasons=tuple(r.value for r in decision.reasons),
+                reply=decision.reply,
+            )
+            if decision is not None
+            else None
+        )
+        self.messages.record(
+            [
+                message_entry(
+                    source,
+                    triage,
+                    text=request.text,
+                    subject=request.subject,
+                    channel=request.channel,
+                    history=request.history,
+                    conversation_id=request.conversation_id,
+                    decided=decided,
+                    drafts=drafts,
+                )
+            ]
+        )
 
 
 def build_response_pipeline(
@@ -164,6 +215,7 @@ def build_response_pipeline(
     orders: OrderConnector,
     drafter: SuggestionService,
     recorder: FeedbackStore,
+    messages: MessageRecorder,
 ) -> ResponsePipeline:
     """The pipeline over a loaded policy; a policy that names none of the classifier's
     auto-reply intents stops startup here.
@@ -173,4 +225,6 @@ def build_response_pipeline(
     """
     policy.check_intents(intent_labels, model=intent_version)
     decider = ResponseDecider(policy=policy, orders=orders)
-    return ResponsePipeline(triager=triager, decider=decider, drafter=drafter, recorder=recorder)
+    return ResponsePipeline(
+        triager=triager, decider=decider, drafter=drafter, recorder=recorder, messages=messages
+    )

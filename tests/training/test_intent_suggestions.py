@@ -12,14 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from models.errors import InvalidInputError
+from models.message_clusters import candidate_name, cluster_embeddings, distinctive_terms
 from training.cli import app
-from training.intent_suggestions import (
-    IntentSuggester,
-    candidate_name,
-    cluster_embeddings,
-    distinctive_terms,
-    find_overlaps,
-)
+from training.intent_suggestions import IntentSuggester, find_overlaps
 from training.taxonomy_commands import read_messages
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -9,6 +9,7 @@ import pytest
 from kb_index.knowledge_base import KnowledgeBase
 from service.database import Database
 from service.feedback.feedback_store import FeedbackStore
+from service.messages.message_recorder import NoMessageRecorder
 from service.respond.respond_policy import (
     DEFAULT_POLICY_PATH,
     PolicyError,
@@ -106,6 +107,7 @@ def test_bad_policy_file_stops_the_pipeline_from_being_built(
             orders=_NoOrders(),
             drafter=make_service(help_centre),
             recorder=FeedbackStore(sqlite_database),
+            messages=NoMessageRecorder(),
         )
 
     with pytest.raises(PolicyError, match=r"policy.yaml: auto_reply.min_confidence: Input should"):

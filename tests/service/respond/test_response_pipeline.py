@@ -13,6 +13,7 @@ from models.triager import ConversationTurn, TriageInput, TriageResult
 from service.database import Database
 from service.feedback.feedback_records import DecisionRecord, SuggestionRecord
 from service.feedback.feedback_store import FeedbackStore
+from service.messages.message_recorder import NoMessageRecorder
 from service.orders.customer_identity import CustomerIdentity
 from service.respond.decision import Action, Reason
 from service.respond.respond_input import RespondInput
@@ -53,6 +54,7 @@ def make_pipeline(decider: ResponseDecider, help_centre: KnowledgeBase, sqlite_d
             decider=decider,
             drafter=make_service(help_centre),
             recorder=FeedbackStore(sqlite_database),
+            messages=NoMessageRecorder(),
         )
 
     return make

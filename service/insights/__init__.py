@@ -1,0 +1,1 @@
+"""Insights over the messages the service has seen: emerging issues, knowledge-base gaps."""

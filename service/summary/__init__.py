@@ -1,0 +1,1 @@
+"""Hand-off summaries of conversations."""

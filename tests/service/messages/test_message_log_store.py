@@ -1,0 +1,151 @@
+"""The message log store and its background writer on real databases (SQLite and the real
+PostgreSQL): storage, queue order and filters, retention, and a failing database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from models.errors import NotFoundError
+from service.database import Database
+from service.messages.message_log import MessageLog
+from service.messages.message_log_store import MessageFilter, MessageLogStore
+from service.messages.message_log_writer import MessageLogWriter
+from tests.service.messages.conftest import entry
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_entries_round_trip_with_their_embedding(log_store: MessageLogStore) -> None:
+    vector = np.linspace(-1, 1, 384, dtype=np.float32).astype(np.float16)
+    stored = entry(1, embedding=vector.tobytes(), embedding_dim=384, detail={"triage": {"x": 1}})
+    log_store.write([stored])
+    back = log_store.get("m1")
+    assert back == stored
+    assert back.embedding is not None
+    assert np.array_equal(np.frombuffer(back.embedding, dtype=np.float16), vector)
+    with pytest.raises(NotFoundError, match="m2"):
+        log_store.get("m2")
+
+
+def test_page_is_newest_first_and_filters_combine(log_store: MessageLogStore) -> None:
+    log_store.write(
+        [
+            entry(1, at=NOW - timedelta(hours=3), urgency="critical", queue="security"),
+            entry(2, at=NOW - timedelta(hours=2), action="suggest", needs_agent=True),
+            entry(3, at=NOW - timedelta(hours=1), action="suggest", needs_agent=False),
+            entry(4, at=NOW, action="auto_reply", source="respond"),
+        ]
+    )
+    ids = [e.id for e in log_store.page(MessageFilter()).items]
+    assert ids == ["m4", "m3", "m2", "m1"]
+    picked = log_store.page(MessageFilter(action="suggest", needs_agent=True)).items
+    assert [e.id for e in picked] == ["m2"]
+    assert [e.id for e in log_store.page(MessageFilter(queue="security")).items] == ["m1"]
+    window = MessageFilter(since=NOW - timedelta(hours=2), until=NOW)
+    assert [e.id for e in log_store.page(window).items] == ["m3", "m2"]
+    page = log_store.page(MessageFilter(), limit=3, offset=1)
+    assert [e.id for e in page.items] == ["m3", "m2", "m1"]
+    assert (page.total, page.next_offset) == (4, None)
+
+
+def test_volumes_bucket_by_hour_and_day(log_store: MessageLogStore) -> None:
+    log_store.write(
+        [
+            entry(1, at=NOW - timedelta(days=1), intent="get_refund", urgency="high"),
+            entry(2, at=NOW + timedelta(minutes=5)),
+            entry(3, at=NOW + timedelta(minutes=50), intent=None, out_of_scope=True),
+            entry(4, at=NOW + timedelta(hours=1)),
+        ]
+    )
+    hours = log_store.volumes(since=None, until=None, bucket="hour")
+    assert [(b.start, b.messages) for b in hours] == [
+        (NOW - timedelta(days=1), 1),
+        (NOW, 2),
+        (NOW + timedelta(hours=1), 1),
+    ]
+    assert hours[1].intents == {"track_order": 1, "out_of_scope": 1}
+    days = log_store.volumes(since=NOW - timedelta(hours=1), until=None, bucket="day")
+    assert [(b.start, b.messages) for b in days] == [(NOW.replace(hour=0), 3)]
+
+
+def test_top_cited_counts_each_message_once(log_store: MessageLogStore) -> None:
+    def drafts(*doc_ids: str) -> dict[str, object]:
+        citations = [{"doc_id": d, "title": d.upper()} for d in doc_ids]
+        return {"triage": {}, "drafts": [{"citations": citations}, {"citations": citations}]}
+
+    log_store.write(
+        [
+            entry(1, suggestion_id="s1", detail=drafts("refunds", "returns")),
+            entry(2, suggestion_id="s2", detail=drafts("refunds")),
+            entry(3, detail={"triage": {}}),
+        ]
+    )
+    top = log_store.top_cited(since=None, until=None)
+    assert [(a.doc_id, a.title, a.count) for a in top] == [
+        ("refunds", "REFUNDS", 2),
+        ("returns", "RETURNS", 1),
+    ]
+
+
+def test_retention_removes_only_expired_messages(log_store: MessageLogStore) -> None:
+    log_store.write([entry(1, at=NOW - timedelta(days=31)), entry(2, at=NOW - timedelta(days=29))])
+    writer = MessageLogWriter(log_store, retention=timedelta(days=30))
+    assert writer.purge_expired(now=NOW) == 1
+    assert [e.id for e in log_store.page(MessageFilter()).items] == ["m2"]
+    forever = MessageLogWriter(log_store, retention=None)
+    assert forever.purge_expired(now=NOW + timedelta(days=999)) == 0
+
+
+def test_writer_stores_in_the_background_and_applies_retention_at_start(
+    sqlite_database: Database,
+) -> None:
+    store = MessageLogStore(sqlite_database)
+    store.write([entry(1, at=datetime.now(UTC) - timedelta(days=10))])
+    log = MessageLog(sqlite_database, retention_days=7).start()
+    try:
+        log.record([entry(i, at=datetime.now(UTC)) for i in range(2, 302)])
+        page = log.page(MessageFilter(), limit=1)  # waits for what was handed over
+        assert page.total == 300
+        assert log.writer.dropped == 0 and log.writer.pending == 0
+    finally:
+        log.close()
+
+
+def test_a_full_queue_drops_and_counts_instead_of_blocking(sqlite_database: Database) -> None:
+    writer = MessageLogWriter(MessageLogStore(sqlite_database), retention=None, max_queue=2)
+    writer.record([entry(i) for i in range(5)])  # not started: nothing drains the queue
+    assert (writer.pending, writer.dropped) == (2, 3)
+    writer.start()
+    assert writer.flush(5.0)
+    writer.close()
+    assert MessageLogStore(sqlite_database).page(MessageFilter()).total == 2
+
+
+def test_a_refused_entry_is_dropped_alone(sqlite_database: Database) -> None:
+    log = MessageLog(sqlite_database, retention_days=None).start()
+    try:
+        log.record([entry(1), entry(1), entry(2)])  # the second m1 breaks the primary key
+        assert {e.id for e in log.page(MessageFilter()).items} == {"m1", "m2"}
+        assert log.writer.dropped == 1
+    finally:
+        log.close()
+
+
+def test_a_missing_table_loses_the_entries_but_never_raises(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{(tmp_path / 'broken.db').as_posix()}")
+    database.migrate()
+    with database.engine.begin() as conn:
+        conn.execute(text("DROP TABLE message_log"))
+    writer = MessageLogWriter(MessageLogStore(database), retention=None).start()
+    try:
+        writer.record([entry(1), entry(2)])
+        assert writer.flush(10.0)
+        assert writer.dropped == 2
+    finally:
+        writer.close()
+        database.close()
