@@ -9,7 +9,7 @@ examples, Mahalanobis distance to the nearest intent) and its threshold are fitt
 - A: over every out-of-scope example there is (train's 100, out of fold, plus validation's
   100); out-of-scope recall is the 5-fold cross-validated estimate over those 200, and
   in-scope accuracy is measured on the 3,000 validation in-scope messages (never used for
-  fitting). This is `triage train --oos-data clinc150_val.csv`.
+  fitting). This is `triage train --distance-scores --oos-data clinc150_val.csv`.
 - B: train's 100 out-of-scope examples only, then applied to the whole validation split
   (both figures on data never used for fitting).
 

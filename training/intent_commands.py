@@ -72,10 +72,11 @@ def train(
     ),
     lexical: bool = typer.Option(True, "--lexical/--no-lexical", help="Fuse n-gram features."),
     distance_scores: bool = typer.Option(
-        True,
+        False,
         "--distance-scores/--no-distance-scores",
         help="Fuse nearest-example and Mahalanobis distances with the probability into one "
-        "out-of-scope detector (default), or use the older probability/similarity thresholds.",
+        "out-of-scope detector with a cross-validated operating point, or (default) use the "
+        "separate probability and similarity thresholds.",
     ),
     max_in_scope_drop: float = typer.Option(
         0.01,

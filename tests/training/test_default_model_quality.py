@@ -49,7 +49,7 @@ def test_default_recipe_holdout_accuracy_on_bitext(
         train,
         encoder=real_encoder,
         negatives=negatives,
-        config=TrainingConfig(max_in_scope_drop=0.005),
+        config=TrainingConfig(max_in_scope_drop=0.005, distance_scores=False),
         categories=data.categories,
     )
     result.classifier.save(tmp_path / "m")

@@ -112,7 +112,9 @@ def test_trained_detector_survives_the_artifact_round_trip(
         data,
         encoder=hashing_encoder,
         negatives=list(negatives.texts),
-        config=TrainingConfig(folds=3, gibberish_negatives=20, lexical_buckets=2**12),
+        config=TrainingConfig(
+            folds=3, gibberish_negatives=20, lexical_buckets=2**12, distance_scores=True
+        ),
         categories=data.categories,
     )
     clf = result.classifier
