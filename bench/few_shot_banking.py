@@ -51,7 +51,19 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3, help="example draws per shot count")
     parser.add_argument("--seed", type=int, default=0, help="seed of the intent pick")
     parser.add_argument("--no-descriptions", action="store_true")
+    parser.add_argument(
+        "--no-unseen-intents",
+        action="store_true",
+        help="skip the similarity threshold fitted on intents held out of the spec",
+    )
     parser.add_argument("--max-in-scope-drop", type=float, default=None)
+    parser.add_argument(
+        "--domain-negatives",
+        type=int,
+        default=0,
+        help="also calibrate on 5 rows from each of this many other BANKING77 intents (what a "
+        "team's own off-taxonomy messages would be); those intents leave the OOS evaluation",
+    )
     args = parser.parse_args()
     shots_list = [int(s) for s in args.shots.split(",")]
     if max(shots_list) > MAX_SHOTS:
@@ -84,19 +96,29 @@ def main() -> None:
         random.Random(f"{args.seed}:{label}").shuffle(texts)
         pools[label] = texts[:MAX_SHOTS]  # examples are drawn from these only
         heldout += [(t, label) for t in texts[MAX_SHOTS:]]
-    others = [(t, label) for t, label in rows if label not in set(chosen)]
     negatives = read_generic_negatives(SHARED / "clinc150_train.csv")
+    rest = sorted(set(by_label) - set(chosen))
+    domain = sorted(random.Random(f"{args.seed}:domain").sample(rest, args.domain_negatives))
+    for label in domain:
+        negatives += random.Random(f"{args.seed}:neg:{label}").sample(by_label[label], 5)
+    # OOS evaluation rows: every row of the intents neither in the spec nor calibrating.
+    others = [(t, label) for t, label in rows if label in set(rest) - set(domain)]
     drop = (
         args.max_in_scope_drop if args.max_in_scope_drop is not None else FEW_SHOT_MAX_IN_SCOPE_DROP
     )
-    options = SpecBuildOptions(use_descriptions=not args.no_descriptions, max_in_scope_drop=drop)
+    options = SpecBuildOptions(
+        use_descriptions=not args.no_descriptions,
+        max_in_scope_drop=drop,
+        unseen_intents=not args.no_unseen_intents,
+    )
 
     encoder = load_encoder()
     print(f"encoder {encoder.model_id}", file=sys.stderr)
     print(
         f"intents (seed {args.seed}): {', '.join(chosen)}\n"
         f"held-out in-scope rows: {len(heldout)}; other-intent rows (OOS): {len(others)}; "
-        f"calibration negatives: {len(negatives)} CLINC150 train out-of-scope queries",
+        f"calibration negatives: {len(negatives)} (CLINC150 train out-of-scope queries"
+        f"{f', 5 rows of each of {len(domain)} other BANKING77 intents' if domain else ''})",
         file=sys.stderr,
     )
     in_texts = [t for t, _ in heldout]
@@ -154,11 +176,14 @@ def main() -> None:
 
     print(
         f"\nBANKING77, {N_INTENTS} intents (seed {args.seed}), {args.draws} example draws each; "
-        f"descriptions {'off' if args.no_descriptions else 'on'}; max in-scope drop {drop}"
+        f"descriptions {'off' if args.no_descriptions else 'on'}; unseen-intent threshold "
+        f"{'off' if args.no_unseen_intents else 'on'}; max in-scope drop {drop}; "
+        f"calibration negatives: CLINC150 train out-of-scope"
+        + (f" + 5 rows x {len(domain)} other BANKING77 intents" if domain else "")
     )
     header = (
         "| shots | accuracy % | accuracy, no rejection % | in-scope rejected % "
-        "| OOS recall % (other 62 intents) | build s |"
+        f"| OOS recall % (other {len(rest) - len(domain)} intents) | build s |"
     )
     print(header)
     print("|---|---|---|---|---|---|")

@@ -65,6 +65,12 @@ class KbDocument:
             raise InvalidInputError(f"text: document {self.id!r} has no text")
         if any(not isinstance(t, str) or not t.strip() for t in self.tags):
             raise InvalidInputError(f"tags: document {self.id!r} has an empty or non-string tag")
+        # No database stores NUL in text (PostgreSQL refuses it): a 422, never a 503.
+        for name, value in (("title", self.title), ("text", self.text), ("url", self.url or "")):
+            if "\x00" in value:
+                raise InvalidInputError(f"{name}: contains a NUL character", field=name)
+        if any("\x00" in t for t in self.tags):
+            raise InvalidInputError("tags: a tag contains a NUL character", field="tags")
 
     @cached_property
     def content_hash(self) -> str:

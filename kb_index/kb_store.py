@@ -161,3 +161,20 @@ def read_state(
         dense.kind,
     )
     return state, manifest
+
+
+def read_documents(folder: Path) -> list[KbDocument]:
+    """The documents of an index folder, checksums verified (whatever encoder built it):
+    what the database imports from an index written before documents moved there."""
+    if not (folder / MANIFEST_NAME).is_file():
+        raise ArtifactError(f"{folder} is not empty but has no {MANIFEST_NAME}; not a KB index")
+    read_manifest(folder, expected_type=ARTIFACT_TYPE)
+    try:
+        documents = []
+        for line in (folder / DOCUMENTS_FILE).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            record.pop("content_hash", None)
+            documents.append(KbDocument.from_json(record))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"{folder}: unreadable documents ({exc})") from exc
+    return documents

@@ -42,6 +42,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from kb_index.kb_tables import KB_METADATA
 from models.errors import TriageError, UnavailableError
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,12 @@ class Base(DeclarativeBase):
     """Declarative base of every table the service owns."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# The knowledge base declares its tables in kb_index (which never imports the service);
+# they join the service's metadata here, so migrations and schema checks see one schema.
+for _kb_table in KB_METADATA.tables.values():
+    _kb_table.to_metadata(Base.metadata)
 
 
 class DatabaseError(TriageError):

@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from kb_index.knowledge_base import KnowledgeBase
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from service.auth.access_control import AccessControl
 from service.auth.principal import Principal
 from service.auth.scopes import Scope
@@ -22,12 +22,14 @@ from service.database import as_utc
 from service.feedback.feedback_store import FeedbackStore
 from service.insights.insight_sources import InsightSources
 from service.insights.insights_service import InsightsService
+from service.jobs.job_runner import JobRunner
 from service.messages.dashboard import Dashboard
 from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
 from service.readiness import ReadinessProbe
 from service.resources import Resources
 from service.respond.response_pipeline import ResponsePipeline
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 from service.summary.conversation_summary import ConversationSummarizer
 
@@ -57,12 +59,21 @@ def get_readiness(request: Request) -> ReadinessProbe:
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
 
 
+def get_metrics(request: Request) -> ServiceMetrics:
+    """The app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+
+
 def get_responder(resources: ResourcesDep) -> ResponsePipeline:
     """The response pipeline: triage, decide, draft, record."""
     return resources.responder
 
 
-def get_kb(resources: ResourcesDep) -> KnowledgeBase:
+def get_kb(resources: ResourcesDep) -> SharedKnowledgeBase:
     """The knowledge base."""
     return resources.kb
 
@@ -90,6 +101,13 @@ def get_dashboard(resources: ResourcesDep) -> Dashboard:
 TriagePipelineDep = Annotated[RecordingTriager, Depends(get_triage_pipeline)]
 MessageLogDep = Annotated[MessageLog, Depends(get_message_log)]
 DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
+
+
+def get_jobs(resources: ResourcesDep) -> JobRunner:
+    """The job runner (in-process or Celery); job state is in its store."""
+    return resources.jobs
+
+
 ResponderDep = Annotated[ResponsePipeline, Depends(get_responder)]
 
 
@@ -99,8 +117,9 @@ def get_summarizer(responder: ResponderDep) -> ConversationSummarizer:
 
 
 SummarizerDep = Annotated[ConversationSummarizer, Depends(get_summarizer)]
-KbDep = Annotated[KnowledgeBase, Depends(get_kb)]
+KbDep = Annotated[SharedKnowledgeBase, Depends(get_kb)]
 FeedbackStoreDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 TimeQuery = Annotated[
     datetime | None,
@@ -176,7 +195,8 @@ def authenticate(
     """
     key = bearer.credentials if bearer is not None else header_key
     client = request.client.host if request.client is not None else "unknown"
-    principal = access.admit(key, client=client)
+    server = request.scope.get("server") or ("", 0)
+    principal = access.admit(key, client=client, server=str(server[0]))
     if principal is not None:
         request.state.principal_name = principal.name
     return principal

@@ -1,60 +1,56 @@
-"""Re-embedding the KB index when the encoder backend changes.
+"""Opening the shared knowledge base: import files once, then follow the database.
 
-The index stores vectors, so only backends that give the same vectors may serve it
-(``models.artifact_manifest.check_encoder``: PyTorch and ONNX fp32 share one index, int8
-needs its own). It is derived data: its documents are stored in it, so an index written
-by another numeric family of the same weights (``torch`` before a switch to
-``onnx-int8``, say) is rebuilt from them at startup instead of stopping the service. An
-index built on other weights, or a corrupt one, still stops startup.
+Documents live in the database (``kb_index/shared_knowledge_base.py``). What was on disk
+before (an index folder written by ``triage kb ingest`` or an older service, else the
+sample help centre when ``kb_seed_sample`` is on) is imported on the first start, once
+for all workers. Vectors are stored per encoder family: a worker on another backend
+(``torch`` before a switch to ``onnx-int8``, say) embeds the documents itself at load,
+and the ``kb_reindex`` job stores vectors of the new family so later workers load them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
+from kb_index.document_loader import load_documents
 from kb_index.documents import KbDocument
-from kb_index.kb_store import ARTIFACT_TYPE, DOCUMENTS_FILE
-from kb_index.knowledge_base import KnowledgeBase
-from models.artifact_manifest import embedding_family, read_manifest, weights_id
-from models.errors import ArtifactError
+from kb_index.kb_document_store import KbDocumentStore
+from kb_index.kb_store import folder_holds_index, read_documents
+from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.protocols import Encoder
+from service.database import Database
+from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-
-def written_by_other_backend(directory: Path, encoder: Encoder) -> bool:
-    """True when the index in ``directory`` is intact and was embedded by another backend
-    of the encoder's weights."""
-    manifest = read_manifest(directory, expected_type=ARTIFACT_TYPE)
-    if manifest.encoder is None:
-        return False
-    built = manifest.encoder.model_id
-    return weights_id(built) == weights_id(encoder.model_id) and embedding_family(
-        built
-    ) != embedding_family(encoder.model_id)
+#: The actor recorded for documents imported from files.
+IMPORT_ACTOR = "system:import"
 
 
-def rebuild_index(directory: Path, *, encoder: Encoder) -> KnowledgeBase:
-    """Re-embed every stored document with ``encoder`` and replace the index atomically
-    (the old folder stays until the new one is written)."""
-    try:
-        lines = (directory / DOCUMENTS_FILE).read_text(encoding="utf-8").splitlines()
-        documents = []
-        for line in lines:
-            record = json.loads(line)
-            record.pop("content_hash", None)
-            documents.append(KbDocument.from_json(record))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ArtifactError(f"{directory}: unreadable documents ({exc})") from exc
-    kb = KnowledgeBase(encoder=encoder, directory=directory)
-    if documents:
-        kb.upsert(documents)
-    logger.warning(
-        "KB index %s was embedded by another encoder backend; re-embedded %s documents with %s",
-        directory,
-        len(documents),
-        encoder.model_id,
-    )
+def files_to_import(settings: Settings) -> list[KbDocument]:
+    """The documents on disk: the index folder if it holds one (a corrupt or foreign
+    folder raises ``ArtifactError``), else the sample help centre if seeding is on."""
+    folder = settings.resolved_kb_index_dir
+    if folder_holds_index(folder):
+        return read_documents(folder)
+    if settings.kb_seed_sample:
+        return load_documents([SAMPLE_HELP_CENTRE_DIR])
+    return []
+
+
+def open_shared_knowledge_base(
+    settings: Settings, *, database: Database, encoder: Encoder, follow: bool = True
+) -> SharedKnowledgeBase:
+    """The knowledge base on ``database``, loaded; following other workers' writes
+    unless ``follow`` is off (one-shot CLI and job use)."""
+    kb = SharedKnowledgeBase(encoder=encoder, store=KbDocumentStore(database.engine))
+    if not kb.store.is_seeded():
+        documents = files_to_import(settings)
+        if kb.import_once(documents, actor=IMPORT_ACTOR):
+            logger.info("imported %s knowledge-base documents from files", len(documents))
+    if follow:
+        kb.follow()
+    else:
+        kb.sync()
     return kb

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -16,8 +17,10 @@ from service.api import (
     feedback,
     health,
     insights,
+    jobs,
     kb,
     messages,
+    metrics,
     respond,
     suggest,
     summarize,
@@ -27,8 +30,11 @@ from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.jobs.emerging_schedule import EmergingSchedule
 from service.readiness import ReadinessProbe
+from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
+from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             omitted the lifespan loads them and a failure aborts startup.
     """
     settings = settings or Settings()
+    service_metrics = ServiceMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,7 +66,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         )
         access = build_access_control(settings, database=loaded.database)
         try:
-            # The same rule as `triage serve`, for a bare `uvicorn --host ...` too.
+            # The same rule as `triage serve` for TRIAGE_HOST (a bare uvicorn included); a
+            # request arriving on a non-loopback address without keys also gets 403 (deps).
             has_keys = await run_in_threadpool(access.authenticator.has_keys)
             refuse_unprotected_exposure(settings.host, has_keys=has_keys)
         except BaseException:
@@ -69,12 +77,24 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             raise
         app.state.resources = loaded
         app.state.access = access
+        schedule = (
+            EmergingSchedule(
+                loaded.jobs,
+                interval=timedelta(minutes=settings.insights_interval_minutes),
+                window_hours=settings.insights_window_hours,
+            ).start()
+            if settings.insights_interval_minutes
+            else None
+        )
+        service_metrics.watch_versions(lambda: loaded.current_versions)
         app.state.readiness = ReadinessProbe(
             loaded.database, timeout_s=settings.readiness_timeout_s
         )
         try:
             yield
         finally:
+            if schedule is not None:
+                schedule.close()
             access.close()
             if owned:
                 loaded.close()
@@ -86,10 +106,14 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = service_metrics
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: every answer, a 413 from the body limit included, carries the request id.
+    app.add_middleware(RequestContextMiddleware, observe=service_metrics.observe_request)
 
     app.include_router(health.router)
+    app.include_router(metrics.router, dependencies=[Depends(authenticate)])
     # Every /v1 route authenticates; the scope each needs is set here per router, or on the
     # routes of routers whose routes need different scopes (kb, feedback).
     scoped = [
@@ -103,6 +127,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (messages.router, [requires("feedback")]),
         # What customers write about, in aggregate: the team lead's scope.
         (insights.router, [requires("stats")]),
+        (jobs.router, [requires("admin")]),
     ]
     for router, scopes in scoped:
         app.include_router(

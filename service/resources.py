@@ -6,11 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 
-from kb_index.document_loader import load_documents
-from kb_index.knowledge_base import KnowledgeBase
-from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.encoder_factory import build_encoder as build_backend
-from models.errors import EncoderMismatchError
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
@@ -23,7 +20,11 @@ from models.urgency_classifier import UrgencyClassifier
 from service.database import Database, DatabaseTimeouts
 from service.drafting.suggestion_service import SuggestionService, build_suggestion_service
 from service.feedback.feedback_store import FeedbackStore
-from service.kb_rebuild import rebuild_index, written_by_other_backend
+from service.jobs.job_environment import LoadedJobEnvironment
+from service.jobs.job_runner import JobRunner
+from service.jobs.job_runner_factory import build_job_runner
+from service.jobs.job_store import JobStore
+from service.kb_rebuild import open_shared_knowledge_base
 from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
 from service.orders.order_connector import OrderConnector
@@ -49,13 +50,14 @@ class Resources:
     versions: dict[str, str]
     database: Database
     orders: OrderConnector
-    kb: KnowledgeBase
+    kb: SharedKnowledgeBase
     drafter: SuggestionService
     feedback: FeedbackStore
     responder: ResponsePipeline
     message_log: MessageLog
     #: ``/v1/triage`` and ``/v1/triage/batch``: the triager, logging every message.
     triage_pipeline: RecordingTriager
+    jobs: JobRunner
 
     @property
     def current_versions(self) -> dict[str, str]:
@@ -66,6 +68,8 @@ class Resources:
     def close(self) -> None:
         """Release connections and files held by the resources."""
         self.message_log.close()
+        self.jobs.close()
+        self.kb.close()
         self.drafter.close()
         self.orders.close()
         self.database.close()
@@ -129,35 +133,12 @@ def build_triager(
     return triager, versions
 
 
-def load_knowledge_base(settings: Settings, *, encoder: Encoder) -> KnowledgeBase:
-    """Open the configured KB index; a corrupt or mismatched index raises and stops startup.
-
-    An empty (or absent) index is seeded with the sample help centre when
-    ``kb_seed_sample`` is on, so a fresh ``make run`` answers KB searches at once.
-    """
-    directory = settings.resolved_kb_index_dir
-    try:
-        kb = KnowledgeBase.open(directory, encoder=encoder)
-    except EncoderMismatchError:
-        # Derived data: another backend of the same weights wrote it, so re-embed it.
-        if not written_by_other_backend(directory, encoder):
-            raise
-        kb = rebuild_index(directory, encoder=encoder)
-    if kb.is_empty and settings.kb_seed_sample:
-        documents = load_documents([SAMPLE_HELP_CENTRE_DIR])
-        kb.upsert(documents)
-        logger.info("seeded the empty KB with %s sample help-centre articles", len(documents))
-    return kb
-
-
 def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Resources:
     """Load and verify every artifact; any failure propagates and stops startup."""
     enc = encoder if encoder is not None else build_serving_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=enc)
     triager, signal_versions = build_triager(settings, intent=intent, encoder=enc)
     versions = {"encoder": enc.model_id, "intent_model": intent.version, **signal_versions}
-    kb = load_knowledge_base(settings, encoder=enc)
-    versions["kb_index"] = kb.version
     database = Database(
         settings.resolved_database_url,
         timeouts=DatabaseTimeouts(
@@ -169,6 +150,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     orders: OrderConnector | None = None
     drafter: SuggestionService | None = None
     message_log: MessageLog | None = None
+    kb: SharedKnowledgeBase | None = None
     try:
         versions["database"] = database.migrate()
         message_log = MessageLog(
@@ -176,6 +158,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             retention_days=settings.messages_retention_days or None,
             max_queue=settings.messages_queue_size,
         ).start()
+        kb = open_shared_knowledge_base(settings, database=database, encoder=enc)
+        versions["kb_index"] = kb.version
         if settings.orders_seed_sample:
             seed_if_empty(SqlOrderConnector(database), today=date.today())
         orders = build_order_connector(settings, database)
@@ -199,9 +183,16 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             recorder=feedback,
             messages=message_log,
         )
+        jobs = build_job_runner(
+            settings,
+            store=JobStore(database),
+            env=LoadedJobEnvironment(triager, kb, database, settings),
+        )
     except BaseException:
         if message_log is not None:
             message_log.close()
+        if kb is not None:
+            kb.close()
         if drafter is not None:
             drafter.close()
         if orders is not None:
@@ -211,6 +202,8 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
     versions["orders"] = orders.name
     versions["respond_policy"] = policy.version
     versions["drafts"] = f"{drafter.generator.name}; gate {drafter.gate.version}"
+    versions["jobs"] = jobs.name
+    versions["kb_follow"] = kb.follow_mode
     # Last, so that every numeric library is loaded and reachable by threadpoolctl.
     apply_thread_budget(thread_budget(settings))
     logger.info("resources loaded: %s", versions)
@@ -228,4 +221,5 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         responder=responder,
         message_log=message_log,
         triage_pipeline=RecordingTriager(triager, recorder=message_log),
+        jobs=jobs,
     )

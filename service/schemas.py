@@ -331,3 +331,19 @@ class SuggestionOut(BaseModel):
             grounded=draft.grounded,
             confidence=max(0.0, min(1.0, draft.confidence)),
         )
+
+
+class JobOut(DomainOut):
+    """A background job: its kind, state, progress and, once finished, result or error."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    attempts: int
+    done: int
+    total: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

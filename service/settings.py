@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="`triage serve` logs one JSON object per line (request id, key name) or "
+        "plain text.",
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="Where the service keeps its database and KB index."
@@ -173,6 +178,43 @@ class Settings(BaseSettings):
     def resolved_kb_index_dir(self) -> Path:
         """``kb_index_dir``, or ``<data_dir>/kb_index``."""
         return self.kb_index_dir or self.data_dir / "kb_index"
+
+    # -- background jobs (service/jobs/) ---------------------------------------------------
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (redis://127.0.0.1:6379/0, amqp://...); unset: jobs run "
+        "in a thread of the service process (no worker needed).",
+    )
+    jobs_queue: str = Field(
+        default="triage-jobs",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Celery queue the service sends jobs to and `triage worker` consumes.",
+    )
+
+    # -- insights (service/insights/) ------------------------------------------------------
+    insights_interval_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=10_080,
+        description="Run the emerging-issues check every this many minutes as a job "
+        "(0: never; the API and `triage insights emerging` work either way).",
+    )
+    insights_window_hours: int = Field(
+        default=24, ge=1, le=720, description="Period each scheduled check looks at."
+    )
+    insights_baseline_days: int = Field(
+        default=7, ge=1, le=90, description="Trailing days an emerging issue is judged against."
+    )
+    insights_webhook_url: str | None = Field(
+        default=None,
+        max_length=2_000,
+        description="POST new emerging groups here (JSON, signed: X-Triage-Signature).",
+    )
+    insights_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key of the webhook signature."
+    )
 
     # -- database and orders (service/database.py, service/orders/) ---------------------
     database_connect_timeout_s: float = Field(

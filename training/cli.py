@@ -12,7 +12,11 @@ from training import (
     encoder_commands,
     entity_commands,
     feedback_commands,
+    insights_commands,
     intent_commands,
+    job_commands,
+    purge_command,
+    summary_commands,
     taxonomy_commands,
     ticket_commands,
     urgency_commands,
@@ -42,6 +46,9 @@ app.command("evaluate")(intent_commands.evaluate)
 app.command("split")(intent_commands.split)
 app.command("retrain")(feedback_commands.retrain)
 app.command("serve")(serve)
+app.command("worker")(job_commands.worker)
+app.command("backfill")(job_commands.backfill)
+app.command("purge")(purge_command.purge)
 
 app.add_typer(orders_app, name="orders")
 app.add_typer(kb_app, name="kb")
@@ -52,6 +59,8 @@ app.add_typer(drafting_commands.app, name="drafts")
 app.add_typer(encoder_commands.app, name="encoder")
 app.add_typer(ticket_commands.app, name="tickets")
 app.add_typer(taxonomy_commands.app, name="intents")
+app.add_typer(summary_commands.app, name="summaries")
+app.add_typer(insights_commands.app, name="insights")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ class IntentSpec:
         return {i.name: i.auto_reply for i in self.intents}
 
 
-def _normalised(text: str) -> str:
+def normalised_example(text: str) -> str:
     """Case, accents and punctuation aside: two examples that read the same are one."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
@@ -162,7 +162,7 @@ def parse_spec(raw: Any, *, source: str, sha256: str = "") -> IntentSpec:
         first_at.setdefault(entry.name, i)
         seen: set[str] = set()
         for j, example in enumerate(entry.examples):
-            key = _normalised(example)
+            key = normalised_example(example)
             if key in seen:
                 problems.append(f"{where}.examples[{j}]: repeats an earlier example of this intent")
                 continue

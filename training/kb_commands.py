@@ -24,14 +24,27 @@ kb_app = typer.Typer(
 )
 
 
-def _default_index() -> Path:
+def _service_kb() -> tuple[KnowledgeBase, str]:
+    """The service's knowledge base: documents in its database (TRIAGE_DATABASE_URL),
+    where a running service's workers pick up every change within seconds."""
+    from service.database import Database
+    from service.kb_rebuild import open_shared_knowledge_base
     from service.settings import Settings
 
-    return Settings().resolved_kb_index_dir
+    settings = Settings()
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    kb = open_shared_knowledge_base(
+        settings, database=database, encoder=load_encoder(), follow=False
+    )
+    return kb, f"database {database.display_url}"
 
 
 IndexOpt = typer.Option(
-    None, "--index", file_okay=False, help="Index folder (default: TRIAGE_KB_INDEX_DIR)."
+    None,
+    "--index",
+    file_okay=False,
+    help="Index folder; default: the service's knowledge base in its database.",
 )
 
 
@@ -41,10 +54,12 @@ def ingest(
     index: Path | None = IndexOpt,
 ) -> None:
     """Add or replace documents; unchanged documents are skipped, changed ones re-embedded."""
-    folder = index or _default_index()
     try:
         documents = load_documents(paths)
-        kb = KnowledgeBase.open(folder, encoder=load_encoder())
+        if index is None:
+            kb, folder = _service_kb()
+        else:
+            kb, folder = KnowledgeBase.open(index, encoder=load_encoder()), str(index)
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -69,9 +84,11 @@ def delete(
     index: Path | None = IndexOpt,
 ) -> None:
     """Remove documents from the index."""
-    folder = index or _default_index()
     try:
-        kb = KnowledgeBase.open(folder, encoder=load_encoder())
+        if index is None:
+            kb, folder = _service_kb()
+        else:
+            kb, folder = KnowledgeBase.open(index, encoder=load_encoder()), str(index)
         kb.delete(doc_ids)
     except TriageError as exc:
         raise fail(str(exc)) from exc
@@ -89,7 +106,9 @@ def search(
     if mode not in SEARCH_MODES:
         raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
     try:
-        kb = KnowledgeBase.open(index or _default_index(), encoder=load_encoder())
+        kb = (
+            _service_kb()[0] if index is None else KnowledgeBase.open(index, encoder=load_encoder())
+        )
         hits = kb.search(query, k=k, mode=_mode(mode))
     except TriageError as exc:
         raise fail(str(exc)) from exc

@@ -253,6 +253,14 @@ def build(
         "--negatives-label",
         help="Use only the --negatives rows with this label; '' uses every row.",
     ),
+    own_negatives: list[Path] = typer.Option(
+        [],
+        "--own-negatives",
+        exists=True,
+        dir_okay=False,
+        help="CSV or JSONL with a 'text' column: your own messages that none of the intents "
+        "should take (repeatable); every row calibrates the rejection.",
+    ),
     extra_data: Path | None = typer.Option(
         None,
         "--extra-data",
@@ -261,10 +269,24 @@ def build(
         help="CSV (text,label) of more examples for the spec's intents: agent corrections, "
         "imported tickets. With enough of them this is the full model.",
     ),
+    feedback: Path | None = typer.Option(
+        None,
+        "--feedback",
+        exists=True,
+        dir_okay=False,
+        help="Feedback export (GET /v1/feedback/export, JSONL): agents' intent corrections "
+        "become more examples.",
+    ),
     descriptions: bool = typer.Option(
         True,
         "--descriptions/--no-descriptions",
         help="Use each intent's description as one more example.",
+    ),
+    unseen_intents: bool = typer.Option(
+        True,
+        "--unseen-intents/--no-unseen-intents",
+        help="Also fit the similarity threshold on intents held out of the spec, so "
+        "neighbours of your intents that the spec lacks are rejected.",
     ),
     max_in_scope_drop: float | None = typer.Option(
         None,
@@ -292,19 +314,23 @@ def build(
     import yaml
 
     from models.routing_policy import RoutingPolicy
+    from training.datasets import concatenate
     from training.few_shot_intents import (
         FEW_SHOT_MAX_IN_SCOPE_DROP,
         SpecBuildOptions,
         build_intent_model,
         read_extra_examples,
+        read_feedback_examples,
         read_generic_negatives,
         spec_manifest_params,
+        without_other_languages,
     )
     from training.intent_commands import save_trained
     from training.intent_spec import OOS_LABEL, load_spec
 
     options = SpecBuildOptions(
         use_descriptions=descriptions,
+        unseen_intents=unseen_intents,
         max_in_scope_drop=(
             FEW_SHOT_MAX_IN_SCOPE_DROP if max_in_scope_drop is None else max_in_scope_drop
         ),
@@ -312,12 +338,30 @@ def build(
     )
     try:
         spec = load_spec(spec_path)
+        spec, foreign = without_other_languages(
+            spec, language_detector(",".join(spec.languages.supported))
+        )
+        for note in foreign:
+            typer.secho(f"warning: {note}", fg=typer.colors.YELLOW, err=True)
         extra = read_extra_examples(extra_data, spec) if extra_data else None
+        if feedback is not None:
+            corrected, skipped = read_feedback_examples(feedback, spec)
+            typer.echo(
+                f"feedback: {len(corrected)} corrected messages added"
+                + (
+                    f", {skipped} corrections to intents not in the spec left out"
+                    if skipped
+                    else ""
+                )
+            )
+            extra = concatenate(extra, corrected) if extra is not None else corrected
         neg_texts = (
             read_generic_negatives(negatives, oos_label=negatives_label or None)
             if negatives
             else []
         )
+        for path in own_negatives:
+            neg_texts += read_messages(path, text_column="text", label_column=None)[0]
         if not neg_texts:
             typer.secho(
                 "warning: no --negatives; only gibberish calibrates the out-of-scope "
@@ -347,7 +391,9 @@ def build(
             "examples": examples,
             "extra": str(extra_data) if extra_data else None,
             "extra_sha256": extra.sha256 if extra else None,
+            "feedback": str(feedback) if feedback else None,
             "negatives": f"{negatives}:{negatives_label or '*'}" if negatives else None,
+            "own_negatives": [str(p) for p in own_negatives],
         }
         heldout, metrics = save_trained(
             result, out, training_data=training_data, oos_label=OOS_LABEL
@@ -369,6 +415,15 @@ def build(
         f"out-of-scope threshold {heads.oos_threshold}, similarity threshold "
         f"{heads.similarity_threshold}, ECE {metrics['heldout_ece']}"
     )
+    unseen = result.metrics.get("unseen_intent_calibration")
+    if unseen:
+        typer.echo(
+            f"unseen-intent calibration ({unseen['intent_groups']} intent groups held out in "
+            f"turn): similarity threshold {unseen['similarity_threshold_before']} -> "
+            f"{heads.similarity_threshold}; rejects {unseen['unseen_intent_recall']:.0%} of "
+            f"held-out intents' examples, {unseen['in_scope_rejected_loo']:.0%} of in-scope "
+            "examples (leave-one-out)"
+        )
     no_auto = sorted(name for name, ok in spec.auto_reply.items() if not ok)
     if no_auto:
         typer.echo(f"auto_reply: false recorded for {', '.join(no_auto)}")

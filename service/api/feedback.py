@@ -12,7 +12,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from models.urgency_classifier import UrgencyLevel
-from service.deps import DashboardDep, FeedbackStoreDep, SinceDep, TimeWindowDep, requires
+from service.deps import (
+    DashboardDep,
+    FeedbackStoreDep,
+    MetricsDep,
+    SinceDep,
+    TimeWindowDep,
+    requires,
+)
 from service.errors import error_responses
 from service.feedback.feedback_records import Outcome
 from service.feedback.feedback_store import FeedbackInput
@@ -139,10 +146,11 @@ class StatsResponse(BaseModel):
     dependencies=[requires("feedback")],
 )
 def post_feedback(
-    body: FeedbackRequest, response: Response, store: FeedbackStoreDep
+    body: FeedbackRequest, response: Response, store: FeedbackStoreDep, metrics: MetricsDep
 ) -> FeedbackResponse:
     """Record an agent's verdict; repeating the same id and outcome is harmless."""
     result = store.add_feedback(body.to_domain())
+    metrics.observe_feedback(result)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return FeedbackResponse.model_validate(result)

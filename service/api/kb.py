@@ -1,11 +1,13 @@
 """Knowledge-base routes: document CRUD under /v1/kb/documents and POST /v1/kb/search.
 
 All routes are plain ``def``: embedding, FAISS and BM25 run in FastAPI's threadpool,
-never on the event loop. Writes are serialised inside :class:`KnowledgeBase`.
+never on the event loop. Writes commit to the database (``SharedKnowledgeBase``) with the
+API key's name as the actor; every revision stays in the history and can be restored.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,15 +18,17 @@ from pydantic import BaseModel, Field
 from kb_index.document_loader import parse_html
 from kb_index.documents import (
     MAX_DOC_ID_CHARS,
+    IngestReport,
     KbDocument,
     SearchFilters,
     Visibility,
 )
 from kb_index.hybrid_retriever import MAX_K, MAX_QUERY_CHARS, SearchMode
 from kb_index.knowledge_base import MAX_PAGE
-from service.deps import KbDep, requires
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
+from service.deps import ActorDep, JobsDep, KbDep, requires
 from service.errors import error_responses
-from service.schemas import DomainOut, NonBlankStr, WireModel
+from service.schemas import DomainOut, JobOut, NonBlankStr, WireModel
 
 router = APIRouter(prefix="/kb", tags=["knowledge base"])
 
@@ -153,6 +157,86 @@ class SearchResponse(BaseModel):
     results: list[SearchResultOut]
 
 
+class RevisionDocumentOut(DomainOut):
+    """A document's content as one revision left it."""
+
+    title: str
+    text: str
+    url: str | None
+    tags: list[str]
+    visibility: Visibility
+
+
+class RevisionOut(DomainOut):
+    """One change of a document: who (the API key's name), when, what it became."""
+
+    revision: int
+    action: Literal["put", "delete", "restore", "import"]
+    actor: str | None
+    at: datetime
+    version: int = Field(description="The knowledge-base version this write made.")
+    restored_from: int | None
+    document: RevisionDocumentOut | None = Field(description="`null` for a deletion.")
+
+
+class HistoryOut(BaseModel):
+    """Every revision of a document, oldest first."""
+
+    id: str
+    revisions: list[RevisionOut]
+
+
+class RestoreIn(WireModel):
+    """Which revision to make current again."""
+
+    revision: Annotated[int, Field(ge=1, le=2_000_000_000)]
+
+
+# Registered before the plain document routes: ``{doc_id:path}`` would swallow the suffix.
+@router.get(
+    "/documents/{doc_id:path}/history",
+    response_model=HistoryOut,
+    responses=error_responses(404),
+    dependencies=[requires("kb:read")],
+)
+def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
+    """Who changed a document when, and what it said (also after it was deleted)."""
+    revisions = kb.history(doc_id)
+    return HistoryOut(id=doc_id, revisions=[RevisionOut.model_validate(r) for r in revisions])
+
+
+@router.post(
+    "/documents/{doc_id:path}/restore",
+    response_model=DocumentWriteOut,
+    responses={
+        201: {"model": DocumentWriteOut, "description": "The document was created again."},
+        200: {"description": "The revision is current again."},
+        **error_responses(404),
+    },
+    dependencies=[requires("kb:write")],
+)
+def restore_document(
+    doc_id: DocIdPath, body: RestoreIn, kb: KbDep, actor: ActorDep, response: Response
+) -> DocumentWriteOut:
+    """Make an earlier revision current again (recorded as a new revision); restoring a
+    deleted document creates it again (201)."""
+    report = kb.restore(doc_id, body.revision, actor=actor)
+    return _write_out(doc_id, report, kb, response)
+
+
+def _write_out(
+    doc_id: str, report: IngestReport, kb: SharedKnowledgeBase, response: Response
+) -> DocumentWriteOut:
+    outcome: Literal["created", "updated", "unchanged"] = (
+        "created" if report.added else "updated" if report.updated else "unchanged"
+    )
+    if outcome == "created":
+        response.status_code = status.HTTP_201_CREATED
+    return DocumentWriteOut(
+        id=doc_id, status=outcome, chunks=len(kb.chunks(doc_id)), kb_version=kb.version
+    )
+
+
 @router.put(
     "/documents/{doc_id:path}",
     response_model=DocumentWriteOut,
@@ -163,18 +247,12 @@ class SearchResponse(BaseModel):
     dependencies=[requires("kb:write")],
 )
 def put_document(
-    doc_id: DocIdPath, body: DocumentIn, kb: KbDep, response: Response
+    doc_id: DocIdPath, body: DocumentIn, kb: KbDep, actor: ActorDep, response: Response
 ) -> DocumentWriteOut:
-    """Create or replace a document; an identical one is left as is."""
-    report = kb.upsert([body.to_domain(doc_id)])
-    outcome: Literal["created", "updated", "unchanged"] = (
-        "created" if report.added else "updated" if report.updated else "unchanged"
-    )
-    if outcome == "created":
-        response.status_code = status.HTTP_201_CREATED
-    return DocumentWriteOut(
-        id=doc_id, status=outcome, chunks=len(kb.chunks(doc_id)), kb_version=kb.version
-    )
+    """Create or replace a document; an identical one is left as is. Answers once the
+    write is committed; every worker's search sees it within 2 s."""
+    report = kb.upsert([body.to_domain(doc_id)], actor=actor)
+    return _write_out(doc_id, report, kb, response)
 
 
 @router.get(
@@ -200,9 +278,9 @@ def get_document(doc_id: DocIdPath, kb: KbDep) -> DocumentOut:
     responses=error_responses(404),
     dependencies=[requires("kb:write")],
 )
-def delete_document(doc_id: DocIdPath, kb: KbDep) -> Response:
-    """Remove a document; 404 if unknown."""
-    kb.delete([doc_id])
+def delete_document(doc_id: DocIdPath, kb: KbDep, actor: ActorDep) -> Response:
+    """Remove a document (its history stays); 404 if unknown."""
+    kb.delete([doc_id], actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -220,6 +298,20 @@ def list_documents(
         offset=offset,
         limit=limit,
     )
+
+
+@router.post(
+    "/reindex",
+    response_model=JobOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[requires("admin")],
+)
+def reindex(jobs: JobsDep, kb: KbDep) -> JobOut:
+    """Start a job that stores vectors of the current encoder for every document (after an
+    encoder change); follow it at ``GET /v1/jobs/{id}``. Asking again for the same encoder
+    and knowledge-base version returns the same job."""
+    key = f"{kb.vector_key}@{kb.synced_version}"
+    return JobOut.model_validate(jobs.submit("kb_reindex", {}, key=key))
 
 
 @router.post("/search", response_model=SearchResponse, dependencies=[requires("kb:read")])

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service.deps import ResponderDep
+from service.deps import MetricsDep, ResponderDep
 from service.orders.order import Order
 from service.respond.decision import Action
 from service.respond.response_pipeline import RespondOutcome
@@ -93,10 +93,12 @@ class RespondResponse(BaseModel):
 
 # Plain `def`: triage encodes text and the order lookup may block; both stay off the loop.
 @router.post("/respond", response_model=RespondResponse)
-def respond(body: RespondRequest, responder: ResponderDep) -> RespondResponse:
+def respond(body: RespondRequest, responder: ResponderDep, metrics: MetricsDep) -> RespondResponse:
     """Decide whether to auto-reply, suggest drafts to an agent, or escalate.
 
     The decision (and any drafts) is stored before the answer leaves; if the store fails
     the call fails with 503 and can be retried, so no reply goes out unrecorded.
     """
-    return RespondResponse.from_domain(responder.respond(body.to_domain()))
+    outcome = responder.respond(body.to_domain())
+    metrics.observe_respond(outcome)
+    return RespondResponse.from_domain(outcome)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service.deps import ResponderDep
+from service.deps import MetricsDep, ResponderDep
 from service.respond.response_pipeline import SuggestOutcome
 from service.schemas import RespondRequest, SuggestionOut, TriageResponse
 
@@ -42,6 +42,8 @@ class SuggestResponse(BaseModel):
 
 # Plain `def`: triage and drafting encode text; both stay off the event loop.
 @router.post("/suggest", response_model=SuggestResponse)
-def suggest(body: SuggestRequest, responder: ResponderDep) -> SuggestResponse:
+def suggest(body: SuggestRequest, responder: ResponderDep, metrics: MetricsDep) -> SuggestResponse:
     """Draft replies for an agent; the drafts are stored for feedback before they are shown."""
-    return SuggestResponse.from_domain(responder.suggest(body.to_domain()))
+    outcome = responder.suggest(body.to_domain())
+    metrics.observe_suggest(outcome)
+    return SuggestResponse.from_domain(outcome)

@@ -8,10 +8,12 @@ import math
 
 from service.auth.auth_errors import (
     AuthenticationError,
+    OpenAccessRefusedError,
     PermissionDeniedError,
     RateLimitedError,
 )
 from service.auth.authenticator import Authenticator
+from service.auth.exposure import HOW_TO_CREATE_A_KEY, is_ip_address, is_loopback
 from service.auth.principal import Principal
 from service.auth.rate_limiter import BucketRate, RateLimiter
 from service.auth.scopes import Scope
@@ -51,15 +53,27 @@ class AccessControl:
         """No key exists: every route is open (the service then listens on loopback only)."""
         return not self.authenticator.has_keys()
 
-    def admit(self, key: str | None, *, client: str) -> Principal | None:
+    def admit(self, key: str | None, *, client: str, server: str = "") -> Principal | None:
         """The principal of ``key``; ``None`` when the API is open.
 
+        Args:
+            key: the key the request presented, if any.
+            client: the client's address (failed attempts are counted per address).
+            server: the local address the request arrived on; without any key only
+                loopback is served, whatever address the server was told to bind.
+
         Raises:
+            OpenAccessRefusedError: no key exists and the request came from the network.
             RateLimitedError: the client address failed too often, or the key is over its
                 rate.
             AuthenticationError: no key, or an unknown or revoked one.
         """
         if self.is_open():
+            if is_ip_address(server) and not is_loopback(server):
+                raise OpenAccessRefusedError(
+                    f"this service has no API key, so it answers on loopback only; "
+                    f"{HOW_TO_CREATE_A_KEY}"
+                )
             return None
         failures_bucket = f"authfail:{client}"
         if not key:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
@@ -112,10 +112,17 @@ class ApiKeyStore:
             created_at=now or datetime.now(UTC),
             revoked_at=None,
         )
-        with self._session("create the key") as session, session.begin():
-            if session.scalar(select(ApiKeyRecord.id).where(ApiKeyRecord.name == name)):
-                raise ConflictError(f"name: a key named {name!r} already exists")
-            session.add(row)
+        taken = ConflictError(f"name: a key named {name!r} already exists")
+        try:
+            with self._session("create the key") as session, session.begin():
+                if session.scalar(select(ApiKeyRecord.id).where(ApiKeyRecord.name == name)):
+                    raise taken
+                session.add(row)
+        except KeyStoreUnavailableError as exc:
+            # Two creations of one name at once: the unique constraint answers.
+            if isinstance(exc.__cause__, IntegrityError):
+                raise taken from exc
+            raise
         logger.info("created API key %s with scopes %s", name, ",".join(scopes))
         return CreatedKey(key=key, info=_info(row))
 

@@ -37,3 +37,9 @@ class UnprotectedExposureError(TriageError):
     """Asked to listen on a non-loopback address while no API key exists."""
 
     code = "unprotected_exposure"
+
+
+class OpenAccessRefusedError(PermissionDeniedError):
+    """No API key exists and the request arrived on a non-loopback address (403)."""
+
+    code = "no_api_key_configured"

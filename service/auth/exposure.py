@@ -22,6 +22,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_ip_address(host: str) -> bool:
+    """``host`` is an IPv4 or IPv6 address (not a name such as ``testserver``)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def refuse_unprotected_exposure(host: str, *, has_keys: bool) -> None:
     """Without any API key the service may only listen on loopback.
 

@@ -3,11 +3,11 @@
 | scope | routes |
 |---|---|
 | ``triage`` | ``POST /v1/triage``, ``POST /v1/triage/batch`` |
-| ``respond`` | ``POST /v1/respond``, ``POST /v1/suggest`` |
+| ``respond`` | ``POST /v1/respond``, ``POST /v1/suggest``, ``POST /v1/summarize`` |
 | ``kb:read`` | ``GET /v1/kb/documents*``, ``POST /v1/kb/search`` |
 | ``kb:write`` | ``PUT`` and ``DELETE /v1/kb/documents/{id}`` |
-| ``feedback`` | ``POST /v1/feedback``, ``GET /v1/feedback/export`` |
-| ``stats`` | ``GET /v1/stats`` |
+| ``feedback`` | ``POST /v1/feedback``, ``GET /v1/feedback/export``, ``GET /v1/messages*`` |
+| ``stats`` | ``GET /v1/stats``, ``GET /v1/insights/*`` |
 | ``metrics`` | ``GET /metrics`` |
 | ``admin`` | everything above, and ``/v1/admin/*`` |
 """

@@ -357,6 +357,8 @@ class FeedbackStore:
         query = (
             select(FeedbackRecord, SuggestionRecord)
             .join(SuggestionRecord, FeedbackRecord.suggestion_id == SuggestionRecord.id)
+            # Purged past retention (service/feedback/retention.py): nothing left to learn from.
+            .where(SuggestionRecord.message != "")
             .order_by(FeedbackRecord.created_at, FeedbackRecord.id)
             .execution_options(yield_per=EXPORT_BATCH)
         )

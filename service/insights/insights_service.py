@@ -14,6 +14,24 @@ from service.insights.kb_gaps import KbGap, KbGapFinder
 MAX_MESSAGES = 50_000
 
 
+def emerging_report(
+    sources: InsightSources,
+    detector: EmergingIssueDetector,
+    since: datetime,
+    until: datetime,
+    *,
+    baseline_days: int = 7,
+) -> EmergingReport:
+    """Intent spikes and new themes in ``[since, until)`` against the ``baseline_days``
+    before ``since`` (the API, the CLI and the scheduled check all call this)."""
+    baseline_since = since - timedelta(days=baseline_days)
+    window = sources.observed(since, until, limit=MAX_MESSAGES)
+    baseline = sources.observed(baseline_since, since, limit=MAX_MESSAGES)
+    return detector.detect(
+        window, baseline, since=since, until=until, baseline_since=baseline_since
+    )
+
+
 @dataclass(frozen=True)
 class KbGapReport:
     """Gap groups of one period."""
@@ -51,11 +69,8 @@ class InsightsService:
 
     def emerging(self, since: datetime, until: datetime) -> EmergingReport:
         """Intent spikes and new themes in ``[since, until)`` against the days before."""
-        baseline_since = since - timedelta(days=self.baseline_days)
-        window = self.sources.observed(since, until, limit=MAX_MESSAGES)
-        baseline = self.sources.observed(baseline_since, since, limit=MAX_MESSAGES)
-        return self.detector.detect(
-            window, baseline, since=since, until=until, baseline_since=baseline_since
+        return emerging_report(
+            self.sources, self.detector, since, until, baseline_days=self.baseline_days
         )
 
     def kb_gaps(self, since: datetime, until: datetime) -> KbGapReport:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, create_engine, pool, text
 # Every module declaring tables is imported here, so autogenerate sees the whole schema.
 import service.auth.api_key_record
 import service.feedback.feedback_records
+import service.jobs.job_record
 import service.messages.message_record
 import service.orders.order_record  # noqa: F401
 from service.database import Base

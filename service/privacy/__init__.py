@@ -1,2 +1,2 @@
-"""Personal data kept out of storage, logs and exports (``redaction``) and the retention
-purge of stored message texts (``retention``)."""
+"""Personal data kept out of storage, logs and exports (``redaction``); the retention
+purge of stored texts lives with the tables it purges (``service/feedback/retention.py``)."""

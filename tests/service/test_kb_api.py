@@ -11,9 +11,12 @@ from fastapi.testclient import TestClient
 
 from kb_index.documents import KbDocument
 from kb_index.knowledge_base import KnowledgeBase
-from models.errors import ArtifactError, EncoderMismatchError
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
+from models.errors import ArtifactError
+from service.database import Database
+from service.kb_rebuild import open_shared_knowledge_base
 from service.main import create_app
-from service.resources import Resources, load_knowledge_base
+from service.resources import Resources
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
 
@@ -134,6 +137,7 @@ def test_unknown_documents_are_404(client: TestClient) -> None:
         ("/v1/kb/documents/ok-id", {**ARTICLE, "title": " "}, "title"),
         ("/v1/kb/documents/ok-id", {**ARTICLE, "text": ""}, "text"),
         ("/v1/kb/documents/ok-id", {**ARTICLE, "visibility": "secret"}, "visibility"),
+        ("/v1/kb/documents/ok-id", {**ARTICLE, "text": "Gift\x00wrap"}, "text"),
         ("/v1/kb/documents/-bad id", ARTICLE, "path.doc_id"),
     ],
 )
@@ -151,27 +155,47 @@ def test_listing_rejects_a_bad_page(client: TestClient) -> None:
     assert "query.limit" in [e["field"] for e in response.json()["errors"]]
 
 
-def test_startup_refuses_a_corrupt_index(
-    settings: Settings, hashing_encoder: HashingEncoder
-) -> None:
-    kb = load_knowledge_base(settings, encoder=hashing_encoder)
-    assert not kb.is_empty
-    vectors = settings.resolved_kb_index_dir / "vectors.npy"
-    vectors.write_bytes(vectors.read_bytes()[:-16])
-    with pytest.raises(ArtifactError, match="checksum"):
-        load_knowledge_base(settings, encoder=hashing_encoder)
+def _open(settings: Settings, encoder: HashingEncoder) -> SharedKnowledgeBase:
+    database = Database(settings.resolved_database_url)
+    database.migrate()
+    return open_shared_knowledge_base(settings, database=database, encoder=encoder, follow=False)
 
 
-def test_startup_refuses_an_index_from_another_encoder(
+def test_startup_imports_an_index_folder_once(
     settings: Settings, hashing_encoder: HashingEncoder
 ) -> None:
     KnowledgeBase.open(settings.resolved_kb_index_dir, encoder=hashing_encoder).upsert(
-        [KbDocument(id="a", title="A", text="Some text.")]
+        [KbDocument(id="a", title="A", text="Some text about parcels.")]
     )
-    with pytest.raises(EncoderMismatchError):
-        load_knowledge_base(settings, encoder=HashingEncoder(model_id="test/another"))
+    kb = _open(settings, hashing_encoder)
+    assert sorted(kb.state.documents) == ["a"]
+    assert [r.actor for r in kb.history("a")] == ["system:import"]
+    kb.delete(["a"], actor="alice")
+    # A second start (another worker, a restart) does not import the folder again.
+    assert _open(settings, hashing_encoder).is_empty
+
+
+def test_startup_refuses_a_corrupt_index_folder(
+    settings: Settings, hashing_encoder: HashingEncoder
+) -> None:
+    kb = KnowledgeBase.open(settings.resolved_kb_index_dir, encoder=hashing_encoder)
+    kb.upsert([KbDocument(id="a", title="A", text="Some text.")])
+    documents = settings.resolved_kb_index_dir / "documents.jsonl"
+    documents.write_bytes(documents.read_bytes()[:-16])
+    with pytest.raises(ArtifactError, match="checksum"):
+        _open(settings, hashing_encoder)
+
+
+def test_an_index_folder_from_another_encoder_is_imported_and_re_embedded(
+    settings: Settings, hashing_encoder: HashingEncoder
+) -> None:
+    KnowledgeBase.open(settings.resolved_kb_index_dir, encoder=hashing_encoder).upsert(
+        [KbDocument(id="a", title="Parcels", text="Some text about parcels.")]
+    )
+    kb = _open(settings, HashingEncoder(model_id="test/another"))
+    assert kb.search("parcels", k=1)[0].doc_id == "a"
 
 
 def test_seeding_can_be_switched_off(tmp_path: Path, hashing_encoder: HashingEncoder) -> None:
     settings = Settings(data_dir=tmp_path, kb_seed_sample=False)
-    assert load_knowledge_base(settings, encoder=hashing_encoder).is_empty
+    assert _open(settings, hashing_encoder).is_empty

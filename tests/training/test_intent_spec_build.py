@@ -7,6 +7,7 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,9 +22,12 @@ from training.few_shot_intents import (
     SpecBuildOptions,
     build_intent_model,
     read_extra_examples,
+    read_feedback_examples,
     read_generic_negatives,
     spec_manifest_params,
     spec_training_rows,
+    unseen_intent_threshold,
+    without_other_languages,
 )
 from training.intent_commands import save_trained
 from training.intent_spec import load_spec
@@ -162,6 +166,14 @@ def test_other_languages_go_to_the_spec_queue_not_an_intent(spec_client: TestCli
 def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
     out = tmp_path / "model"
     routing = tmp_path / "routing.yaml"
+    own = tmp_path / "own.jsonl"
+    own.write_text(
+        "\n".join(
+            json.dumps({"text": t})
+            for t in ["do you sell gift cards", "is the shop open on sunday", "job vacancies?"]
+        ),
+        encoding="utf-8",
+    )
     result = runner.invoke(
         cli_app,
         [
@@ -177,6 +189,8 @@ def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
             str(out),
             "--routing-out",
             str(routing),
+            "--own-negatives",
+            str(own),
             "--version",
             "2.0.0",
         ],
@@ -187,8 +201,36 @@ def test_cli_builds_a_servable_artifact_and_routing(tmp_path: Path) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["version"] == "2.0.0"
     assert manifest["training_data"]["negatives"].endswith(":*")
+    assert manifest["training_data"]["own_negatives"] == [str(own)]
+    assert "calibration negatives" in result.output
     from models.routing_policy import RoutingPolicy
 
+    # The examples were written apart from the sample helpdesk exports: the model must read
+    # those tickets (measured 0.93 with CLINC150 negatives; here the tiny negatives file).
+    imported = tmp_path / "freshdesk.csv"
+    result = runner.invoke(
+        cli_app,
+        [
+            "tickets",
+            "import",
+            str(TICKETS / "freshdesk_tickets.json"),
+            "--format",
+            "freshdesk",
+            "--mapping",
+            str(TICKETS / "mapping.yaml"),
+            "--out",
+            str(imported),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        cli_app, ["evaluate", "--model", str(out), "--data", str(imported), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["n"] > 150
+    assert figures["accuracy"] >= 0.85, figures
     policy = RoutingPolicy.from_file(routing)
     assert policy.route(category="NETWORK", urgency="normal").queue == "network"
     assert policy.route(category=None, urgency="low", language_supported=False).queue == (
@@ -207,3 +249,95 @@ def test_cli_names_the_bad_intent_and_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "intents[4] (payment_method).examples" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def _clusters(centres: int, per: int, spread: float, seed: int = 0) -> tuple[Any, list[str]]:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=(centres, 32))
+    rows = np.vstack([c + spread * rng.normal(size=(per, 32)) for c in centre])
+    labels = [f"intent_{i}" for i in range(centres) for _ in range(per)]
+    return rows, labels
+
+
+def test_unseen_intent_threshold_rejects_held_out_intents_within_budget() -> None:
+    rows, labels = _clusters(centres=10, per=5, spread=0.15)
+    calib = unseen_intent_threshold(rows, labels, budget=0.05)
+    assert calib.in_scope_rejected <= 0.05
+    assert calib.unseen_recall > 0.9  # other intents are far: held-out ones are rejected
+    assert calib.groups == 5
+
+
+def test_unseen_intent_threshold_rejects_nothing_without_budget() -> None:
+    rows, labels = _clusters(centres=6, per=4, spread=1.5)  # intents overlap heavily
+    calib = unseen_intent_threshold(rows, labels, budget=0.0)
+    assert calib.in_scope_rejected == 0.0
+    tight = unseen_intent_threshold(rows, labels, budget=0.5)
+    assert tight.threshold >= calib.threshold
+    assert tight.in_scope_rejected <= 0.5
+
+
+def test_build_records_the_unseen_intent_calibration(spec_artifact: Path) -> None:
+    manifest = json.loads((spec_artifact / "manifest.json").read_text())
+    unseen = manifest["metrics"]["unseen_intent_calibration"]
+    assert unseen["intent_groups"] == 5
+    assert 0.0 <= unseen["in_scope_rejected_loo"] <= unseen["in_scope_budget"] + 1e-9
+    assert manifest["params"]["similarity_threshold"] >= unseen["similarity_threshold_before"]
+
+
+def test_feedback_corrections_become_examples_latest_wins(tmp_path: Path) -> None:
+    feedback = tmp_path / "feedback.jsonl"
+    records = [
+        {"text": "my tv box is stuck on a logo", "correct_intent": "router_setup",
+         "recorded_at": "2026-11-01T10:00:00+00:00"},
+        {"text": "My TV box is stuck on a logo", "correct_intent": "technician_visit",
+         "recorded_at": "2026-11-02T10:00:00+00:00"},
+        {"text": "I want a TV package", "correct_intent": "tv_packages",
+         "recorded_at": "2026-11-03T10:00:00+00:00"},
+        {"text": "thanks", "recorded_at": "2026-11-03T11:00:00+00:00"},
+    ]  # fmt: skip
+    feedback.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    spec = load_spec(NORTHWAVE_SPEC)
+    extra, skipped = read_feedback_examples(feedback, spec)
+    assert skipped == 1
+    assert extra.labels == ("technician_visit",)
+    options = SpecBuildOptions(unseen_intents=False)
+    message = ["My TV box is stuck on a logo"]
+    before = build_intent_model(spec, encoder=HashingEncoder(), options=options)
+    assert before.classifier.predict(message)[0].label != "technician_visit"
+    after = build_intent_model(spec, encoder=HashingEncoder(), extra=extra, options=options)
+    assert after.classifier.predict(message)[0].label == "technician_visit"
+
+
+def _with_german_example(keep_four: bool) -> Any:
+    from training.intent_spec import parse_spec
+
+    raw = yaml.safe_load(NORTHWAVE_SPEC.read_text())
+    examples = raw["intents"][0]["examples"]
+    raw["intents"][0]["examples"] = (examples[:3] if keep_four else examples[:2]) + [
+        "Ich möchte meinen Vertrag zum Monatsende kündigen, was kostet das?"
+    ]
+    return parse_spec(raw, source="de.yaml")
+
+
+def test_examples_in_other_languages_are_left_out_and_named() -> None:
+    from models.language_detector import LanguageDetector
+
+    spec, notes = without_other_languages(
+        _with_german_example(keep_four=True), LanguageDetector(supported=("en",))
+    )
+    assert len(spec.intents[0].examples) == 3
+    assert all("Vertrag" not in e for e in spec.intents[0].examples)
+    assert len(notes) == 1
+    assert "intents[0] (cancel_contract).examples[3]: reads as 'de'" in notes[0]
+    assert sum(len(i.examples) for i in spec.intents[1:]) == 55  # English ones all kept
+
+
+def test_an_intent_left_with_too_few_english_examples_is_refused() -> None:
+    from models.language_detector import LanguageDetector
+
+    with pytest.raises(InvalidInputError, match=r"intents\[0\] \(cancel_contract\)\.examples"):
+        without_other_languages(
+            _with_german_example(keep_four=False), LanguageDetector(supported=("en",))
+        )

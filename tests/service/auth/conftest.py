@@ -60,3 +60,15 @@ def app_client(scoped_resources: Resources) -> Callable[..., AbstractContextMana
 def data_dir(resources: Resources) -> Path:
     """Where the resources keep their database."""
     return resources.settings.data_dir
+
+
+@pytest.fixture
+def scoped_resources_app(scoped_resources: Resources) -> Callable[..., TestClient]:
+    """``with scoped_resources_app(base_url=...) as client``: the app without keys, as
+    reached on another server address."""
+
+    def build(*, base_url: str) -> TestClient:
+        app = create_app(scoped_resources.settings, resources=scoped_resources)
+        return TestClient(app, base_url=base_url)
+
+    return build

@@ -65,3 +65,18 @@ def test_app_starts_on_a_public_address_with_keys(
 ) -> None:
     with app_client(host="0.0.0.0", api_keys=tuple(scope_entries())) as client:
         assert client.get("/v1/stats").status_code == 401
+
+
+def test_without_keys_a_request_from_the_network_is_refused(
+    scoped_resources_app: Callable[..., TestClient],
+) -> None:
+    # The service bound to all interfaces by other means (a bare uvicorn): a request that
+    # arrived on a non-loopback address gets 403 saying how to create a key.
+    with scoped_resources_app(base_url="http://10.1.2.3") as client:
+        answer = client.post("/v1/triage", json={"text": "hi"})
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "no_api_key_configured"
+        assert "triage keys create" in answer.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+    with scoped_resources_app(base_url="http://127.0.0.1") as client:
+        assert client.post("/v1/triage", json={"text": "hi"}).status_code == 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from service.privacy.redaction import CARD, EMAIL, IBAN, PHONE, iban_valid, luhn_valid, redact
@@ -90,6 +93,9 @@ def test_phone_numbers_are_replaced(phone: str) -> None:
         "on 01.12.2026, 01/12/2026 and 2026-11-30 at 14:30",
         "version 1.2.0 of the app, build 20261130",
         "NL91 is not an IBAN",
+        "cancel purchase 117700000000005",  # Luhn-valid, but no card issuer starts with 1
+        "order 00007712345 and 0004587345",  # leading zeros: references, not phones
+        "order 9999999999999995",  # Luhn-valid 16 digits, no issuer prefix 9
     ],
 )
 def test_order_numbers_amounts_and_dates_stay(text: str) -> None:
@@ -122,6 +128,21 @@ def test_hostile_20000_character_inputs_finish(chunk: str) -> None:
     # A super-linear pattern takes minutes on these; the timeout only guards against a hang.
     text = (chunk * (20_000 // len(chunk) + 1))[:20_000]
     assert len(redact(text)) <= len(text) + 20_000
+
+
+@pytest.mark.data
+def test_no_annotated_entity_of_public_requests_is_removed(shared_data: Path) -> None:
+    # Bitext requests annotate order ids, invoice ids, amounts, names and places: redaction
+    # must leave every one of them (and, holding no personal data, the texts) unchanged.
+    with (shared_data / "bitext_customer_support.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    annotated = [r for r in rows if r["entity_value"] and r["entity_value"] in r["instruction"]]
+    assert len(annotated) > 1000
+    removed = [
+        r["entity_value"] for r in annotated if r["entity_value"] not in redact(r["instruction"])
+    ]
+    assert removed == []
+    assert sum(redact(r["instruction"]) != r["instruction"] for r in rows) == 0
 
 
 def test_luhn_and_iban_checks() -> None:

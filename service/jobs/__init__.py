@@ -1,0 +1,1 @@
+"""Background jobs: a table of their state, runners (in-process or Celery), job functions."""
