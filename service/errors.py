@@ -78,7 +78,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 _ROUTE_ERRORS: dict[int, dict[str, Any]] = {
     404: {
         "model": ErrorOut,
-        "description": "The named document, suggestion or message does not exist.",
+        "description": "The named document, revision, suggestion, message or job does not exist.",
     },
     409: {
         "model": ErrorOut,

@@ -209,8 +209,8 @@ def document_history(doc_id: DocIdPath, kb: KbDep) -> HistoryOut:
     "/documents/{doc_id:path}/restore",
     response_model=DocumentWriteOut,
     responses={
-        201: {"model": DocumentWriteOut, "description": "The document was created."},
-        200: {"description": "The document was replaced, or was already identical."},
+        201: {"model": DocumentWriteOut, "description": "The document was created again."},
+        200: {"description": "The revision is current again."},
         **error_responses(404),
     },
     dependencies=[requires("kb:write")],
