@@ -171,6 +171,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
             triager=triager,
             intent_labels=intent.labels,
             intent_version=intent.version,
+            intent_params=intent.manifest.params if intent.manifest is not None else None,
             orders=orders,
             drafter=drafter,
             recorder=feedback,
