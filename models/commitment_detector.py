@@ -88,13 +88,17 @@ class Commitment:
 _ACTIONS: dict[CommitmentKind, re.Pattern[str]] = {
     CommitmentKind.REFUND: re.compile(
         r"\b(?:refund\w*|reimburs\w*|money back|credited back|credit (?:it|this|that|the \w+) "
-        r"back|reverse the charge|reversed the charge|charge (?:has been |was )?reversed)\b",
+        r"back|reverse the charge|reversed the charge|charge (?:has been |was )?reversed|"
+        r"recalled the payment|paid (?:back|out)|claim (?:up to|back)|(?:taxes|fare|deposit|"
+        r"fee) back|will be paid)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.REPLACEMENT: re.compile(
-        r"\b(?:replacement|replace (?:it|them|the \w+|your \w+)|replaced|"
-        r"(?:send|ship|dispatch|post)(?:ed|ing)? (?:you )?(?:out )?(?:a new|another|a fresh|"
-        r"a second|new)\b)",
+        r"\b(?:replacement|replace (?:it|them|the \w+|your \w+)|replaced|exchange|"
+        r"(?:send|sent|ship|dispatch|post|order)(?:ed|ing)? (?:you )?(?:out )?(?:a new|another|"
+        r"a fresh|a second|new|the correct|the right|a free|two|a spare|a loan)\b|"
+        r"(?:a )?new (?:one|card|sim|device|unit|router) (?:is|will be) on (?:its|the) way|"
+        r"order (?:you )?a new one)",
         re.IGNORECASE,
     ),
     CommitmentKind.CALLBACK: re.compile(
@@ -107,7 +111,9 @@ _ACTIONS: dict[CommitmentKind, re.Pattern[str]] = {
         r"\b(?:escalat\w*|(?:passed|passing|pass|forwarded|forwarding|forward|referred|"
         r"refer|raised|raising|raise) (?:this|it|your \w+(?: \w+)?|the (?:issue|case|matter|"
         r"complaint)) (?:on )?(?:to|with)|specialist team|senior (?:team|agent|colleague)|"
-        r"second[- ]line|supervisor|manager will)\b",
+        r"second[- ]line|supervisor|manager will|team leader|duty manager|"
+        r"(?:raise|raised|log|logged) a (?:formal )?complaint|alerted the \w+ team|"
+        r"passed your (?:feedback|complaint|case) (?:on )?to)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.DISCOUNT: re.compile(
@@ -116,52 +122,71 @@ _ACTIONS: dict[CommitmentKind, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     CommitmentKind.CREDIT: re.compile(
-        r"\b(?:store credit|account credit|goodwill credit|credit of|credited (?:your|the) "
-        r"account|(?:added|applied|put) (?:a |an )?(?:\S+ )?credit|credit (?:note|to your))\b",
+        r"\b(?:store credit|account credit|goodwill credit|service credit|credit of|credited "
+        r"(?:your|the) account|(?:added|applied|put) (?:a |an )?(?:\S+ )?credit|credit "
+        r"(?:note|to your)|compensation (?:\w+ )?on your (?:next )?bill|off your (?:next )?"
+        r"bill)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.BILLING_ADJUSTMENT: re.compile(
         r"\b(?:waiv\w*|(?:removed|remove|reversed|reverse|cancel\w*) the (?:\w+ )?(?:fee|charge|"
         r"penalty|late fee)|adjust\w* (?:your|the) (?:bill|invoice|tariff|plan|payment)|"
         r"payment plan|corrected (?:your|the) (?:bill|invoice|meter reading)|re-?bill\w*|"
-        r"(?:fee|charge|penalty) (?:has been |was |will be )?(?:waived|removed|refunded))\b",
+        r"(?:fee|charge|penalty) (?:has been |was |will be )?(?:waived|removed|refunded)|"
+        r"(?:corrected|revised|new) (?:bill|invoice|statement)|stopped (?:the|your|friday's|"
+        r"\w+'s) direct debit|(?:set up|arrange|arranged|agree|agreed) (?:a|an) (?:\w+[- ])?"
+        r"(?:month |week )?(?:payment |instalment )?plan|bill will be recalculated|"
+        r"recalculated)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.VISIT: re.compile(
-        r"\b(?:engineer|technician|fitter|electrician|plumber|installer|inspector)\b.{0,40}?"
-        r"\b(?:visit|come|call round|book\w*|attend|out to you)|\b(?:booked|scheduled|arranged) "
-        r"(?:a|an|the) (?:\w+ )?(?:visit|appointment|engineer|technician)\b",
+        r"\b(?:engineer|technician|fitter|electrician|plumber|installer|inspector|team|"
+        r"assistance)\b.{0,40}?\b(?:visit|come|call round|book\w*|attend|out to you|be with "
+        r"you)|\b(?:re-?booked|booked|scheduled|arranged|sent) (?:a|an|the|your) (?:\w+ )?"
+        r"(?:visit|appointment|engineer|technician|installation|delivery|slot|inspection|"
+        r"roadside assistance|courier collection|collection)\b|arranged roadside assistance",
         re.IGNORECASE,
     ),
     CommitmentKind.BOOKING_CHANGE: re.compile(
         r"\b(?:re-?book\w*|moved (?:you|your (?:flight|booking|reservation|seat|appointment))|"
         r"changed (?:your|the) (?:flight|booking|reservation|seat|date|room|ticket)|"
-        r"new (?:flight|booking|seat|ticket|reservation)|upgraded (?:you|your))\b",
+        r"new (?:flight|booking|seat|ticket|reservation)|upgraded (?:you|your)|switched (?:you|"
+        r"your)|booked you (?:at|on|into|onto|in)|corrected the (?:name|date|spelling)|"
+        r"seat \w+ is yours|moved (?:the|your) (?:date|booking|appointment))\b",
         re.IGNORECASE,
     ),
     CommitmentKind.ACCOUNT_SECURED: re.compile(
-        r"\b(?:froze|frozen|freeze|blocked|block|locked|lock|secured|suspended) (?:your|the) "
-        r"(?:card|account|access|sim|number|login)|\b(?:reset|changed) (?:your|the) "
-        r"(?:password|pin|login)|signed out (?:all|every)|logged out all",
+        r"\b(?:froze|frozen|freeze|blocked|block|locked|lock|secured|suspended|cancelled|"
+        r"canceled|stopped) (?:your|the) (?:\w+ )?(?:card|account|banking|access|sim|number|"
+        r"login)|\b(?:reset|changed) (?:your|the) (?:password|pin|login)|signed out (?:all|"
+        r"every)|logged out all|(?:added|put) you (?:to|on) (?:our|the) (?:priority|vulnerable)",
         re.IGNORECASE,
     ),
     CommitmentKind.FIX: re.compile(
         r"\b(?:fixed|fix (?:it|this|the)|resolved|pushed a fix|applied a (?:fix|patch)|"
         r"reset (?:your|the) (?:licen[cs]e|router|line|connection|device|activation)|"
         r"restored (?:your|the)|reactivated|re-?enabled|unblocked|lifted the (?:block|restriction)|"
-        r"removed the (?:block|restriction))\b",
+        r"removed the (?:block|restriction|bar|limit|hold)|lifted the (?:bar|limit|hold)|"
+        r"the fix is (?:live|out|in)|deactivat\w*|re-?ran|re-?run|re-?set it|sorted (?:it|that|"
+        r"this)|back (?:on|online|up and running)|port-?back|added the reading|unlocked|"
+        r"unfroze|unfrozen|working again)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.DOCUMENT: re.compile(
         r"\b(?:sent|send|e-?mailed|email|attached|attach|forwarded|issued|issue) (?:you )?"
         r"(?:a |an |the |your )?(?:copy of (?:the |your )?)?(?:corrected |new |updated |vat )?"
         r"(?:invoice|receipt|statement|confirmation|certificate|letter|document|credit note|"
-        r"label|return label|proof)\b",
+        r"label|return label|proof|e-?ticket|code|link)\b|\b(?:invoice|receipt|statement|"
+        r"confirmation|certificate|letter|document|label|e-?ticket|code|link|bill) (?:is|has "
+        r"been|was|will be) (?:being )?(?:sent|e-?mailed|issued|posted|on its way)|"
+        r"\b(?:link|copy|letter|card|statement) by (?:e-?mail|post|text)|started a (?:full )?"
+        r"export",
         re.IGNORECASE,
     ),
     CommitmentKind.FOLLOW_UP: re.compile(
         r"\b(?:get back to you|update you|keep you (?:updated|posted|informed)|follow up|"
-        r"be in touch|let you know|check back|come back to you|reach out)\b",
+        r"be in touch|let you know|check back|come back to you|reach out|message you|text you|"
+        r"e-?mail you (?:when|once|as soon)|update you)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.CANCELLATION: re.compile(
@@ -172,7 +197,9 @@ _ACTIONS: dict[CommitmentKind, re.Pattern[str]] = {
         r"\b(?:look(?:ing)? into|investigat\w*|(?:open|opened|opening|raise|raised|file|filed|"
         r"lodge|lodged) an? (?:case|ticket|claim|investigation|trace|report)|trace (?:the|your) "
         r"(?:parcel|package|order|shipment|payment)|check with (?:the )?(?:courier|carrier|"
-        r"warehouse|bank))\b",
+        r"warehouse|bank)|(?:submitted|raised|opened|lodged|filed|logged|started) (?:a|an|your|"
+        r"the) (?:\w+ )?(?:claim|case|file|report|investigation|dispute|trace|tracing file|"
+        r"request)|will review|(?:is|are) reviewing|under review)\b",
         re.IGNORECASE,
     ),
     CommitmentKind.REDELIVERY: re.compile(
@@ -209,6 +236,7 @@ _CONDITION = re.compile(
     re.IGNORECASE,
 )
 _NEGATION_WINDOW = 48  # characters before the action a negation reaches
+_CLAUSE = re.compile(r"[;,:]|\b(?:but|however|although|instead|and)\b", re.IGNORECASE)
 
 
 class CommitmentDetector:
@@ -233,14 +261,18 @@ class CommitmentDetector:
         if sentence.rstrip().endswith("?"):
             return  # an offer or a question, not a commitment
         for kind, pattern in _ACTIONS.items():
-            match = pattern.search(sentence)
-            if match is None:
+            # Every mention counts: "only refundable within 30 days ... so I can't refund
+            # it" is a refusal even though its first mention is not negated.
+            found = [
+                (status, match.start())
+                for match in pattern.finditer(sentence)
+                if (status := _status(sentence, match.start(), match.end())) is not None
+            ]
+            if not found:
                 continue
-            status = _status(sentence, match.start(), match.end())
-            if status is None:
-                continue
-            conditional = _conditional(sentence, match.start())
-            yield Commitment(kind, status, conditional, turn, sentence.strip())
+            declined = [at for status, at in found if status is CommitmentStatus.DECLINED]
+            status, at = (CommitmentStatus.DECLINED, declined[0]) if declined else found[0]
+            yield Commitment(kind, status, _conditional(sentence, at), turn, sentence.strip())
 
 
 def latest_binding(commitments: Iterable[Commitment]) -> dict[CommitmentKind, Commitment]:
@@ -260,7 +292,11 @@ def _sentences(text: str) -> list[str]:
 
 
 def _status(sentence: str, action_at: int, action_end: int) -> CommitmentStatus | None:
+    # A negation reaches back a few words, never across a clause ("I can't refund it, but
+    # I've escalated ..." refuses the refund, not the escalation).
     window_start = max(0, action_at - _NEGATION_WINDOW)
+    for boundary in _CLAUSE.finditer(sentence, window_start, action_at):
+        window_start = boundary.end()
     if _NEGATION.search(sentence, window_start, action_at + 1) is not None:
         return CommitmentStatus.DECLINED
     head = sentence[:action_end]
