@@ -134,11 +134,6 @@ class RespondPolicy:
     source: str = "built-in"
     version: str = "1"
 
-    @property
-    def intents(self) -> frozenset[str]:
-        """Every intent label the policy names (checked against the loaded classifier)."""
-        return self.auto_reply_intents | self.human_request_intents
-
     def urgency_allows_auto_reply(self, level: str | None) -> bool:
         """``level`` is at most ``max_auto_reply_urgency`` (unknown urgency counts as normal)."""
         rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else 1
