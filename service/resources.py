@@ -285,6 +285,7 @@ class ServingModelLoader:
             triager=triager,
             intent_labels=intent.labels,
             intent_version=intent.version,
+            intent_params=intent.manifest.params if intent.manifest is not None else None,
             orders=self.orders,
             drafter=drafter,
             recorder=feedback,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -139,11 +139,6 @@ class RespondPolicy:
     source: str = "built-in"
     version: str = "1"
 
-    @property
-    def intents(self) -> frozenset[str]:
-        """Every intent label the policy names (checked against the loaded classifier)."""
-        return self.auto_reply_intents | self.human_request_intents
-
     def urgency_allows_auto_reply(self, level: str | None) -> bool:
         """``level`` is at most ``max_auto_reply_urgency`` (unknown urgency counts as normal)."""
         rank = URGENCY_LEVELS.index(level) if level in URGENCY_LEVELS else 1
@@ -162,33 +157,86 @@ class RespondPolicy:
             return level is not None and level != "critical" and level in self.escalate_urgency
         return level is not None and level in self.escalate_urgency
 
-    def check_intents(self, known: Iterable[str], *, model: str) -> None:
-        """Compare the policy's intents with the labels the classifier can predict.
+    @property
+    def shipped(self) -> bool:
+        """This is the policy file shipped with the service, not an operator's copy."""
+        return Path(self.source).resolve() == DEFAULT_POLICY_PATH.resolve()
 
-        Intents the model lacks are logged (a smaller or retrained model may not have
-        them all); a policy none of whose auto-reply intents exist is refused, since it
-        could never answer anything and is almost certainly a typo or the wrong model.
+    def for_model(
+        self, known: Iterable[str], *, model: str, auto_reply_off: Iterable[str] = ()
+    ) -> RespondPolicy:
+        """The policy as it applies to one intent model: auto-reply only for intents the
+        model predicts and its manifest does not mark ``auto_reply: false``.
+
+        A team serving its own taxonomy starts with the shipped policy (its order intents
+        simply stay unanswered, said in one startup line); an intent whose spec says
+        ``auto_reply: false`` is never answered automatically, whatever a policy lists.
+        An operator's own policy none of whose auto-reply intents the model predicts is
+        refused: that is a typo or the wrong model, and it could never answer anything.
+
+        Raises:
+            PolicyError: an operator's policy names auto-reply intents, none of them labels
+                of the model.
         """
         labels = set(known)
-        unknown = sorted(self.intents - labels)
-        if unknown:
-            logger.warning(
-                "respond policy %s names intents the intent model %s does not predict: %s",
-                self.source,
-                model,
-                ", ".join(unknown),
-            )
-        if self.auto_reply_intents and not self.auto_reply_intents & labels:
+        off = set(auto_reply_off)
+        missing = self.auto_reply_intents - labels
+        if self.auto_reply_intents and missing == self.auto_reply_intents and not self.shipped:
             raise PolicyError(
                 f"respond policy {self.source}: none of the auto_reply intents "
                 f"({', '.join(sorted(self.auto_reply_intents))}) are labels of the intent "
                 f"model {model}"
             )
+        vetoed = (self.auto_reply_intents & labels) & off
+        allowed = self.auto_reply_intents - missing - vetoed
+        unknown_human = self.human_request_intents - labels
+        parts = [f"auto-reply on for {', '.join(sorted(allowed)) or 'no intent'}"]
+        if missing:
+            parts.append(f"off for {', '.join(sorted(missing))} (not labels of the model)")
+        if vetoed:
+            parts.append(
+                f"off for {', '.join(sorted(vetoed))} (auto_reply: false in the model's manifest)"
+            )
+        if unknown_human:
+            parts.append(
+                f"human-request intents {', '.join(sorted(unknown_human))} not labels "
+                "of the model (the human_request_patterns still apply)"
+            )
+        log = logger.warning if (missing or unknown_human) and not self.shipped else logger.info
+        log("respond policy %s with intent model %s: %s", self.source, model, "; ".join(parts))
+        return replace(
+            self,
+            auto_reply_intents=frozenset(allowed),
+            human_request_intents=frozenset(self.human_request_intents & labels),
+        )
 
     @classmethod
     def default(cls) -> RespondPolicy:
         """The shipped policy."""
         return load_policy(DEFAULT_POLICY_PATH)
+
+
+def manifest_auto_reply_off(params: Mapping[str, object], *, model: str) -> frozenset[str]:
+    """The intents an intent model's manifest marks ``auto_reply: false``.
+
+    ``triage intents build`` records ``params.auto_reply`` as ``{intent: bool}``; models
+    trained otherwise have none, and every intent may then be auto-answered if a policy
+    lists it.
+
+    Raises:
+        PolicyError: ``auto_reply`` is there but is not a mapping of intent to true/false.
+    """
+    recorded = params.get("auto_reply")
+    if recorded is None:
+        return frozenset()
+    if not isinstance(recorded, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, bool) for k, v in recorded.items()
+    ):
+        raise PolicyError(
+            f"intent model {model}: manifest params.auto_reply must map each intent to "
+            "true or false"
+        )
+    return frozenset(k for k, v in recorded.items() if not v)
 
 
 def _describe(exc: ValidationError) -> str:

@@ -9,7 +9,7 @@ leaves unrecorded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -23,7 +23,7 @@ from service.messages.message_recorder import MessageRecorder
 from service.orders.order_connector import OrderConnector
 from service.respond.decision import Action, Decision, Reason
 from service.respond.respond_input import RespondInput
-from service.respond.respond_policy import RespondPolicy
+from service.respond.respond_policy import RespondPolicy, manifest_auto_reply_off
 from service.respond.response_decider import ResponseDecider
 from service.respond.triage_signals import signals_from
 from service.summary.conversation_summary import ConversationSummarizer
@@ -59,13 +59,16 @@ class SuggestOutcome:
 def draft_request(request: RespondInput, triage: TriageResult) -> DraftRequest:
     """What drafting is told: the message, the sender's name and what triage found."""
     intent = triage.intent
+    # An untrusted intent (a language the encoder does not read) steers nothing: no
+    # intent-tagged articles, no confidence floor for their passages.
+    usable = triage.intent_trusted and not intent.out_of_scope
     return DraftRequest(
         text=request.text,
         subject=request.subject,
         channel=request.channel,
         customer_name=request.customer.name,
-        intent=triage.intent_label,
-        intent_confidence=None if intent.out_of_scope else intent.confidence,
+        intent=triage.intent_label if usable else None,
+        intent_confidence=intent.confidence if usable else None,
         intent_ambiguous=intent.ambiguous,
         sentiment=triage.sentiment.label if triage.sentiment is not None else None,
         urgency=triage.urgency_level,
@@ -216,15 +219,19 @@ def build_response_pipeline(
     drafter: SuggestionService,
     recorder: FeedbackStore,
     messages: MessageRecorder,
+    intent_params: Mapping[str, object] | None = None,
 ) -> ResponsePipeline:
-    """The pipeline over a loaded policy; a policy that names none of the classifier's
-    auto-reply intents stops startup here.
+    """The pipeline over a loaded policy, narrowed to what the intent model can answer:
+    auto-reply only for intents it predicts and its manifest (``intent_params``, the
+    manifest's ``params``) does not mark ``auto_reply: false``.
 
     Raises:
-        PolicyError: the policy's auto-reply intents are not labels of the classifier.
+        PolicyError: an operator's policy names auto-reply intents, none of them labels of
+            the classifier; or the manifest's ``auto_reply`` is malformed.
     """
-    policy.check_intents(intent_labels, model=intent_version)
-    decider = ResponseDecider(policy=policy, orders=orders)
+    off = manifest_auto_reply_off(intent_params or {}, model=intent_version)
+    served = policy.for_model(intent_labels, model=intent_version, auto_reply_off=off)
+    decider = ResponseDecider(policy=served, orders=orders)
     return ResponsePipeline(
         triager=triager, decider=decider, drafter=drafter, recorder=recorder, messages=messages
     )

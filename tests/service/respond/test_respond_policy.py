@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from service.respond.respond_policy import (
     PolicyError,
     RespondPolicy,
     load_policy,
+    manifest_auto_reply_off,
 )
 from service.respond.response_pipeline import build_response_pipeline
 from tests.service.drafting.conftest import make_service
@@ -78,15 +80,67 @@ def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
         load_policy(tmp_path / "nope.yaml")
 
 
-def test_policy_none_of_whose_intents_the_model_knows_is_refused(tmp_path: Path) -> None:
+def test_own_policy_none_of_whose_intents_the_model_knows_is_refused(tmp_path: Path) -> None:
     policy = load_policy(_policy(tmp_path, "version: 1\nauto_reply:\n  intents: [track_ordr]\n"))
     with pytest.raises(PolicyError, match=r"none of the auto_reply intents \(track_ordr\)"):
-        policy.check_intents(["track_order", "contact_human_agent"], model="m@1")
+        policy.for_model(["track_order", "contact_human_agent"], model="m@1")
 
 
 def test_intents_a_smaller_model_lacks_are_only_logged(caplog: pytest.LogCaptureFixture) -> None:
-    RespondPolicy.default().check_intents(["track_order", "contact_human_agent"], model="m@1")
-    assert "delivery_period" in caplog.text
+    caplog.set_level(logging.INFO)
+    served = RespondPolicy.default().for_model(["track_order", "contact_human_agent"], model="m@1")
+    assert "off for delivery_period (not labels of the model)" in caplog.text
+    assert served.auto_reply_intents == {"track_order"}
+
+
+def test_shipped_policy_serves_a_model_without_its_intents(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    served = RespondPolicy.default().for_model(["no_signal", "router_setup"], model="nw@1")
+    assert served.auto_reply_intents == frozenset()
+    assert served.human_request_intents == frozenset()
+    assert served.human_request_patterns  # "talk to a person" is still recognised
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "auto-reply on for no intent; off for delivery_period, track_order" in line
+
+
+def test_manifest_auto_reply_false_removes_an_intent_the_policy_lists(tmp_path: Path) -> None:
+    text = "version: 1\nauto_reply:\n  intents: [cancel_contract, router_setup]\n"
+    policy = load_policy(_policy(tmp_path, text))
+    off = manifest_auto_reply_off(
+        {"auto_reply": {"cancel_contract": False, "router_setup": True}}, model="nw@1"
+    )
+    assert off == {"cancel_contract"}
+    served = policy.for_model(["cancel_contract", "router_setup"], model="nw@1", auto_reply_off=off)
+    assert served.auto_reply_intents == {"router_setup"}
+
+
+def test_own_policy_intents_the_model_lacks_are_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "version: 1\nauto_reply:\n  intents: [track_order, delivery_perod]\n"
+    load_policy(_policy(tmp_path, text)).for_model(["track_order"], model="m@1")
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "off for delivery_perod (not labels of the model)" in record.getMessage()
+
+
+def test_a_policy_whose_only_intents_the_manifest_vetoes_still_starts(tmp_path: Path) -> None:
+    policy = load_policy(_policy(tmp_path, "version: 1\nauto_reply:\n  intents: [cancel]\n"))
+    served = policy.for_model(["cancel"], model="nw@1", auto_reply_off={"cancel"})
+    assert served.auto_reply_intents == frozenset()
+
+
+@pytest.mark.parametrize("params", [{}, {"auto_reply": {}}, {"other": 1}])
+def test_models_without_auto_reply_in_the_manifest_veto_nothing(params: dict[str, object]) -> None:
+    assert manifest_auto_reply_off(params, model="m@1") == frozenset()
+
+
+@pytest.mark.parametrize("recorded", [["cancel"], {"cancel": "no"}, "false"])
+def test_malformed_manifest_auto_reply_is_a_policy_error(recorded: object) -> None:
+    with pytest.raises(PolicyError, match=r"intent model m@1: manifest params.auto_reply"):
+        manifest_auto_reply_off({"auto_reply": recorded}, model="m@1")
 
 
 def test_policy_version_changes_with_the_file(tmp_path: Path) -> None:
