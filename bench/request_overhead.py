@@ -13,7 +13,10 @@ default settings, the shipped models, a temporary data directory) over its ASGI 
 - **triage**: ``Triager.triage_many`` for the one message, minus the encoder (text
   analysis, language, intent and urgency heads, routing);
 - **service**: the rest (HTTP parsing, middlewares, authentication and rate limit,
-  request validation, the message log hand-off, response validation and JSON encoding).
+  request validation, the message log hand-off, response validation and JSON encoding),
+  minus the **client floor**: what the same requests cost through ``TestClient`` to a bare
+  ASGI app that reads the body and answers a fixed JSON document (the test client and its
+  thread hand-offs, which a real server does not pay; printed on its own line).
 
 Each part is given as wall time and as process CPU time (every thread of the process):
 CPU time is what a request costs the two cores, and it moves much less than wall time when
@@ -35,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from starlette.types import Receive, Scope, Send
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -107,9 +111,41 @@ class TimedTriager:
 def _summary(name: str, values: Sequence[float]) -> str:
     ms = [v * 1000.0 for v in values]
     return (
-        f"| {name:<34} | {statistics.median(ms):8.2f} | {statistics.fmean(ms):8.2f} "
+        f"| {name:<36} | {statistics.median(ms):8.2f} | {statistics.fmean(ms):8.2f} "
         f"| {np.percentile(ms, 90):8.2f} |"
     )
+
+
+async def _bare_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Reads the request body and answers a fixed small JSON document."""
+    if scope["type"] == "lifespan":
+        while True:
+            event = (await receive())["type"]
+            await send({"type": event + ".complete"})
+            if event == "lifespan.shutdown":
+                return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    body = b'{"intent": {"label": "track_order", "confidence": 0.9}}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def client_floor(mix: Sequence[dict[str, str]]) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds per request of ``TestClient`` against :func:`_bare_app`."""
+    from fastapi.testclient import TestClient
+
+    walls: list[float] = []
+    cpus: list[float] = []
+    with TestClient(_bare_app) as client:
+        for body in mix:
+            wall, cpu = time.perf_counter(), time.process_time()
+            client.post("/v1/triage", json=body).raise_for_status()
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+    return walls, cpus
 
 
 def run(requests: int, backend: str, warmup: int) -> None:
@@ -155,22 +191,28 @@ def run(requests: int, backend: str, warmup: int) -> None:
                     rows["cpu_tri"].append(tri1[1] - tri0[1])
         finally:
             resources.close()
-    service = [t - r for t, r in zip(rows["total"], rows["tri"], strict=True)]
-    cpu_service = [t - r for t, r in zip(rows["cpu_total"], rows["cpu_tri"], strict=True)]
+    client_floor(mix[:warmup])
+    floor, cpu_floor = client_floor(mix[:requests])
+    service = [t - r - f for t, r, f in zip(rows["total"], rows["tri"], floor, strict=True)]
+    cpu_service = [
+        t - r - f for t, r, f in zip(rows["cpu_total"], rows["cpu_tri"], cpu_floor, strict=True)
+    ]
     triage_only = [r - e for r, e in zip(rows["tri"], rows["enc"], strict=True)]
     cpu_triage_only = [r - e for r, e in zip(rows["cpu_tri"], rows["cpu_enc"], strict=True)]
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"backend {backend}, {requests} sequential /v1/triage requests, load average {load}")
-    print(f"| {'ms per request':<34} | {'median':>8} | {'mean':>8} | {'p90':>8} |")
-    print(f"|{'-' * 36}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
-    print(_summary("wall: total", rows["total"]))
+    print(f"| {'ms per request':<36} | {'median':>8} | {'mean':>8} | {'p90':>8} |")
+    print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
+    print(_summary("wall: total (client floor included)", rows["total"]))
     print(_summary("wall: encoder", rows["enc"]))
     print(_summary("wall: triage minus encoder", triage_only))
     print(_summary("wall: service (outside triage)", service))
-    print(_summary("cpu: total", rows["cpu_total"]))
+    print(_summary("wall: client floor (not included)", floor))
+    print(_summary("cpu: total (client floor included)", rows["cpu_total"]))
     print(_summary("cpu: encoder", rows["cpu_enc"]))
     print(_summary("cpu: triage minus encoder", cpu_triage_only))
     print(_summary("cpu: service (outside triage)", cpu_service))
+    print(_summary("cpu: client floor (not included)", cpu_floor))
     share = statistics.fmean(rows["enc"]) / statistics.fmean(rows["total"])
     print(f"encoder share of wall time per request: {share:.0%}")
 
