@@ -122,7 +122,8 @@ class MicroBatchingEncoder:
             vectors = self.inner.encode(texts, batch_size=self.max_batch)
             self.batches += 1
             self.texts += len(texts)
-            return vectors
+            # The same dtype the worker's path hands back (no copy when it already is).
+            return np.asarray(vectors, dtype=np.float32)
         except BaseException:
             logger.exception("encoder batch of %s texts failed", len(texts))
             raise
