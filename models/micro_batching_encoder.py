@@ -4,7 +4,10 @@ The encoder does most of a request's work, and it is far cheaper per text in a b
 one text at a time (one int8 pass over 32 chat lines costs about what 6 single passes
 do). Request threads hand their texts to :class:`MicroBatchingEncoder` and block; one
 worker thread takes what is queued (at most ``max_batch`` texts), encodes it in one call
-and hands each caller its rows. A lone request is encoded at once. Only when the previous
+and hands each caller its rows. A lone request is encoded at once, in its own thread when
+the worker is idle and nothing is queued (no hand-off to the worker and back: two thread
+switches that, on a loaded machine, cost about as much as an int8 pass over a chat line);
+one lock keeps it to one ``inner.encode`` at a time either way. Only when the previous
 batch served several callers (there is concurrent load) does the worker wait up to
 ``max_wait_ms`` for more texts before starting. Large jobs (a 256-message batch call, KB
 ingestion) are cut into ``max_batch`` pieces taken in turn with other callers' texts, so a
@@ -49,7 +52,8 @@ class MicroBatchingEncoder:
     """Wraps an encoder so that concurrent ``encode`` calls share batches.
 
     Args:
-        inner: the encoder doing the work (called from the worker thread only).
+        inner: the encoder doing the work (one call at a time: from the worker thread, or
+            from a lone caller's thread when the worker is idle).
         max_batch: most texts in one call to ``inner``.
         max_wait_ms: under concurrent load, how long to wait for a batch to fill.
     """
@@ -66,6 +70,7 @@ class MicroBatchingEncoder:
         self._cond = threading.Condition()
         self._closed = False
         self._busy = False  # the last batch served more than one caller
+        self._encoding = threading.Lock()  # held around every call to ``inner.encode``
         self._worker = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
         self._worker.start()
         #: Calls to ``inner.encode`` and texts encoded, for benchmarks and logs.
@@ -96,12 +101,34 @@ class MicroBatchingEncoder:
         with self._cond:
             if self._closed:
                 raise ArtifactError("the encoder is shut down")
-            self._jobs.append(job)
-            self._cond.notify()
+            inline = (
+                not self._jobs
+                and len(texts) <= self.max_batch
+                and self._encoding.acquire(blocking=False)
+            )
+            if not inline:
+                self._jobs.append(job)
+                self._cond.notify()
+        if inline:
+            return self._encode_inline(texts)
         job.done.wait()
         if job.error is not None:
             raise job.error
         return job.out
+
+    def _encode_inline(self, texts: Sequence[str]) -> FloatArray:
+        """Encode a lone caller's texts in its own thread (``_encoding`` is held)."""
+        try:
+            vectors = self.inner.encode(texts, batch_size=self.max_batch)
+            self.batches += 1
+            self.texts += len(texts)
+            # The same dtype the worker's path hands back (no copy when it already is).
+            return np.asarray(vectors, dtype=np.float32)
+        except BaseException:
+            logger.exception("encoder batch of %s texts failed", len(texts))
+            raise
+        finally:
+            self._encoding.release()
 
     def close(self) -> None:
         """Finish queued work and stop the worker; later calls raise."""
@@ -151,7 +178,10 @@ class MicroBatchingEncoder:
                 return
             texts = [t for job, a, b in pieces for t in job.texts[a:b]]
             try:
-                vectors = self.inner.encode(texts, batch_size=self.max_batch)
+                with self._encoding:
+                    vectors = self.inner.encode(texts, batch_size=self.max_batch)
+                    self.batches += 1
+                    self.texts += len(texts)
             except BaseException as exc:  # handed to the callers, never lost
                 logger.exception("encoder batch of %s texts failed", len(texts))
                 for job, _, _ in pieces:
@@ -162,8 +192,6 @@ class MicroBatchingEncoder:
                         if job in self._jobs:
                             self._jobs.remove(job)
                 continue
-            self.batches += 1
-            self.texts += len(texts)
             self._busy = len({id(job) for job, _, _ in pieces}) > 1
             row = 0
             for job, a, b in pieces:

@@ -88,3 +88,62 @@ def test_settings_out_of_range_are_refused() -> None:
         MicroBatchingEncoder(HashingEncoder(), max_batch=0)
     with pytest.raises(ValueError, match="max_wait_ms"):
         MicroBatchingEncoder(HashingEncoder(), max_wait_ms=-1)
+
+
+def test_lone_caller_is_encoded_in_its_own_thread() -> None:
+    """An idle worker and an empty queue: the caller encodes itself (no hand-off)."""
+    threads: list[str] = []
+
+    class ThreadRecordingEncoder(HashingEncoder):
+        def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+            threads.append(threading.current_thread().name)
+            return super().encode(texts)
+
+    batcher = MicroBatchingEncoder(ThreadRecordingEncoder(), max_batch=4)
+    vectors = batcher.encode(["where is my parcel", "refund please"])
+    # A job over max_batch still goes to the worker, which cuts it.
+    batcher.encode([f"chunk {i}" for i in range(9)])
+    batcher.close()
+    np.testing.assert_allclose(
+        vectors, HashingEncoder().encode(["where is my parcel", "refund please"])
+    )
+    assert threads[0] == threading.current_thread().name
+    assert set(threads[1:]) == {"encoder-batcher"}
+    assert (batcher.batches, batcher.texts) == (4, 11)
+
+
+def test_inner_encoder_never_runs_twice_at_once() -> None:
+    """Lone callers in their own threads and the worker's batches take turns."""
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    class OverlapRecordingEncoder(HashingEncoder):
+        def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.002)
+            with lock:
+                running -= 1
+            return super().encode(texts)
+
+    batcher = MicroBatchingEncoder(OverlapRecordingEncoder(), max_batch=8, max_wait_ms=1)
+    reference = HashingEncoder()
+    failures: list[str] = []
+
+    def call(i: int) -> None:
+        for j in range(10):
+            texts = [f"caller {i} message {j}"] * (1 + (i + j) % 3)
+            if not np.allclose(batcher.encode(texts), reference.encode(texts)):
+                failures.append(f"{i}/{j}")
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    batcher.close()
+    assert failures == []
+    assert most == 1
