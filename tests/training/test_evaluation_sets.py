@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
 
 from service.schemas import TurnIn
@@ -15,6 +16,7 @@ from service.schemas import TurnIn
 DATA = Path(__file__).resolve().parents[2] / "training" / "data"
 URGENCY_TEST = DATA / "urgency" / "test_independent.jsonl"
 PROMISES = DATA / "conversations" / "promises.jsonl"
+PROMISES_TEST2 = DATA / "conversations" / "promises_test2.jsonl"
 DOMAINS = {"shops", "telecoms", "software", "travel", "banking", "utilities"}
 SITUATIONS = {
     "harm_to_person",
@@ -69,8 +71,9 @@ def test_urgency_test_set_follows_the_rubric() -> None:
     assert {r["domain"] for r in rows} == DOMAINS
 
 
-def test_conversations_are_valid_respond_history_with_consistent_labels() -> None:
-    rows = _rows(PROMISES)
+@pytest.mark.parametrize("path", [PROMISES, PROMISES_TEST2], ids=["dev", "held_out"])
+def test_conversations_are_valid_respond_history_with_consistent_labels(path: Path) -> None:
+    rows = _rows(path)
     assert len(rows) >= 60
     history = TypeAdapter(list[TurnIn])
     for conv in rows:
