@@ -19,12 +19,8 @@ import argparse
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -33,59 +29,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("TRIAGE_SHARED_DATA", REPO.parent / "shared" / "data"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-
-def free_port() -> int:
-    """A port nothing listens on (loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(
-    data_dir: Path, port: int, log: Path, env_extra: dict[str, str]
-) -> subprocess.Popen[bytes]:
-    """``triage serve`` with default settings (plus ``env_extra``), once ``/readyz`` says 200."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "TRIAGE_DATA_DIR": str(data_dir),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        **env_extra,
-    }
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "training.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=str(REPO),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.perf_counter() + 300
-    while time.perf_counter() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_server(proc)
-    raise RuntimeError(f"server not ready within 300 s; see {log}")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """SIGINT (uvicorn's graceful stop), then wait."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+from serving_bench import free_port, start_server, stop_server  # noqa: E402
 
 
 def post(port: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +79,7 @@ def main() -> None:
         data_dir = Path(tmp)
         log = data_dir / "server.log"
         port = free_port()
-        proc = start_server(data_dir, port, log, env)
+        proc, _ = start_server(None, data_dir, port, log, env)
         try:
             for text, intent in messages:
                 body = {

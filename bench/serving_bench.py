@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,17 +194,22 @@ def free_port() -> int:
 
 
 def start_server(
-    backend: str, data_dir: Path, port: int, log: Path
+    backend: str | None,
+    data_dir: Path,
+    port: int,
+    log: Path,
+    env_extra: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], float]:
-    """``triage serve`` with default settings but the backend; returns it and its time to
-    ready (spawn to the first ``/readyz`` 200)."""
+    """``triage serve`` with default settings but the backend (``None``: the default) and
+    ``env_extra``; returns it and its time to ready (spawn to the first ``/readyz`` 200)."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "TRIAGE_DATA_DIR": str(data_dir),
-        "TRIAGE_ENCODER_BACKEND": backend,
+        **({"TRIAGE_ENCODER_BACKEND": backend} if backend is not None else {}),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        **(env_extra or {}),
     }
     start = time.perf_counter()
     with log.open("ab") as out:
@@ -215,7 +220,7 @@ def start_server(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = start + 180
+    deadline = start + 300
     while time.perf_counter() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}; see {log}")
@@ -227,7 +232,7 @@ def start_server(
             pass
         time.sleep(0.05)
     stop_server(proc)
-    raise RuntimeError(f"server not ready within 180 s; see {log}")
+    raise RuntimeError(f"server not ready within 300 s; see {log}")
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
