@@ -187,7 +187,9 @@ class EmergingIssueDetector:
                 and p_value * tests < settings.alpha
             ):
                 found.append(
-                    IntentSpike(intent, observed, round(expected, 2), observed / expected, p_value)
+                    IntentSpike(
+                        intent, observed, round(expected, 2), round(observed / expected, 1), p_value
+                    )
                 )
         return found
 
