@@ -250,7 +250,7 @@ class CommitmentDetector:
             if turn.role != agent_role:
                 continue
             seen: set[CommitmentKind] = set()
-            for sentence in _sentences(turn.text):
+            for sentence in MESSAGE.split_lines(turn.text):
                 for commitment in self._in_sentence(sentence, index):
                     if commitment.kind not in seen:
                         seen.add(commitment.kind)
@@ -282,13 +282,6 @@ def latest_binding(commitments: Iterable[Commitment]) -> dict[CommitmentKind, Co
     for commitment in commitments:
         latest[commitment.kind] = commitment
     return {kind: c for kind, c in latest.items() if c.binding}
-
-
-def _sentences(text: str) -> list[str]:
-    out: list[str] = []
-    for line in text.splitlines():
-        out.extend(MESSAGE.split(line))
-    return out
 
 
 def _status(sentence: str, action_at: int, action_end: int) -> CommitmentStatus | None:

@@ -54,6 +54,11 @@ class SentenceRule:
         """The sentences of ``text``."""
         return [text[a:b] for a, b in self.spans(text)]
 
+    def split_lines(self, text: str) -> list[str]:
+        """The sentences of ``text``, a line break always ending one (chat turns and
+        e-mails break lines where punctuation is missing)."""
+        return [sentence for line in text.splitlines() for sentence in self.split(line)]
+
     def _after_abbreviation(self, text: str, start: int, end: int) -> bool:
         words = text[start:end].lower().split()
         return bool(words) and words[-1].lstrip("(\"'") in self.abbreviations

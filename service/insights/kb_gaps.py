@@ -146,12 +146,11 @@ class KbGapFinder:
         sentences: list[str] = []
         owner: list[int] = []
         for r, reply in enumerate(dict.fromkeys(replies)):
-            for line in reply.splitlines():
-                for sentence in MESSAGE.split(line):
-                    text = " ".join(sentence.split())
-                    if len(text.split()) >= 4 and not _PLEASANTRY.match(text):
-                        sentences.append(text)
-                        owner.append(r)
+            for sentence in MESSAGE.split_lines(reply):
+                text = " ".join(sentence.split())
+                if len(text.split()) >= 4 and not _PLEASANTRY.match(text):
+                    sentences.append(text)
+                    owner.append(r)
         if not sentences:
             return ()
         vectors = unit_rows(np.asarray(self.encoder.encode(sentences)))
