@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -300,14 +300,6 @@ def poisson_tail(observed: int, expected: float) -> float:
     if observed <= 0:
         return 1.0
     return float(gammainc(observed, max(expected, 1e-9)))
-
-
-def default_window(
-    now: datetime, *, hours: int = 24, baseline_days: int = 7
-) -> tuple[datetime, datetime, datetime]:
-    """The last ``hours`` and the ``baseline_days`` before them: (baseline_since, since, until)."""
-    since = now - timedelta(hours=hours)
-    return since - timedelta(days=baseline_days), since, now
 
 
 def significance(p_value: float) -> float:

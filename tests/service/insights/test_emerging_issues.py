@@ -10,12 +10,12 @@ import numpy as np
 from service.insights.emerging_issues import (
     EmergingIssueDetector,
     ObservedMessage,
-    default_window,
     poisson_tail,
 )
 
 UNTIL = datetime(2026, 11, 30, tzinfo=UTC)
-BASELINE_SINCE, SINCE, _ = default_window(UNTIL)
+SINCE = UNTIL - timedelta(hours=24)
+BASELINE_SINCE = SINCE - timedelta(days=7)
 DIM = 32
 TOPICS = ["refund status", "delivery time", "change address", "invoice copy", "reset password"]
 
