@@ -74,18 +74,30 @@ class FusionConfig:
 
     def __post_init__(self) -> None:
         if self.method not in ("weighted", "rrf"):
-            raise InvalidInputError(f"method must be weighted or rrf, not {self.method!r}")
+            raise InvalidInputError(
+                f"method must be weighted or rrf, not {self.method!r}", field="method"
+            )
         if self.normalisation not in ("minmax", "max"):
             raise InvalidInputError(
-                f"normalisation must be minmax or max, not {self.normalisation!r}"
+                f"normalisation must be minmax or max, not {self.normalisation!r}",
+                field="normalisation",
             )
         for name in ("dense_weight", "body_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise InvalidInputError(f"{name} must be in [0, 1]")
-        if self.title_weight < 0 or self.title_dense_weight < 0:
-            raise InvalidInputError("title_weight and title_dense_weight must not be negative")
-        if self.depth < 1 or self.rrf_k < 1:
-            raise InvalidInputError("depth and rrf_k must be positive")
+                raise InvalidInputError(f"{name} must be in [0, 1]", field=name)
+        for name in ("title_weight", "title_dense_weight"):
+            if not getattr(self, name) >= 0:
+                raise InvalidInputError(f"{name} must not be negative", field=name)
+        for name in ("depth", "rrf_k"):
+            if getattr(self, name) < 1:
+                raise InvalidInputError(f"{name} must be positive", field=name)
+        if self.body_weight == 0 and self.title_weight == 0 and self.title_dense_weight == 0:
+            # Every document would score zero: search would return an arbitrary order.
+            raise InvalidInputError(
+                "body_weight 0 leaves nothing to rank by unless title_weight or "
+                "title_dense_weight is positive",
+                field="body_weight",
+            )
 
     @property
     def uses_title_vectors(self) -> bool:
@@ -275,7 +287,8 @@ class HybridRetriever:
         if len(candidates) == 0:
             return []
         dense = state.dense.scores_for(query_vector, candidates).astype(np.float64)
-        fused = self._fuse(
+        fused = _fuse(
+            config,
             candidates,
             dense=dense,
             lexical=lexical_all[candidates].astype(np.float64),
@@ -340,21 +353,23 @@ class HybridRetriever:
 
         return state.group(candidates, passage, k=k, doc_bonus=bonus)
 
-    def _fuse(
-        self,
-        candidates: npt.NDArray[np.int64],
-        *,
-        dense: npt.NDArray[np.float64],
-        lexical: npt.NDArray[np.float64],
-        dense_rows: npt.NDArray[np.int64],
-        lexical_rows: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.float64]:
-        config = self.fusion
-        if config.method == "rrf":
-            return _rrf(dense_rows, candidates, config.rrf_k) + _rrf(
-                lexical_rows, candidates, config.rrf_k
-            )
-        weight = config.dense_weight
-        return weight * _normalise(dense, config.normalisation) + (1.0 - weight) * _normalise(
-            lexical, config.normalisation
+
+def _fuse(
+    config: FusionConfig,
+    candidates: npt.NDArray[np.int64],
+    *,
+    dense: npt.NDArray[np.float64],
+    lexical: npt.NDArray[np.float64],
+    dense_rows: npt.NDArray[np.int64],
+    lexical_rows: npt.NDArray[np.int64],
+) -> npt.NDArray[np.float64]:
+    """The fused body score of each candidate chunk under ``config`` (read once per
+    search: a worker may switch weights while a search runs)."""
+    if config.method == "rrf":
+        return _rrf(dense_rows, candidates, config.rrf_k) + _rrf(
+            lexical_rows, candidates, config.rrf_k
         )
+    weight = config.dense_weight
+    return weight * _normalise(dense, config.normalisation) + (1.0 - weight) * _normalise(
+        lexical, config.normalisation
+    )

@@ -1,11 +1,14 @@
-"""The database side of the knowledge base: documents, revisions, chunk vectors, version.
+"""The database side of the knowledge base: documents, revisions, chunk vectors, version,
+and the collection's fusion weights.
 
 Every write is one transaction that first bumps the version row (so writers queue on it
 and versions are committed in order), then records a revision per changed document,
 replaces the document row and its chunk rows, and on PostgreSQL sends ``NOTIFY`` (which
 is delivered at commit). A write that changes nothing is rolled back and leaves the
 version alone. Readers (the followers in every worker) ask which documents changed after
-the version they have and load just those, with their stored vectors.
+the version they have and load just those, with their stored vectors. Recording fusion
+weights is a write of the same kind (a new version, ``NOTIFY``), so followers switch to
+them without a restart.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -23,7 +26,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kb_index.dense_retriever import FloatArray
 from kb_index.documents import Chunk, KbDocument
-from kb_index.kb_tables import STATE_ROW, kb_chunks, kb_documents, kb_revisions, kb_state
+from kb_index.fusion_choice import FusionChoice
+from kb_index.kb_tables import (
+    STATE_ROW,
+    kb_chunks,
+    kb_documents,
+    kb_fusion,
+    kb_revisions,
+    kb_state,
+)
 from models.errors import InvalidInputError, NotFoundError, UnavailableError
 
 logger = logging.getLogger(__name__)
@@ -187,6 +198,24 @@ class KbDocumentStore:
             out[doc_id] = StoredDocument(document, revision, chunks, vectors, key)
         return out
 
+    def fusion_since(self, version: int) -> FusionChoice | None:
+        """The fusion weights in force if they were recorded after ``version``, else
+        ``None`` (nothing new to apply); ``fusion_since(0)`` is the current choice."""
+        with self._connection("reading the fusion weights") as conn:
+            row = conn.execute(
+                select(kb_fusion)
+                .where(kb_fusion.c.version > version)
+                .order_by(kb_fusion.c.id.desc())
+                .limit(1)
+            ).first()
+        return _fusion(row._mapping) if row is not None else None
+
+    def fusion_history(self) -> list[FusionChoice]:
+        """Every fusion choice recorded, oldest first."""
+        with self._connection("reading the fusion weights") as conn:
+            rows = conn.execute(select(kb_fusion).order_by(kb_fusion.c.id)).all()
+        return [_fusion(r._mapping) for r in rows]
+
     def history(self, doc_id: str) -> list[KbRevision]:
         """Every revision of ``doc_id``, oldest first; ``NotFoundError`` if it never existed."""
         with self._connection("reading history") as conn:
@@ -221,6 +250,7 @@ class KbDocumentStore:
         action: RevisionAction,
         vector_key: str,
         seeding: bool = False,
+        fusion: FusionChoice | None = None,
     ) -> WriteOutcome:
         """Apply ``changes`` in one transaction; durable when this returns.
 
@@ -230,6 +260,8 @@ class KbDocumentStore:
             vector_key: identifies the encoder that made the vectors.
             seeding: the one-time import of files; it does nothing (and writes nothing)
                 when another worker imported already, and marks the import done.
+            fusion: weights recorded with the files (seeding), written in the same
+                transaction so no worker sees the documents without them.
 
         Raises:
             NotFoundError: a deleted id has no document (nothing is written).
@@ -245,15 +277,7 @@ class KbDocumentStore:
         deleted: list[str] = []
         try:
             with self._connection("writing documents") as conn, conn.begin():
-                # First statement: takes the row lock (PostgreSQL) / write lock (SQLite)
-                # every writer queues on, so versions commit in order.
-                version, seeded = conn.execute(
-                    update(kb_state)
-                    .where(kb_state.c.id == STATE_ROW)
-                    .values(version=kb_state.c.version + 1)
-                    .returning(kb_state.c.version, kb_state.c.seeded)
-                ).one()
-                version = int(version)
+                version, seeded = _next_version(conn)
                 if seeding:
                     if seeded:
                         raise _NothingChangedError
@@ -278,11 +302,9 @@ class KbDocumentStore:
                     }[outcome].append(change.doc_id)
                 if not (added or updated or deleted or seeding):
                     raise _NothingChangedError
-                if self.dialect == "postgresql":
-                    conn.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": NOTIFY_CHANNEL, "payload": str(version)},
-                    )
+                if fusion is not None:
+                    _insert_fusion(conn, fusion, version=version, now=now)
+                self._notify(conn, version)
         except _NothingChangedError:
             return WriteOutcome(version=self.version(), unchanged=tuple(unchanged))
         return WriteOutcome(
@@ -371,6 +393,23 @@ class KbDocumentStore:
             )
         return "added" if current is None else "updated"
 
+    def record_fusion(self, choice: FusionChoice) -> int:
+        """Put ``choice`` in force for every worker (one transaction, a new version, which
+        the followers apply like a document write); returns that version."""
+        with self._connection("recording the fusion weights") as conn, conn.begin():
+            version, _ = _next_version(conn)
+            _insert_fusion(conn, choice, version=version, now=datetime.now(UTC))
+            self._notify(conn, version)
+        return version
+
+    def _notify(self, conn: Connection, version: int) -> None:
+        """Wake the followers on PostgreSQL (delivered at commit); others poll."""
+        if self.dialect == "postgresql":
+            conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": NOTIFY_CHANNEL, "payload": str(version)},
+            )
+
     def store_vectors(
         self,
         doc_id: str,
@@ -406,6 +445,53 @@ class KbDocumentStore:
                 ],
             )
         return True
+
+
+def _next_version(conn: Connection) -> tuple[int, bool]:
+    """Bump the version; returns it and the ``seeded`` flag.
+
+    The first statement of every write: it takes the row lock (PostgreSQL) / write lock
+    (SQLite) every writer queues on, so versions commit in order.
+    """
+    version, seeded = conn.execute(
+        update(kb_state)
+        .where(kb_state.c.id == STATE_ROW)
+        .values(version=kb_state.c.version + 1)
+        .returning(kb_state.c.version, kb_state.c.seeded)
+    ).one()
+    return int(version), bool(seeded)
+
+
+def _insert_fusion(conn: Connection, choice: FusionChoice, *, version: int, now: datetime) -> None:
+    raw = choice.to_json()
+    conn.execute(
+        insert(kb_fusion).values(
+            version=version,
+            fusion=raw["fusion"],
+            source=choice.source,
+            queries=raw["queries"],
+            figures=raw["figures"],
+            baseline=choice.baseline,
+            encoder=choice.encoder,
+            actor=choice.actor,
+            created_at=choice.at or now,
+        )
+    )
+
+
+def _fusion(row: Any) -> FusionChoice:
+    choice = FusionChoice.from_json(
+        {
+            "fusion": row["fusion"],
+            "source": row["source"],
+            "queries": row["queries"],
+            "figures": row["figures"],
+            "baseline": row["baseline"],
+            "encoder": row["encoder"],
+            "actor": row["actor"],
+        }
+    )
+    return replace(choice, at=_utc(row["created_at"]), version=int(row["version"]))
 
 
 def _document(row: Any) -> KbDocument:

@@ -1,4 +1,5 @@
-"""The knowledge base's tables: documents, their revisions, stored chunk vectors, one version row.
+"""The knowledge base's tables: documents, their revisions, stored chunk vectors, one version
+row, and the collection's fusion weights.
 
 Declared with SQLAlchemy Core on a metadata of their own, because ``kb_index`` never
 imports the service (whose declarative ``Base`` holds the other tables); the schema is
@@ -11,6 +12,9 @@ created by the service's Alembic revision ``0004`` like every other table.
 - ``kb_revisions`` is the history (who, when, what); ``version`` says which write made it.
 - ``kb_documents`` holds the current content; ``kb_chunks`` its chunks with their vectors,
   so a worker joining later loads vectors instead of re-encoding every article.
+- ``kb_fusion`` is the history of the collection's fusion weights (revision ``0006``): the
+  newest row is in force. Recording one is a write like any other (it bumps ``version``),
+  so every worker's follower picks it up the way it picks up documents.
 """
 
 from __future__ import annotations
@@ -94,4 +98,21 @@ kb_chunks = Table(
     Column("vector_key", String(300), nullable=False),
     Column("chunk", JSON, nullable=False),
     Column("vector", LargeBinary, nullable=False),
+)
+
+kb_fusion = Table(
+    "kb_fusion",
+    KB_METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", BigInteger, nullable=False),
+    Column("fusion", JSON, nullable=False),
+    Column("source", String(16), nullable=False),
+    # The development queries (name, count, sha256) and the figures measured on them.
+    Column("queries", JSON, nullable=True),
+    Column("figures", JSON, nullable=False),
+    Column("baseline", String(16), nullable=True),
+    Column("encoder", String(300), nullable=True),
+    Column("actor", String(200), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_kb_fusion_version", "version"),
 )

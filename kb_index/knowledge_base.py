@@ -20,6 +20,7 @@ import numpy as np
 from kb_index.chunker import Chunker
 from kb_index.dense_retriever import DenseConfig, DenseRetriever, FloatArray
 from kb_index.documents import Chunk, DocumentHit, IngestReport, KbDocument, SearchFilters
+from kb_index.fusion_choice import FusionChoice, choice_from_params
 from kb_index.hybrid_retriever import FusionConfig, HybridRetriever, SearchMode
 from kb_index.index_state import IndexState
 from kb_index.kb_store import folder_holds_index, read_state, write_state
@@ -65,6 +66,7 @@ class KnowledgeBase:
         )
         self._write_lock = threading.Lock()
         self.retriever = HybridRetriever(lambda: self._state, encoder=encoder, fusion=fusion)
+        self._fusion_choice = FusionChoice(fusion=self.retriever.fusion)
 
     @classmethod
     def open(
@@ -84,23 +86,25 @@ class KnowledgeBase:
         """
         dense_config = dense_config or DenseConfig()
         state = None
+        choice = None
         if folder_holds_index(directory):
             state, manifest = read_state(directory, encoder=encoder, dense_config=dense_config)
             # The fusion chosen for this collection (`triage kb tune-fusion`) travels with it.
-            stored = manifest.params.get("fusion")
-            if fusion is None and isinstance(stored, dict):
-                try:
-                    fusion = FusionConfig.from_json(stored)
-                except InvalidInputError as exc:
-                    raise ArtifactError(f"{directory}: {exc}") from exc
-        return cls(
+            try:
+                choice = choice_from_params(manifest.params)
+            except InvalidInputError as exc:
+                raise ArtifactError(f"{directory}: {exc}") from exc
+        kb = cls(
             encoder=encoder,
             directory=directory,
             chunker=chunker,
             dense_config=dense_config,
-            fusion=fusion,
+            fusion=fusion or (choice.fusion if choice is not None else None),
             state=state,
         )
+        if fusion is None and choice is not None:
+            kb._fusion_choice = choice
+        return kb
 
     # -- reading -------------------------------------------------------------------------
 
@@ -241,18 +245,35 @@ class KnowledgeBase:
             )
 
     def use_fusion(self, fusion: FusionConfig) -> None:
-        """Search with ``fusion`` from now on; an index with a folder records it there, so
-        the weights chosen for this collection are the ones it is opened with."""
-        self.retriever.fusion = fusion
+        """Search with ``fusion`` from now on (set by hand, no provenance); see
+        :meth:`record_fusion`."""
+        self.record_fusion(FusionChoice(fusion=fusion, source="api"), actor=None)
+
+    @property
+    def fusion_choice(self) -> FusionChoice:
+        """The fusion weights searches use, and where they came from."""
+        return self._fusion_choice
+
+    def record_fusion(self, choice: FusionChoice, *, actor: str | None) -> FusionChoice:
+        """Search with ``choice`` from now on; an index with a folder records it (and its
+        provenance) there, so the weights chosen for this collection are the ones it is
+        opened with. Returns the choice as recorded."""
+        recorded = choice.recorded(source=choice.source, actor=actor)
+        self._fusion_choice = recorded
+        self.retriever.fusion = recorded.fusion
         if self.directory is not None and self._state.documents:
             self.save()
+        return recorded
 
     def _params(self) -> dict[str, Any]:
-        return {
+        params: dict[str, Any] = {
             "chunker": self.chunker.params(),
             "dense": self.dense_config.to_json(),
             "fusion": self.retriever.fusion.to_json(),
         }
+        if self._fusion_choice.source != "default":
+            params["fusion_choice"] = self._fusion_choice.to_json()
+        return params
 
     def _commit(self, new_state: IndexState) -> None:
         if self.directory is not None:

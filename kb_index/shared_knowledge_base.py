@@ -6,7 +6,8 @@ and answers once it is durable. Each worker keeps its own in-memory index (the
 (``KbFollower``): it loads only the documents written since its version, with their
 stored vectors, and applies them to its snapshot incrementally. Two workers writing at
 once therefore never overwrite each other: each write is its own transaction, and every
-index applies every write.
+index applies every write. The collection's fusion weights are followed the same way:
+the newest recorded choice is what every worker searches with.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from kb_index.chunker import Chunker
 from kb_index.dense_retriever import DenseConfig, FloatArray
 from kb_index.documents import Chunk, IngestReport, KbDocument
+from kb_index.fusion_choice import FusionChoice
 from kb_index.hybrid_retriever import FusionConfig
 from kb_index.kb_change_waiter import ChangeWaiter, build_change_waiter
 from kb_index.kb_document_store import (
@@ -92,14 +94,37 @@ class SharedKnowledgeBase(KnowledgeBase):
             current, doc_ids = self.store.changed_since(self._synced)
             if current == self._synced:
                 return current
+            # Weights first: documents written with them (seeding) are searched with them.
+            choice = self.store.fusion_since(self._synced)
+            if choice is not None:
+                self.retriever.fusion = choice.fusion
+                self._fusion_choice = choice
+                logger.info("kb sync: fusion weights of version %s in force", choice.version)
             if self._synced == 0 and self.is_empty:
                 stored = self.store.load()
                 doc_ids = sorted(stored)
             else:
                 stored = self.store.load(doc_ids)
-            self._apply(doc_ids, stored)
+            if doc_ids:
+                self._apply(doc_ids, stored)
             self._synced = current
             return current
+
+    def record_fusion(self, choice: FusionChoice, *, actor: str | None) -> FusionChoice:
+        """Put ``choice`` in force for every worker (this one before the call returns,
+        the others within a poll interval), kept in the database's ``kb_fusion`` history;
+        returns it as recorded. ``fusion_choice`` stays ``source="default"`` until some
+        weights are recorded."""
+        self.store.record_fusion(choice.recorded(source=choice.source, actor=actor))
+        try:
+            self.sync()
+        except UnavailableError:
+            logger.warning("kb fusion weights committed; applying them later")
+        return self._fusion_choice
+
+    def fusion_history(self) -> list[FusionChoice]:
+        """Every fusion choice recorded in the database, oldest first."""
+        return self.store.fusion_history()
 
     def _apply(self, doc_ids: Sequence[str], stored: dict[str, StoredDocument]) -> None:
         state = self._state
@@ -189,9 +214,15 @@ class SharedKnowledgeBase(KnowledgeBase):
         actor: str | None,
         action: RevisionAction,
         seeding: bool = False,
+        fusion: FusionChoice | None = None,
     ) -> WriteOutcome:
         outcome = self.store.write(
-            changes, actor=actor, action=action, vector_key=self.vector_key, seeding=seeding
+            changes,
+            actor=actor,
+            action=action,
+            vector_key=self.vector_key,
+            seeding=seeding,
+            fusion=fusion,
         )
         # Read your own write: this worker's index includes it before the call answers.
         try:
@@ -232,11 +263,19 @@ class SharedKnowledgeBase(KnowledgeBase):
         )
         return _report(outcome, chunks_embedded=0)
 
-    def import_once(self, documents: Sequence[KbDocument], *, actor: str) -> bool:
-        """Import files on disk unless some worker did already; ``True`` if this one did."""
+    def import_once(
+        self,
+        documents: Sequence[KbDocument],
+        *,
+        actor: str,
+        fusion: FusionChoice | None = None,
+    ) -> bool:
+        """Import files on disk (with the fusion weights recorded beside them, if any)
+        unless some worker did already; ``True`` if this one did."""
         changes, _ = self._changes(documents, progress=None)
         before = self.store.version()
-        outcome = self._write(changes, actor=actor, action="import", seeding=True)
+        recorded = fusion.recorded(source="import", actor=actor) if fusion is not None else None
+        outcome = self._write(changes, actor=actor, action="import", seeding=True, fusion=recorded)
         return outcome.version != before
 
     # -- history -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from service.api import (
     insights,
     jobs,
     kb,
+    kb_fusion,
     messages,
     metrics,
     respond,
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         (summarize.router, [requires("respond")]),
         (feedback.router, []),
         (kb.router, []),
+        # The weights change what every search and drafted reply finds: operators only.
+        (kb_fusion.router, [requires("admin")]),
         # The message log holds what customers wrote (redacted): the agents' scope.
         (messages.router, [requires("feedback")]),
         # What customers write about, in aggregate: the team lead's scope.

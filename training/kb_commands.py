@@ -12,10 +12,20 @@ from rich.table import Table
 
 from kb_index.document_loader import load_documents
 from kb_index.evaluation import METRIC_KEYS, EvalQuery, QueryOutcome, evaluate, load_queries
+from kb_index.fusion_choice import (
+    FUSION_FILE,
+    FusionChoice,
+    QuerySetInfo,
+    recorded_fusion,
+    write_fusion_file,
+)
 from kb_index.hybrid_retriever import SEARCH_MODES, SearchMode
 from kb_index.knowledge_base import KnowledgeBase
 from models.errors import TriageError
 from training.command_helpers import fail, load_encoder
+
+#: The actor recorded for weights set from the command line.
+CLI_ACTOR = "system:cli"
 
 kb_app = typer.Typer(
     name="kb",
@@ -40,6 +50,13 @@ def _service_kb() -> tuple[KnowledgeBase, str]:
     return kb, f"database {database.display_url}"
 
 
+def _open_kb(index: Path | None) -> tuple[KnowledgeBase, str]:
+    """The index folder ``index``, or the service's knowledge base without it."""
+    if index is None:
+        return _service_kb()
+    return KnowledgeBase.open(index, encoder=load_encoder()), str(index)
+
+
 IndexOpt = typer.Option(
     None,
     "--index",
@@ -56,10 +73,8 @@ def ingest(
     """Add or replace documents; unchanged documents are skipped, changed ones re-embedded."""
     try:
         documents = load_documents(paths)
-        if index is None:
-            kb, folder = _service_kb()
-        else:
-            kb, folder = KnowledgeBase.open(index, encoder=load_encoder()), str(index)
+        fusion = recorded_fusion(paths)
+        kb, folder = _open_kb(index)
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -69,6 +84,13 @@ def ingest(
         ) as progress:
             task = progress.add_task("ingesting", total=len(documents))
             report = kb.upsert(documents, progress=lambda n: progress.advance(task, n))
+        # The collection's weights come with it (a folder's fusion.json), once.
+        current = kb.fusion_choice
+        carried = fusion is not None and (
+            current.fusion != fusion.fusion or current.queries != fusion.queries
+        )
+        if fusion is not None and carried:
+            kb.record_fusion(fusion.recorded(source="import", actor=CLI_ACTOR), actor=CLI_ACTOR)
     except TriageError as exc:
         raise fail(str(exc)) from exc
     typer.echo(
@@ -76,6 +98,10 @@ def ingest(
         f"{len(report.unchanged)} unchanged, {report.chunks_embedded} chunks embedded; "
         f"{len(kb)} documents, {kb.state.chunk_count} chunks in the index ({kb.version})"
     )
+    if carried:
+        typer.echo(
+            f"fusion weights from {FUSION_FILE}: {json.dumps(kb.fusion_choice.fusion.to_json())}"
+        )
 
 
 @kb_app.command("delete")
@@ -85,10 +111,7 @@ def delete(
 ) -> None:
     """Remove documents from the index."""
     try:
-        if index is None:
-            kb, folder = _service_kb()
-        else:
-            kb, folder = KnowledgeBase.open(index, encoder=load_encoder()), str(index)
+        kb, folder = _open_kb(index)
         kb.delete(doc_ids)
     except TriageError as exc:
         raise fail(str(exc)) from exc
@@ -106,9 +129,7 @@ def search(
     if mode not in SEARCH_MODES:
         raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
     try:
-        kb = (
-            _service_kb()[0] if index is None else KnowledgeBase.open(index, encoder=load_encoder())
-        )
+        kb, _ = _open_kb(index)
         hits = kb.search(query, k=k, mode=_mode(mode))
     except TriageError as exc:
         raise fail(str(exc)) from exc
@@ -125,18 +146,21 @@ def _mode(value: str) -> SearchMode:
     raise fail(f"--mode must be one of {', '.join(SEARCH_MODES)}")
 
 
-def _open_for_evaluation(index: Path, queries: Path) -> tuple[KnowledgeBase, list[EvalQuery]]:
-    """The index and query set, checked against each other."""
+def _open_for_evaluation(
+    index: Path | None, queries: Path
+) -> tuple[KnowledgeBase, str, list[EvalQuery]]:
+    """The index (folder, or the service's database without one), where it is, and the
+    query set, checked against each other."""
     items = load_queries(queries)
-    if not index.is_dir():
+    if index is not None and not index.is_dir():
         raise fail(f"{index}: no index folder")
-    kb = KnowledgeBase.open(index, encoder=load_encoder())
+    kb, where = _open_kb(index)
     if kb.is_empty:
-        raise fail(f"{index}: the index is empty")
+        raise fail(f"{where}: the index is empty")
     unknown = sorted({r for q in items for r in q.relevant} - set(kb.state.documents))
     if unknown:
         raise fail(f"{queries}: relevant ids not in the index: {', '.join(unknown[:5])}")
-    return kb, items
+    return kb, where, items
 
 
 def _metrics_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
@@ -151,7 +175,7 @@ def _metrics_table(title: str, rows: dict[str, dict[str, float]]) -> Table:
 
 @kb_app.command("evaluate")
 def evaluate_index(
-    index: Path = typer.Option(..., "--index", file_okay=False, help="Index folder."),
+    index: Path | None = IndexOpt,
     queries: Path = typer.Option(
         ..., "--queries", exists=True, dir_okay=False, help="JSONL {query, relevant}."
     ),
@@ -171,7 +195,7 @@ def evaluate_index(
 
     modes: tuple[SearchMode, ...] = (*SINGLE_MODES, "hybrid") if mode == "all" else (_mode(mode),)
     try:
-        kb, items = _open_for_evaluation(index, queries)
+        kb, where, items = _open_for_evaluation(index, queries)
         evaluator = FusionEvaluator(kb.retriever, kb.state, items)
         results: dict[str, dict[str, float]] = {m: evaluator.metrics(m) for m in modes}
         outcomes: list[QueryOutcome] = []
@@ -193,7 +217,7 @@ def evaluate_index(
             typer.echo(json.dumps({key: metrics[key] for key in METRIC_KEYS}))
         return
     console = Console()
-    console.print(_metrics_table(f"{queries.name} on {index} ({len(items)} queries)", results))
+    console.print(_metrics_table(f"{queries.name} on {where} ({len(items)} queries)", results))
     if "hybrid" in modes:
         console.print(f"fusion: {json.dumps(kb.retriever.fusion.to_json())}")
     for outcome in outcomes:
@@ -206,7 +230,7 @@ def evaluate_index(
 
 @kb_app.command("tune-fusion")
 def tune_fusion(
-    index: Path = typer.Option(..., "--index", file_okay=False, help="Index folder."),
+    index: Path | None = IndexOpt,
     queries: Path = typer.Option(
         ...,
         "--queries",
@@ -214,18 +238,36 @@ def tune_fusion(
         dir_okay=False,
         help="Development queries, JSONL {query, relevant}; never the set you report on.",
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the choice, keep the index."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the choice, record it nowhere (not even --out)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the choice as JSON only."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        dir_okay=False,
+        help=f"Also write the choice as this file: a documents folder's {FUSION_FILE}, which "
+        "`kb ingest` and the service's first-start import carry over.",
+    ),
 ) -> None:
     """Choose this collection's fusion weights on its development queries and record them
-    in the index (the service and `kb evaluate` then search with them)."""
+    in the index folder, or without --index in the service's database, where every
+    worker switches to them within seconds (the service and `kb evaluate` then search
+    with them)."""
     from kb_index.fusion_selection import FusionEvaluator
 
     try:
-        kb, items = _open_for_evaluation(index, queries)
+        kb, where, items = _open_for_evaluation(index, queries)
         selection = FusionEvaluator(kb.retriever, kb.state, items).select()
+        choice = FusionChoice.from_selection(
+            selection,
+            queries=QuerySetInfo.of_file(queries, count=len(items)),
+            encoder=kb.encoder.model_id,
+        )
         if not dry_run:
-            kb.use_fusion(selection.fusion)
+            choice = kb.record_fusion(choice, actor=CLI_ACTOR)
+            if out is not None:
+                write_fusion_file(out, choice)
     except TriageError as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -254,7 +296,11 @@ def tune_fusion(
         f"fusion: {json.dumps(selection.fusion.to_json())} (never below {selection.baseline} "
         "on any fifth of the queries)"
     )
-    console.print("kept the index unchanged (--dry-run)" if dry_run else f"recorded in {index}")
+    console.print(
+        "kept the index unchanged (--dry-run)"
+        if dry_run
+        else f"recorded in {where}" + (f" and {out}" if out is not None else "")
+    )
 
 
 @kb_app.command("build-faq")

@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 
+from kb_index.kb_document_store import KbDocumentStore
+from kb_index.kb_tables import kb_chunks, kb_documents, kb_fusion, kb_revisions
+from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from service.database import Database
 from service.main import create_app
 from service.resources import Resources, load_resources
@@ -78,6 +81,33 @@ def database(request: pytest.FixtureRequest) -> Database:
     with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM orders"))
     return db
+
+
+@pytest.fixture
+def kb_database(database: Database) -> Database:
+    """The shared database fixture (SQLite file, PostgreSQL) with no KB documents and no
+    recorded fusion weights."""
+    with database.engine.begin() as conn:
+        for table in (kb_chunks, kb_documents, kb_revisions, kb_fusion):
+            conn.execute(delete(table))
+    return database
+
+
+@pytest.fixture
+def workers(kb_database: Database) -> Iterator[Callable[[], SharedKnowledgeBase]]:
+    """Builds following knowledge bases on one database, as separate workers would."""
+    made: list[SharedKnowledgeBase] = []
+
+    def make() -> SharedKnowledgeBase:
+        kb = SharedKnowledgeBase(
+            encoder=HashingEncoder(), store=KbDocumentStore(kb_database.engine)
+        ).follow(interval=0.1)
+        made.append(kb)
+        return kb
+
+    yield make
+    for kb in made:
+        kb.close()
 
 
 def tiny_settings(

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
 
 from kb_index.documents import KbDocument
 from kb_index.kb_change_waiter import PgNotifyWaiter, build_change_waiter
 from kb_index.kb_document_store import KbDocumentStore
-from kb_index.kb_tables import kb_chunks, kb_documents, kb_revisions
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.errors import InvalidInputError, NotFoundError
 from service.database import Database
@@ -25,32 +23,6 @@ from service.main import create_app
 from service.resources import Resources
 from service.settings import ApiKeyEntry, Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
-
-
-@pytest.fixture
-def kb_database(database: Database) -> Database:
-    """The shared database fixture (SQLite file, PostgreSQL) with no KB documents."""
-    with database.engine.begin() as conn:
-        for table in (kb_chunks, kb_documents, kb_revisions):
-            conn.execute(delete(table))
-    return database
-
-
-@pytest.fixture
-def workers(kb_database: Database) -> Iterator[Callable[[], SharedKnowledgeBase]]:
-    """Builds following knowledge bases on one database, as separate workers would."""
-    made: list[SharedKnowledgeBase] = []
-
-    def make() -> SharedKnowledgeBase:
-        kb = SharedKnowledgeBase(
-            encoder=HashingEncoder(), store=KbDocumentStore(kb_database.engine)
-        ).follow(interval=0.1)
-        made.append(kb)
-        return kb
-
-    yield make
-    for kb in made:
-        kb.close()
 
 
 def _doc(doc_id: str, text: str = "Parcels leave our warehouse within two days.") -> KbDocument:
