@@ -90,11 +90,15 @@ class FusionChoice:
             at=datetime.now(UTC),
         )
 
-    def recorded(self, *, source: FusionSource, actor: str | None) -> FusionChoice:
+    def recorded(self, *, actor: str | None) -> FusionChoice:
         """This choice as written somewhere new: same weights and figures, a new author
-        and time (what ``tune-fusion`` chose stays marked as tuned)."""
-        keep = self.source if self.source == "tune-fusion" else source
-        return replace(self, source=keep, actor=actor, at=datetime.now(UTC), version=None)
+        and time."""
+        return replace(self, actor=actor, at=datetime.now(UTC), version=None)
+
+    def imported(self) -> FusionChoice:
+        """This choice as it arrives with files: marked ``import``, unless ``tune-fusion``
+        chose it (that stays visible wherever the weights travel)."""
+        return self if self.source == "tune-fusion" else replace(self, source="import")
 
     def to_json(self) -> dict[str, Any]:
         """The form of ``fusion.json`` (``version`` is the database's business)."""

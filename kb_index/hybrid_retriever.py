@@ -14,6 +14,8 @@ field alone), so the chosen fusion can always match the best of them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -98,6 +100,12 @@ class FusionConfig:
                 "title_dense_weight is positive",
                 field="body_weight",
             )
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the settings, for version strings."""
+        raw = json.dumps(self.to_json(), sort_keys=True).encode()
+        return hashlib.sha256(raw).hexdigest()[:8]
 
     @property
     def uses_title_vectors(self) -> bool:

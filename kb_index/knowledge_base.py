@@ -115,8 +115,12 @@ class KnowledgeBase:
 
     @property
     def version(self) -> str:
-        """Fingerprint of the indexed content, reported by ``/readyz``."""
-        return f"kb-{self._state.fingerprint}"
+        """Fingerprint of the indexed content and, unless they are the shipped ones, of the
+        fusion weights (both decide what a search finds): reported by ``/readyz`` and
+        recorded with every drafted reply."""
+        version = f"kb-{self._state.fingerprint}"
+        fusion = self.retriever.fusion
+        return version if fusion == FusionConfig() else f"{version}+fusion-{fusion.fingerprint}"
 
     def __len__(self) -> int:
         return len(self._state.documents)
@@ -258,7 +262,7 @@ class KnowledgeBase:
         """Search with ``choice`` from now on; an index with a folder records it (and its
         provenance) there, so the weights chosen for this collection are the ones it is
         opened with. Returns the choice as recorded."""
-        recorded = choice.recorded(source=choice.source, actor=actor)
+        recorded = choice.recorded(actor=actor)
         self._fusion_choice = recorded
         self.retriever.fusion = recorded.fusion
         if self.directory is not None and self._state.documents:

@@ -115,7 +115,7 @@ class SharedKnowledgeBase(KnowledgeBase):
         the others within a poll interval), kept in the database's ``kb_fusion`` history;
         returns it as recorded. ``fusion_choice`` stays ``source="default"`` until some
         weights are recorded."""
-        self.store.record_fusion(choice.recorded(source=choice.source, actor=actor))
+        self.store.record_fusion(choice.recorded(actor=actor))
         try:
             self.sync()
         except UnavailableError:
@@ -274,7 +274,7 @@ class SharedKnowledgeBase(KnowledgeBase):
         unless some worker did already; ``True`` if this one did."""
         changes, _ = self._changes(documents, progress=None)
         before = self.store.version()
-        recorded = fusion.recorded(source="import", actor=actor) if fusion is not None else None
+        recorded = fusion.imported().recorded(actor=actor) if fusion is not None else None
         outcome = self._write(changes, actor=actor, action="import", seeding=True, fusion=recorded)
         return outcome.version != before
 

@@ -86,11 +86,12 @@ def ingest(
             report = kb.upsert(documents, progress=lambda n: progress.advance(task, n))
         # The collection's weights come with it (a folder's fusion.json), once.
         current = kb.fusion_choice
-        carried = fusion is not None and (
-            current.fusion != fusion.fusion or current.queries != fusion.queries
+        carried = fusion is not None and (fusion.fusion, fusion.queries) != (
+            current.fusion,
+            current.queries,
         )
         if fusion is not None and carried:
-            kb.record_fusion(fusion.recorded(source="import", actor=CLI_ACTOR), actor=CLI_ACTOR)
+            kb.record_fusion(fusion.imported(), actor=CLI_ACTOR)
     except TriageError as exc:
         raise fail(str(exc)) from exc
     typer.echo(

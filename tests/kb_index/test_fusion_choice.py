@@ -35,9 +35,10 @@ def _choice() -> FusionChoice:
 
 
 def test_a_choice_survives_fusion_json(tmp_path: Path) -> None:
-    recorded = _choice().recorded(source="api", actor="system:cli")
+    recorded = _choice().imported().recorded(actor="system:cli")
     # What tune-fusion chose stays marked as tuned wherever it is written.
     assert recorded.source == "tune-fusion" and recorded.at is not None
+    assert FusionChoice(TUNED, source="api").imported().source == "import"
     write_fusion_file(tmp_path / FUSION_FILE, recorded)
     assert read_fusion_file(tmp_path) == recorded
     assert read_fusion_file(tmp_path / "elsewhere") is None

@@ -176,9 +176,13 @@ def test_put_sets_the_weights_every_search_uses(client: TestClient) -> None:
     assert put.json()["fusion"] == {**FusionConfig().to_json(), **TITLE_ALONE}
     assert put.json()["source"] == "api" and put.json()["queries"] is None
     assert _search_first(client, "gift wrapping") == "gift-wrapping"
+    # What a drafted reply records (and /readyz reports) says which weights found it.
+    tuned_version = client.get("/readyz").json()["versions"]["kb_index"]
+    assert tuned_version.endswith(f"+fusion-{FusionConfig(**TITLE_ALONE).fingerprint}")
     # An omitted field takes the shipped default: back to the body-led ranking.
     assert client.put("/v1/kb/fusion", json={}).status_code == 200
     assert _search_first(client, "gift wrapping") == "packaging"
+    assert client.get("/readyz").json()["versions"]["kb_index"] == tuned_version.split("+")[0]
     history = client.get("/v1/kb/fusion/history").json()["items"]
     assert [h["fusion"]["body_weight"] for h in history] == [0.0, 1.0]
     assert history[-1] == client.get("/v1/kb/fusion").json()
