@@ -79,14 +79,14 @@ INTENT_CATEGORIES: Final = (
 _CRITICAL_CUES: Final = (
     "unauthorized_charge",
     "account_takeover",
-    "double_charge",
-    "charged_after_cancel",
     "safety",
     "legal",
-    "chargeback",
     "privacy",
     "threat",
 )
+# Billing mistakes by the company and payment disputes are high or normal by issue 10's
+# rubric, not emergencies, so they explain a high level as well as a critical one.
+_BILLING_CUES: Final = ("double_charge", "charged_after_cancel", "chargeback")
 _HIGH_CUES: Final = (
     "delivery_missing",
     "item_problem",
@@ -101,9 +101,9 @@ _HIGH_CUES: Final = (
 )
 # Which cue phrases explain which level; the others would confuse a reader.
 _REASON_CUES: Final = {
-    "critical": _CRITICAL_CUES + _HIGH_CUES,
+    "critical": _CRITICAL_CUES + _BILLING_CUES + _HIGH_CUES,
     # A critical cue word on a message that is not critical would mislead the reader.
-    "high": _HIGH_CUES,
+    "high": _BILLING_CUES + _HIGH_CUES,
     "normal": ("strong_anger", "anger", "question"),
     "low": ("praise_feedback", "newsletter"),
 }
@@ -226,7 +226,7 @@ def explain(
         if name == "anger" and "strong_anger" in fired:
             continue
         reasons.append(cue_phrase(name))
-    money_taken = bool(fired & set(_CRITICAL_CUES[:4]))
+    money_taken = bool(fired & {"unauthorized_charge", "account_takeover", *_BILLING_CUES})
     if (
         level in {"high", "critical"}
         and signals.money_max is not None
