@@ -1,7 +1,11 @@
 """The emergencies the helpdesk must never leave in a queue, described in plain words.
 
 *Critical* means one of these situations, not a topic: an account, payment or refund
-question is routine, and anger alone is at most *high*. Each situation has a short
+question is routine, and anger alone is at most *high*. A billing mistake by the company
+(charged twice, a wrong bill, charged after cancelling) is not money taken without
+consent, which is for payments the customer never made or authorised; being locked out
+after losing the 2FA phone is not a takeover, which needs a stranger's action; property
+damage without harm to a person is not an emergency (issue 10's rubric). Each situation has a short
 phrase (shown in the urgency reasons) and several descriptions written the way the
 situation is told, not as keywords; the encoder embeds the descriptions once at training
 time and the emergency detector reads a message's similarity to each situation next to
@@ -63,10 +67,10 @@ SITUATIONS: Final = (
         "money taken without consent",
         (
             "there is a payment on my card that I did not make",
-            "money was taken from my account without my permission",
-            "I was charged twice for the same thing",
-            "you are still taking payments after I cancelled",
-            "I am being billed for something I never signed up for",
+            "a stranger took money from my account without my permission",
+            "orders were placed with my card by someone who is not me",
+            "a loan or contract was opened in my name that I never applied for",
+            "a fake caller pretending to be you got my details and money has gone",
             "fraudulent transactions on my account",
         ),
     ),
@@ -75,6 +79,7 @@ SITUATIONS: Final = (
         "account taken over",
         (
             "someone else got into my account and changed the password or email",
+            "a stranger changed the phone number or two-factor login on my account",
             "my account was hacked and orders were placed that I did not make",
             "my phone number or SIM was moved to someone else without my consent",
             "a stranger is logged into my account",

@@ -46,6 +46,7 @@ from models.intent_classifier import (
     IntentPrediction,
     softmax,
 )
+from models.lexical_features import LexicalFeaturizer
 from models.protocols import Encoder
 from models.urgency_signals import FEATURE_NAMES, UrgencySignals, cue_phrase
 
@@ -57,6 +58,8 @@ LEVELS: Final[tuple[str, ...]] = get_args(UrgencyLevel)
 _LEVEL_SCORE: Final = np.array([0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0])
 REPEAT_CONTACT_FLOOR = 2  # earlier customer messages that make a ticket at least "high"
 MAX_REASONS = 5
+#: The level head's hashed n-gram block (weights, idf), present when training kept it.
+LEXICAL_FILES: Final = ("lexical_coef.npy", "lexical_idf.npy")
 #: Intent categories the urgency model can read, a fixed set shared with the intent data
 #: (Bitext categories), plus the intent model's out-of-scope decision (1.0 when it
 #: rejected the message). An intent model that lacks a category contributes 0 for it; a
@@ -79,14 +82,14 @@ INTENT_CATEGORIES: Final = (
 _CRITICAL_CUES: Final = (
     "unauthorized_charge",
     "account_takeover",
-    "double_charge",
-    "charged_after_cancel",
     "safety",
     "legal",
-    "chargeback",
     "privacy",
     "threat",
 )
+# Billing mistakes by the company and payment disputes are high or normal by issue 10's
+# rubric, not emergencies, so they explain a high level as well as a critical one.
+_BILLING_CUES: Final = ("double_charge", "charged_after_cancel", "chargeback")
 _HIGH_CUES: Final = (
     "delivery_missing",
     "item_problem",
@@ -101,9 +104,9 @@ _HIGH_CUES: Final = (
 )
 # Which cue phrases explain which level; the others would confuse a reader.
 _REASON_CUES: Final = {
-    "critical": _CRITICAL_CUES + _HIGH_CUES,
+    "critical": _CRITICAL_CUES + _BILLING_CUES + _HIGH_CUES,
     # A critical cue word on a message that is not critical would mislead the reader.
-    "high": _HIGH_CUES,
+    "high": _BILLING_CUES + _HIGH_CUES,
     "normal": ("strong_anger", "anger", "question"),
     "low": ("praise_feedback", "newsletter"),
 }
@@ -139,10 +142,22 @@ class UrgencyHeads:
     #: was trained without intent features.
     intent_features: tuple[str, ...] = ()
     intent_scale: float = 1.0
+    #: Weights of the hashed word/char n-gram TF-IDF block (4, n_buckets), already
+    #: multiplied by the block's weight, and its idf; both None without the block.
+    lexical_coef: FloatArray | None = None
+    lexical_idf: FloatArray | None = None
 
     def __post_init__(self) -> None:
         if self.coef.shape[0] != len(LEVELS) or self.intercept.shape != (len(LEVELS),):
             raise ArtifactError("urgency head does not match the four levels")
+        if (self.lexical_coef is None) != (self.lexical_idf is None):
+            raise ArtifactError("urgency lexical weights and idf come together")
+        if (
+            self.lexical_coef is not None
+            and self.lexical_idf is not None
+            and self.lexical_coef.shape != (len(LEVELS), self.lexical_idf.shape[0])
+        ):
+            raise ArtifactError("urgency lexical weights do not match the idf buckets")
         if not 0.0 < self.critical_threshold <= 1.0:
             raise ArtifactError("critical threshold must be in (0, 1]")
 
@@ -226,7 +241,7 @@ def explain(
         if name == "anger" and "strong_anger" in fired:
             continue
         reasons.append(cue_phrase(name))
-    money_taken = bool(fired & set(_CRITICAL_CUES[:4]))
+    money_taken = bool(fired & {"unauthorized_charge", "account_takeover", *_BILLING_CUES})
     if (
         level in {"high", "critical"}
         and signals.money_max is not None
@@ -288,6 +303,17 @@ class UrgencyClassifier:
         self.intent_model = intent_model
         self.manifest = manifest
         self.emergency = emergency
+        self._lexical = (
+            LexicalFeaturizer(n_buckets=int(heads.lexical_idf.shape[0]), idf=heads.lexical_idf)
+            if heads.lexical_idf is not None
+            else None
+        )
+        # Transposed once, as in the emergency detector: the per-call transpose is slow.
+        self._lexical_t = (
+            np.ascontiguousarray(heads.lexical_coef.T.astype(np.float64))
+            if heads.lexical_coef is not None
+            else None
+        )
 
     @property
     def version(self) -> str:
@@ -296,8 +322,10 @@ class UrgencyClassifier:
 
     @property
     def reads_text(self) -> bool:
-        """Whether ``assess`` needs the focus texts (a lexical emergency detector)."""
-        return self.emergency is not None and self.emergency.reads_text
+        """Whether ``assess`` needs the focus texts (a lexical level head or detector)."""
+        return self._lexical is not None or (
+            self.emergency is not None and self.emergency.reads_text
+        )
 
     @property
     def uses_intent(self) -> bool:
@@ -350,6 +378,7 @@ class UrgencyClassifier:
         signals: Sequence[UrgencySignals],
         *,
         intents: Sequence[IntentPrediction] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> npt.NDArray[np.float64]:
         """Probabilities over ``LEVELS`` for each message.
 
@@ -359,6 +388,10 @@ class UrgencyClassifier:
             intents: Per message, the intent model's prediction (its
                 ``category_probabilities`` and ``out_of_scope``); needed when
                 ``uses_intent``, ignored otherwise.
+            texts: The focus texts; needed when the head has a lexical block.
+
+        Raises:
+            ValueError: a needed intent prediction or text is missing.
         """
         h = self.heads
         x = feature_matrix(
@@ -369,6 +402,10 @@ class UrgencyClassifier:
             intent_scale=h.intent_scale,
         )
         z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
+        if self._lexical is not None and self._lexical_t is not None:
+            if texts is None or len(texts) != len(signals):
+                raise ValueError(f"urgency model {self.version} reads the text of every message")
+            z = z + np.asarray(self._lexical.transform(texts) @ self._lexical_t)
         return softmax(z)
 
     def assess(
@@ -388,7 +425,7 @@ class UrgencyClassifier:
             raise ValueError("one signal set per embedding row is needed")
         if not signals:
             return []
-        proba = self.predict_proba(embeddings, signals, intents=intents)
+        proba = self.predict_proba(embeddings, signals, intents=intents, texts=texts)
         findings: Sequence[EmergencyFinding | None]
         if self.emergency is not None:
             # Critical is the detector's call alone; the level head picks low/normal/high,
@@ -449,6 +486,9 @@ class UrgencyClassifier:
             (tmp / "features.json").write_text(
                 json.dumps(features, indent=2) + "\n", encoding="utf-8"
             )
+            if h.lexical_coef is not None and h.lexical_idf is not None:
+                np.save(tmp / LEXICAL_FILES[0], h.lexical_coef.astype(np.float32))
+                np.save(tmp / LEXICAL_FILES[1], h.lexical_idf.astype(np.float32))
             if self.emergency is not None:
                 self.emergency.write(tmp, descriptions=emergency_descriptions)
 
@@ -484,6 +524,9 @@ class UrgencyClassifier:
         if tuple(manifest.labels) != LEVELS:
             raise ArtifactError(f"{folder}: labels {manifest.labels} are not {list(LEVELS)}")
         p = manifest.params
+        head_lexical = [name for name in LEXICAL_FILES if name in manifest.files]
+        if head_lexical and len(head_lexical) != len(LEXICAL_FILES):
+            raise ArtifactError(f"{folder}: urgency lexical files incomplete: {head_lexical}")
         try:
             features = json.loads((folder / "features.json").read_text(encoding="utf-8"))
             heads = UrgencyHeads(
@@ -494,6 +537,8 @@ class UrgencyClassifier:
                 feature_names=tuple(str(n) for n in features["signals"]),
                 intent_features=tuple(str(n) for n in features.get("intent", ())),
                 intent_scale=float(p.get("intent_scale") or 1.0),
+                lexical_coef=np.load(folder / LEXICAL_FILES[0]) if head_lexical else None,
+                lexical_idf=np.load(folder / LEXICAL_FILES[1]) if head_lexical else None,
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read urgency classifier ({exc})") from exc

@@ -96,6 +96,12 @@ def _print_validation(validation: dict[str, Any]) -> None:
             f"critical recall={fresh['critical_recall']:.4f} cost={fresh['cost']:g}"
         )
     typer.echo(f"  intent features kept: {validation['intent_features']}")
+    if "lexical" in validation:
+        lex = validation["lexical"]
+        scores = " ".join(f"{k}={v}" for k, v in lex.items() if k not in {"judged_by", "chosen"})
+        typer.echo(
+            f"  level-head n-gram block ({lex['judged_by']}): {scores}; kept: {lex['chosen']}"
+        )
 
 
 def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
@@ -148,7 +154,7 @@ def train(
         train_emergency,
     )
     from training.urgency_public_sets import read_bitext, read_clinc
-    from training.urgency_training import prepare, score_split, train_urgency
+    from training.urgency_training import LEXICAL_WEIGHTS, prepare, score_split, train_urgency
 
     for path, opt in ((bitext, "--bitext"), (clinc_train, "--clinc-train")):
         if not path.is_file():
@@ -173,6 +179,7 @@ def train(
         name=name,
         intent_model=intent.version if intent is not None else None,
         grids=((1.0, 4.0), (1.0,), (0.25, 0.5)),
+        lexical_weights=LEXICAL_WEIGHTS,
     )
     typer.echo("fitting and calibrating the emergency detector (minutes)...")
     clinc = read_clinc(clinc_train)

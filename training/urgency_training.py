@@ -17,11 +17,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
 from models.intent_classifier import IntentClassifier, IntentPrediction, softmax
+from models.lexical_features import LexicalFeaturizer
 from models.message_analyzer import MessageAnalyzer
 from models.protocols import Encoder
 from models.urgency_classifier import (
@@ -44,6 +46,9 @@ INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
 # Cost of each error on the dev split: a missed critical weighs ten ordinary mistakes.
 MISSED_CRITICAL_COST = 10.0
 FOLDS = 5
+#: Candidate weights of the level head's hashed n-gram block, and its hash buckets.
+LEXICAL_WEIGHTS = (0.5, 1.0)
+LEXICAL_BUCKETS = 2**16
 
 
 @dataclass(frozen=True)
@@ -157,13 +162,68 @@ def _inputs(data: Prepared, *, scale: float, intent_scale: float | None) -> npt.
     )
 
 
-def _fit(
-    data: Prepared, *, c: float, scale: float, intent_scale: float | None, seed: int = 0
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    x = _inputs(data, scale=scale, intent_scale=intent_scale)
+def _texts(data: Prepared) -> list[str]:
+    if data.texts is None:
+        raise ValueError("the lexical block needs the focus texts of the prepared messages")
+    return data.texts
+
+
+@dataclass(frozen=True)
+class HeadFit:
+    """A fitted level head: dense weights, and the lexical block's when it has one."""
+
+    coef: npt.NDArray[np.float32]
+    intercept: npt.NDArray[np.float32]
+    scale: float
+    intent_scale: float | None
+    #: The fitted featurizer and its weights (4, buckets), already times the block weight.
+    lexical: LexicalFeaturizer | None = None
+    lexical_coef: npt.NDArray[np.float32] | None = None
+
+    def proba(self, data: Prepared) -> npt.NDArray[np.float64]:
+        """Probabilities over ``LEVELS``, computed as ``UrgencyClassifier`` does."""
+        x = _inputs(data, scale=self.scale, intent_scale=self.intent_scale)
+        z = x @ self.coef.T.astype(np.float64) + self.intercept.astype(np.float64)
+        if self.lexical is not None and self.lexical_coef is not None:
+            z = z + np.asarray(
+                self.lexical.transform(_texts(data)) @ self.lexical_coef.T.astype(np.float64)
+            )
+        return softmax(z)
+
+
+def fit_head(
+    data: Prepared,
+    *,
+    c: float,
+    scale: float,
+    intent_scale: float | None,
+    lexical_weight: float | None = None,
+    seed: int = 0,
+) -> HeadFit:
+    """Fit the head; with ``lexical_weight`` the n-gram block (idf from ``data``) is added."""
+    x: npt.NDArray[np.float64] | sp.csr_matrix = _inputs(
+        data, scale=scale, intent_scale=intent_scale
+    )
+    dense_width = x.shape[1]
+    lexical = None
+    if lexical_weight is not None:
+        lexical = LexicalFeaturizer(n_buckets=LEXICAL_BUCKETS).fit(_texts(data))
+        x = sp.hstack(
+            [sp.csr_matrix(x), lexical_weight * lexical.transform(_texts(data))], format="csr"
+        )
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
     model.fit(x, data.y)
-    return model.coef_.astype(np.float32), model.intercept_.astype(np.float32)
+    coef = model.coef_.astype(np.float32)
+    return HeadFit(
+        coef[:, :dense_width],
+        model.intercept_.astype(np.float32),
+        scale,
+        intent_scale,
+        lexical,
+        (lexical_weight * coef[:, dense_width:]).astype(np.float32)
+        if lexical_weight is not None
+        else None,
+    )
 
 
 def _cost(y: npt.NDArray[np.int64], pred: npt.NDArray[np.int64]) -> float:
@@ -213,6 +273,7 @@ def out_of_fold_proba(
     c: float,
     scale: float,
     intent_scale: float | None = None,
+    lexical_weight: float | None = None,
     folds: int = FOLDS,
     seed: int = 0,
 ) -> npt.NDArray[np.float64]:
@@ -222,10 +283,29 @@ def out_of_fold_proba(
     for fit_idx, val_idx in splitter.split(np.zeros(len(data.y)), data.y):
         fit = _subset(data, fit_idx.astype(np.int64))
         val = _subset(data, val_idx.astype(np.int64))
-        coef, intercept = _fit(fit, c=c, scale=scale, intent_scale=intent_scale, seed=seed)
-        x = _inputs(val, scale=scale, intent_scale=intent_scale)
-        proba[val_idx] = softmax(x @ coef.T.astype(np.float64) + intercept.astype(np.float64))
+        head = fit_head(
+            fit,
+            c=c,
+            scale=scale,
+            intent_scale=intent_scale,
+            lexical_weight=lexical_weight,
+            seed=seed,
+        )
+        proba[val_idx] = head.proba(val)
     return proba
+
+
+def level_macro_f1(y: npt.NDArray[np.int64], proba: npt.NDArray[np.float64]) -> float:
+    """Macro-F1 over low/normal/high of the non-critical messages, as the head is used.
+
+    With an emergency detector the head only picks low, normal or high (its critical
+    reading becomes high), so this is the figure the lexical block is judged on.
+    """
+    high = LEVELS.index("high")
+    keep = y != LEVELS.index("critical")
+    pred = np.minimum(np.argmax(proba, axis=1), high)
+    labels = list(range(high + 1))
+    return float(f1_score(y[keep], pred[keep], labels=labels, average="macro", zero_division=0))
 
 
 @dataclass(frozen=True)
@@ -377,9 +457,50 @@ class TrainingResult:
     intent_scale: float | None
     critical_threshold: float
     validation: dict[str, Any]
+    #: Weight of the level head's n-gram block (None: the head has none).
+    lexical_weight: float | None = None
 
 
 FRESH_SEEDS = (1, 2)
+
+
+def choose_lexical(
+    data: Prepared,
+    chosen: Candidate,
+    *,
+    weights: Sequence[float],
+    seeds: Sequence[int],
+) -> tuple[float | None, dict[str, Any], npt.NDArray[np.float64]]:
+    """Whether (and how strongly) the hashed n-gram block helps the level head.
+
+    Each weight, and no block, is judged with the chosen C, signal and intent weights by
+    ``level_macro_f1`` of out-of-fold predictions, averaged over ``seeds``; no block wins
+    ties. Returns the weight (None: no block), the figures and the out-of-fold
+    probabilities of the first seed for the winner.
+    """
+    figures: dict[str, Any] = {"judged_by": "low/normal/high macro-F1, out-of-fold"}
+    best: tuple[float, float | None, npt.NDArray[np.float64]] | None = None
+    for weight in (None, *weights):
+        scores, first = [], None
+        for s in seeds:
+            proba = out_of_fold_proba(
+                data,
+                c=chosen.c,
+                scale=chosen.signal_scale,
+                intent_scale=chosen.intent_scale,
+                lexical_weight=weight,
+                seed=s,
+            )
+            scores.append(level_macro_f1(data.y, proba))
+            first = proba if first is None else first
+        mean = float(np.mean(scores))
+        figures["none" if weight is None else str(weight)] = round(mean, 4)
+        assert first is not None
+        if best is None or mean > best[0]:
+            best = (mean, weight, first)
+    assert best is not None
+    figures["chosen"] = best[1]
+    return best[1], figures, best[2]
 
 
 def train_urgency(
@@ -395,6 +516,7 @@ def train_urgency(
         SCALE_GRID,
         INTENT_SCALE_GRID,
     ),
+    lexical_weights: Sequence[float] = (),
 ) -> TrainingResult:
     """Pick the settings by cross-validation, decide on the intent features, then refit.
 
@@ -415,6 +537,8 @@ def train_urgency(
         intent_model: ``name@version`` of the intent model behind ``data.intents``.
         seed: Seed of the selection folds.
         grids: Candidate values of C, the signal weight and the intent weight.
+        lexical_weights: Candidate weights of the head's hashed n-gram block, tried with
+            the chosen setting (``choose_lexical``); empty: no block.
     """
     c_grid, scale_grid, intent_grid = grids
     without = search(data, intent_scales=(None,), c_grid=c_grid, scale_grid=scale_grid, seed=seed)
@@ -439,18 +563,37 @@ def train_urgency(
             chosen, chosen_fresh = with_intent, with_fresh
     validation["intent_features"] = chosen.intent_scale is not None
     validation.update({k: v for k, v in _figures(data, chosen, chosen_fresh).items() if k != "C"})
-    coef, intercept = _fit(
-        data, c=chosen.c, scale=chosen.signal_scale, intent_scale=chosen.intent_scale, seed=seed
+    threshold = chosen.critical_threshold
+    lexical_weight = None
+    if lexical_weights:
+        lexical_weight, figures, proba = choose_lexical(
+            data, chosen, weights=lexical_weights, seeds=(seed, *FRESH_SEEDS)
+        )
+        validation["lexical"] = figures
+        if lexical_weight is not None:
+            # The head's own critical threshold (used only without a detector) is refitted
+            # on the out-of-fold probabilities of the head that is shipped.
+            threshold = fit_threshold(data.y, proba)
+            validation["critical_threshold"] = threshold
+    head = fit_head(
+        data,
+        c=chosen.c,
+        scale=chosen.signal_scale,
+        intent_scale=chosen.intent_scale,
+        lexical_weight=lexical_weight,
+        seed=seed,
     )
     uses_intent = chosen.intent_scale is not None
     classifier = UrgencyClassifier(
         UrgencyHeads(
-            coef,
-            intercept,
+            head.coef,
+            head.intercept,
             signal_scale=chosen.signal_scale,
-            critical_threshold=chosen.critical_threshold,
+            critical_threshold=threshold,
             intent_features=INTENT_CATEGORIES if uses_intent else (),
             intent_scale=chosen.intent_scale if chosen.intent_scale is not None else 1.0,
+            lexical_coef=head.lexical_coef,
+            lexical_idf=head.lexical.idf if head.lexical is not None else None,
         ),
         encoder=encoder,
         name=name,
@@ -462,6 +605,7 @@ def train_urgency(
         chosen.c,
         chosen.signal_scale,
         chosen.intent_scale,
-        chosen.critical_threshold,
+        threshold,
         validation,
+        lexical_weight,
     )

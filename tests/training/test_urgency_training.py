@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from models.errors import ArtifactError
 from models.intent_classifier import IntentClassifier
 from models.message_analyzer import MessageAnalyzer
-from models.urgency_classifier import INTENT_CATEGORIES, LEVELS, UrgencyClassifier
+from models.urgency_classifier import INTENT_CATEGORIES, LEVELS, UrgencyClassifier, UrgencyHeads
 from tests.fixtures.hashing_encoder import HashingEncoder
 from training.urgency_training import (
     DEFAULT_DATA,
     Prepared,
+    fit_head,
     prepare,
     read_examples,
     score_split,
@@ -95,3 +98,66 @@ def test_training_without_an_intent_model_never_uses_intent_features(
     assert "with_intent" not in result.validation
     assert result.validation["intent_features"] is False
     assert not result.classifier.uses_intent
+
+
+def test_lexical_block_is_judged_by_cross_validation_and_survives_the_artifact(
+    fit_data: Prepared, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    plain = Prepared(
+        fit_data.examples, fit_data.embeddings, fit_data.signals, fit_data.y, texts=fit_data.texts
+    )
+    result = train_urgency(
+        plain, encoder=hashing_encoder, version="t", grids=SMALL_GRIDS, lexical_weights=(1.0,)
+    )
+    lexical = result.validation["lexical"]
+    # Kept exactly when it beats the head without it on out-of-fold low/normal/high F1.
+    assert (lexical["chosen"] == 1.0) is (lexical["1.0"] > lexical["none"])
+    assert result.lexical_weight == lexical["chosen"]
+    model = result.classifier
+    assert model.reads_text is (result.lexical_weight is not None)
+
+    model.save(tmp_path / "u")
+    loaded = UrgencyClassifier.from_artifact(tmp_path / "u", encoder=hashing_encoder)
+    before = model.predict_proba(plain.embeddings, plain.signals, texts=plain.texts)
+    np.testing.assert_allclose(
+        loaded.predict_proba(plain.embeddings, plain.signals, texts=plain.texts), before
+    )
+    if loaded.reads_text:
+        with pytest.raises(ValueError, match="reads the text"):
+            loaded.predict_proba(plain.embeddings, plain.signals)
+
+
+def test_a_head_with_a_lexical_block_reads_the_words(
+    fit_data: Prepared, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    plain = Prepared(
+        fit_data.examples, fit_data.embeddings, fit_data.signals, fit_data.y, texts=fit_data.texts
+    )
+    head = fit_head(plain, c=1.0, scale=1.0, intent_scale=None, lexical_weight=1.0)
+    assert head.lexical is not None and head.lexical_coef is not None
+    model = UrgencyClassifier(
+        UrgencyHeads(
+            head.coef,
+            head.intercept,
+            signal_scale=1.0,
+            critical_threshold=0.5,
+            lexical_coef=head.lexical_coef,
+            lexical_idf=head.lexical.idf,
+        ),
+        encoder=hashing_encoder,
+    )
+    model.save(tmp_path / "lex")
+    loaded = UrgencyClassifier.from_artifact(tmp_path / "lex", encoder=hashing_encoder)
+    assert loaded.reads_text
+    np.testing.assert_allclose(
+        loaded.predict_proba(plain.embeddings, plain.signals, texts=plain.texts),
+        head.proba(plain),
+        rtol=1e-5,
+    )
+    # Same embedding and signals, other words: the block moves the probabilities.
+    other = ["lol"] * len(plain.examples)
+    moved = loaded.predict_proba(plain.embeddings, plain.signals, texts=other)
+    assert not np.allclose(moved, head.proba(plain))
+    (tmp_path / "lex" / "lexical_idf.npy").unlink()
+    with pytest.raises(ArtifactError):
+        UrgencyClassifier.from_artifact(tmp_path / "lex", encoder=hashing_encoder)
