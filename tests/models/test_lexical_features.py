@@ -40,6 +40,22 @@ def test_two_featurizers_share_the_counts_of_counted_texts() -> None:
     np.testing.assert_array_equal(texts.counts[2**12].toarray(), _hstack_counts(first, TEXTS))
 
 
+def test_counts_folded_onto_fewer_buckets_equal_hashing_into_them() -> None:
+    wide = LexicalFeaturizer(n_buckets=2**14).fit([*TEXTS, "another order text"])
+    narrow = LexicalFeaturizer(n_buckets=2**10).fit(["refund please", "order #1"])
+    texts = CountedTexts([*TEXTS, "aa aa aa bb", "Zz" * 200])
+    wide.transform(texts)
+    folded = narrow.transform(texts)  # from the wide counts, not hashed again
+    assert set(texts.counts) == {2**14, 2**10}
+    direct = narrow._hash(list(texts))
+    kept = texts.counts[2**10]
+    assert kept.has_canonical_format and kept.dtype == direct.dtype
+    np.testing.assert_array_equal(kept.indices, direct.indices)
+    np.testing.assert_array_equal(kept.indptr, direct.indptr)
+    np.testing.assert_array_equal(kept.data, direct.data)
+    np.testing.assert_array_equal(folded.toarray(), narrow.transform(list(texts)).toarray())
+
+
 def test_transform_is_l2_normalised_sublinear_tf_idf() -> None:
     featurizer = LexicalFeaturizer(n_buckets=2**12).fit([*TEXTS, "another order text"])
     assert featurizer.idf is not None
