@@ -144,31 +144,35 @@ def encoder_lanes(settings: Settings) -> int:
 
 
 def thread_budget(settings: Settings) -> ThreadBudget:
-    """Thread counts per pool from the settings (README "Performance"). The encoder's
-    intra-op threads default to the usable cores shared among its lanes: two one-thread
-    int8 calls at once get more done than one two-thread call (a short text does not
-    split well over two threads)."""
-    compute = settings.compute_threads or max(1, usable_cores() // encoder_lanes(settings))
+    """Thread counts per pool from the settings (README "Performance")."""
     return ThreadBudget.for_machine(
-        compute=compute, blas=settings.blas_threads, faiss=settings.faiss_threads
+        compute=settings.compute_threads, blas=settings.blas_threads, faiss=settings.faiss_threads
     )
 
 
-def build_encoder(settings: Settings) -> Encoder:
-    """The configured encoder backend, weights loaded (no batching: CLI and training)."""
+def build_encoder(settings: Settings, *, threads: int | None = None) -> Encoder:
+    """The configured encoder backend, weights loaded (no batching: CLI and training);
+    ``threads`` overrides the thread budget's compute threads."""
     return build_backend(
         settings.encoder_backend,
         source=settings.encoder_path,
         name=settings.encoder_name,
         export_dir=settings.encoder_export_dir,
-        threads=thread_budget(settings).compute,
+        threads=threads or thread_budget(settings).compute,
     )
+
+
+def serving_encoder_threads(settings: Settings) -> int:
+    """The serving encoder's intra-op threads: ``TRIAGE_COMPUTE_THREADS``, else the usable
+    cores shared among its lanes (two one-thread int8 calls at once get more done than one
+    two-thread call: a short text does not split well over two threads)."""
+    return settings.compute_threads or max(1, usable_cores() // encoder_lanes(settings))
 
 
 def build_serving_encoder(settings: Settings) -> MicroBatchingEncoder:
     """The configured encoder behind the micro-batching worker every request shares."""
     return MicroBatchingEncoder(
-        build_encoder(settings),
+        build_encoder(settings, threads=serving_encoder_threads(settings)),
         max_batch=settings.encoder_batch_size,
         max_wait_ms=settings.encoder_batch_wait_ms,
         lanes=encoder_lanes(settings),
