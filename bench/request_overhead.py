@@ -84,6 +84,10 @@ class TimedEncoder:
     def backend(self) -> str:
         return str(getattr(self.inner, "backend", "unknown"))
 
+    @property
+    def per_text(self) -> bool:
+        return bool(getattr(self.inner, "per_text", False))
+
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
         wall, cpu = time.perf_counter(), time.process_time()
         try:
@@ -154,16 +158,25 @@ def run(requests: int, backend: str, warmup: int) -> None:
 
     from models.micro_batching_encoder import MicroBatchingEncoder
     from service.main import create_app
-    from service.resources import build_encoder, load_resources
+    from service.resources import (
+        build_encoder,
+        encoder_lanes,
+        load_resources,
+        serving_encoder_threads,
+    )
     from service.settings import Settings
 
     encoder_clock, triage_clock = _Clock(), _Clock()
     with tempfile.TemporaryDirectory(prefix="request-overhead-") as tmp:
         settings = Settings(data_dir=Path(tmp), encoder_backend=backend)
+        # As ``build_serving_encoder``, with the timing wrapper inside the batching one.
         encoder = MicroBatchingEncoder(
-            TimedEncoder(build_encoder(settings), encoder_clock),
+            TimedEncoder(
+                build_encoder(settings, threads=serving_encoder_threads(settings)), encoder_clock
+            ),
             max_batch=settings.encoder_batch_size,
             max_wait_ms=settings.encoder_batch_wait_ms,
+            lanes=encoder_lanes(settings),
         )
         resources = load_resources(settings, encoder=encoder)
         pipeline = resources.triage_pipeline

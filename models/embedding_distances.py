@@ -24,6 +24,8 @@ FloatArray = npt.NDArray[np.float64]
 #: The detector's inputs, in this order.
 DETECTOR_FEATURES = ("p_scope", "knn_similarity", "neg_mahalanobis")
 _VOTE_FLOOR = 1e-4
+#: Up to this many query x prototype similarities, ``nearest_neighbours`` takes one product.
+_ONE_PASS_CELLS = 1 << 20
 
 
 def nearest_neighbours(
@@ -31,35 +33,49 @@ def nearest_neighbours(
     prototypes: npt.NDArray[np.floating[Any]],
     k: int,
     *,
-    block: int = 4096,
+    block: int | None = None,
 ) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     """Cosine similarities and indices of each query's ``k`` nearest prototypes, best first.
 
     Blockwise, so memory stays ``len(queries) x block`` however many prototypes there are.
-    Both sides must be L2-normalised (the encoders normalise).
+    ``block=None`` compares a few queries (a request's messages) with every prototype in
+    one product, and many (training, evaluation) in blocks of 4096 prototypes. Both sides
+    must be L2-normalised (the encoders normalise).
     """
     n = len(queries)
     k = max(1, min(k, len(prototypes)))
     if n == 0 or len(prototypes) == 0:
         return np.zeros((n, 0)), np.zeros((n, 0), dtype=np.int64)
     q = queries.astype(np.float32, copy=False)
-    best_s = np.zeros((n, 0), dtype=np.float32)
-    best_i = np.zeros((n, 0), dtype=np.int64)
-    for start in range(0, len(prototypes), block):
-        part = prototypes[start : start + block].astype(np.float32, copy=False)
-        sims = q @ part.T
-        take = min(k, sims.shape[1])
-        idx = np.argpartition(-sims, take - 1, axis=1)[:, :take]
-        best_s = np.concatenate([best_s, np.take_along_axis(sims, idx, axis=1)], axis=1)
-        best_i = np.concatenate([best_i, idx + start], axis=1)
-        if best_s.shape[1] > k:
-            keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
-            best_s = np.take_along_axis(best_s, keep, axis=1)
-            best_i = np.take_along_axis(best_i, keep, axis=1)
+    if block is None:
+        block = len(prototypes) if n * len(prototypes) <= _ONE_PASS_CELLS else 4096
+    if block >= len(prototypes):
+        # The per-request path: one product and no merging of block results (the merging
+        # cost more than the product for one message against a few thousand examples).
+        sims = q @ prototypes.astype(np.float32, copy=False).T
+        if k == 1:
+            best = np.argmax(sims, axis=1)[:, None]
+            return np.take_along_axis(sims, best, axis=1).astype(np.float64), best
+        best_i = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        best_s = np.take_along_axis(sims, best_i, axis=1)
+    else:
+        best_s = np.zeros((n, 0), dtype=np.float32)
+        best_i = np.zeros((n, 0), dtype=np.int64)
+        for start in range(0, len(prototypes), block):
+            part = prototypes[start : start + block].astype(np.float32, copy=False)
+            sims = q @ part.T
+            take = min(k, sims.shape[1])
+            idx = np.argpartition(-sims, take - 1, axis=1)[:, :take]
+            best_s = np.concatenate([best_s, np.take_along_axis(sims, idx, axis=1)], axis=1)
+            best_i = np.concatenate([best_i, idx + start], axis=1)
+            if best_s.shape[1] > k:
+                keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
+                best_s = np.take_along_axis(best_s, keep, axis=1)
+                best_i = np.take_along_axis(best_i, keep, axis=1)
     order = np.argsort(-best_s, axis=1, kind="stable")
     return (
         np.take_along_axis(best_s, order, axis=1).astype(np.float64),
-        np.take_along_axis(best_i, order, axis=1),
+        np.take_along_axis(best_i, order, axis=1).astype(np.int64, copy=False),
     )
 
 

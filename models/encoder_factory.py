@@ -28,6 +28,10 @@ ENCODER_BACKENDS: tuple[str, ...] = get_args(EncoderBackend)
 #: Where ``triage encoder export`` writes by default (gitignored; a build output).
 DEFAULT_EXPORT_DIR = Path(__file__).resolve().parent / "exported"
 EXPORT_FOLDERS: dict[str, str] = {"onnx": "onnx-fp32", "onnx-int8": "onnx-int8"}
+#: Backends that encode one text per call (dynamic int8 quantisation would make a text's
+#: vector depend on its batch-mates: ``models/onnx_encoder.py``), so they use several cores
+#: through concurrent calls rather than shared batches (``models/micro_batching_encoder.py``).
+PER_TEXT_BACKENDS: frozenset[str] = frozenset({"onnx-int8"})
 
 
 def export_folder(backend: EncoderBackend, export_dir: Path | None = None) -> Path:

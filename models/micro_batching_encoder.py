@@ -13,6 +13,14 @@ batch served several callers (there is concurrent load) does the worker wait up 
 ingestion) are cut into ``max_batch`` pieces taken in turn with other callers' texts, so a
 bulk job does not stall interactive requests behind it.
 
+An encoder that runs one text per call anyway (``per_text``: the int8 ONNX backend, whose
+dynamic quantisation would make a text's vector depend on its batch-mates) gains nothing
+from shared batches, and the worker's hand-offs only add thread switches and a queue in
+front of one core. For it there is no worker: callers encode in their own threads, at
+most ``lanes`` at a time (ONNX Runtime releases the GIL, so two calls use two cores while
+the request threads' Python work interleaves), and a large job takes a lane per
+``max_batch`` piece, so it shares the lanes with chat traffic instead of holding one.
+
 It implements the ``Encoder`` protocol, so nothing else changes: every component that
 holds the encoder (triage, KB search and ingestion, drafting) shares the one worker, and
 with it the one compute pool.
@@ -38,6 +46,39 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float32]
 
 
+class _Lanes:
+    """At most ``count`` holders at a time; waiters get a lane in arrival order.
+
+    A ``threading.Semaphore`` lets a newcomer overtake a waiter already woken, and under 32
+    connections that stretched the p99 by a third; here a released lane is handed straight
+    to the oldest waiter, as the worker's queue serves batching encoders.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._free = count
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+
+    def acquire(self) -> None:
+        """Take a lane, waiting behind earlier callers."""
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()
+
+    def release(self) -> None:
+        """Give the lane to the oldest waiter, or back to the pool."""
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
 @dataclass(eq=False)
 class _Job:
     texts: Sequence[str]
@@ -56,11 +97,18 @@ class MicroBatchingEncoder:
             from a lone caller's thread when the worker is idle).
         max_batch: most texts in one call to ``inner``.
         max_wait_ms: under concurrent load, how long to wait for a batch to fill.
+        lanes: for an inner encoder that encodes one text per call (``per_text``), how
+            many calls may run at once (it must be safe to call from several threads, as
+            an ONNX Runtime session is); a batching encoder always runs one call at a time.
     """
 
-    def __init__(self, inner: Encoder, *, max_batch: int = 32, max_wait_ms: float = 2.0) -> None:
+    def __init__(
+        self, inner: Encoder, *, max_batch: int = 32, max_wait_ms: float = 2.0, lanes: int = 1
+    ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if lanes < 1:
+            raise ValueError("lanes must be at least 1")
         if max_wait_ms < 0:
             raise ValueError("max_wait_ms must not be negative")
         self.inner = inner
@@ -71,8 +119,14 @@ class MicroBatchingEncoder:
         self._closed = False
         self._busy = False  # the last batch served more than one caller
         self._encoding = threading.Lock()  # held around every call to ``inner.encode``
+        #: Per-text inner encoders skip the worker (see the module docstring).
+        self.direct = bool(getattr(inner, "per_text", False))
+        self.lanes = lanes if self.direct else 1
+        self._lanes = _Lanes(self.lanes)
+        self._counts = threading.Lock()
         self._worker = threading.Thread(target=self._run, name="encoder-batcher", daemon=True)
-        self._worker.start()
+        if not self.direct:
+            self._worker.start()
         #: Calls to ``inner.encode`` and texts encoded, for benchmarks and logs.
         self.batches = 0
         self.texts = 0
@@ -94,6 +148,8 @@ class MicroBatchingEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> FloatArray:
         """Vectors of ``texts`` (``batch_size`` is ignored: the worker batches)."""
+        if self.direct:
+            return self._encode_direct(texts)
         job = _Job(texts, np.zeros((len(texts), self.dimension), dtype=np.float32))
         if not texts:
             return job.out
@@ -130,12 +186,41 @@ class MicroBatchingEncoder:
         finally:
             self._encoding.release()
 
+    def _encode_direct(self, texts: Sequence[str]) -> FloatArray:
+        """A per-text encoder's path: ``max_batch`` texts at a time, each piece in a lane."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.max_batch):
+            piece = texts[start : start + self.max_batch]
+            self._lanes.acquire()
+            try:
+                if self._closed:
+                    raise ArtifactError("the encoder is shut down")
+                try:
+                    vectors = self.inner.encode(piece, batch_size=self.max_batch)
+                except BaseException:
+                    logger.exception("encoder batch of %s texts failed", len(piece))
+                    raise
+            finally:
+                self._lanes.release()
+            out[start : start + len(piece)] = vectors
+            with self._counts:
+                self.batches += 1
+                self.texts += len(piece)
+        return out
+
     def close(self) -> None:
         """Finish queued work and stop the worker; later calls raise."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._worker.join(timeout=30)
+        if self._worker.is_alive():
+            self._worker.join(timeout=30)
+        # A per-text encoder has no worker: wait for the calls in flight (and those
+        # waiting for a lane, which now raise) to end, then give the lanes back.
+        for _ in range(self.lanes):
+            self._lanes.acquire()
+        for _ in range(self.lanes):
+            self._lanes.release()
 
     # -- worker ---------------------------------------------------------------------------
 

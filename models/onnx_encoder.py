@@ -150,6 +150,13 @@ class OnnxEncoder:
         return self.model_id.rpartition("+")[2]
 
     @property
+    def per_text(self) -> bool:
+        """Whether every call encodes one text at a time (the quantised variant: see
+        ``load``), so batching callers together gains nothing."""
+        self._require()
+        return self._per_text
+
+    @property
     def source_fingerprint(self) -> str:
         """Fingerprint of the weights the graph was exported from."""
         self._require()

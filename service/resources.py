@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
+from models.encoder_factory import PER_TEXT_BACKENDS
 from models.encoder_factory import build_encoder as build_backend
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
@@ -18,7 +19,7 @@ from models.micro_batching_encoder import MicroBatchingEncoder
 from models.model_registry import ModelKind, ModelRegistry
 from models.protocols import Encoder
 from models.routing_policy import RoutingPolicy
-from models.thread_budget import ThreadBudget, apply_thread_budget
+from models.thread_budget import ThreadBudget, apply_thread_budget, usable_cores
 from models.triager import Triager
 from models.urgency_classifier import UrgencyClassifier
 from service.database import Database, DatabaseTimeouts
@@ -134,6 +135,14 @@ class Resources:
             self.encoder.close()
 
 
+def encoder_lanes(settings: Settings) -> int:
+    """Encoder calls that may run at once: one for a batching backend (its batches use the
+    cores), ``TRIAGE_ENCODER_LANES`` or the usable cores for a per-text one (onnx-int8)."""
+    if settings.encoder_backend not in PER_TEXT_BACKENDS:
+        return 1
+    return settings.encoder_lanes or usable_cores()
+
+
 def thread_budget(settings: Settings) -> ThreadBudget:
     """Thread counts per pool from the settings (README "Performance")."""
     return ThreadBudget.for_machine(
@@ -141,23 +150,32 @@ def thread_budget(settings: Settings) -> ThreadBudget:
     )
 
 
-def build_encoder(settings: Settings) -> Encoder:
-    """The configured encoder backend, weights loaded (no batching: CLI and training)."""
+def build_encoder(settings: Settings, *, threads: int | None = None) -> Encoder:
+    """The configured encoder backend, weights loaded (no batching: CLI and training);
+    ``threads`` overrides the thread budget's compute threads."""
     return build_backend(
         settings.encoder_backend,
         source=settings.encoder_path,
         name=settings.encoder_name,
         export_dir=settings.encoder_export_dir,
-        threads=thread_budget(settings).compute,
+        threads=threads or thread_budget(settings).compute,
     )
+
+
+def serving_encoder_threads(settings: Settings) -> int:
+    """The serving encoder's intra-op threads: ``TRIAGE_COMPUTE_THREADS``, else the usable
+    cores shared among its lanes (two one-thread int8 calls at once get more done than one
+    two-thread call: a short text does not split well over two threads)."""
+    return settings.compute_threads or max(1, usable_cores() // encoder_lanes(settings))
 
 
 def build_serving_encoder(settings: Settings) -> MicroBatchingEncoder:
     """The configured encoder behind the micro-batching worker every request shares."""
     return MicroBatchingEncoder(
-        build_encoder(settings),
+        build_encoder(settings, threads=serving_encoder_threads(settings)),
         max_batch=settings.encoder_batch_size,
         max_wait_ms=settings.encoder_batch_wait_ms,
+        lanes=encoder_lanes(settings),
     )
 
 

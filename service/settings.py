@@ -103,7 +103,15 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=256,
-        description="Encoder intra-op threads (ONNX Runtime or torch); default: usable cores.",
+        description="Encoder intra-op threads (ONNX Runtime or torch); default: usable cores, "
+        "shared among the encoder lanes (onnx-int8: one thread per lane).",
+    )
+    encoder_lanes: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Encoder calls that may run at once when the backend encodes one text "
+        "per call (onnx-int8: no shared batches); default: usable cores.",
     )
     blas_threads: int = Field(
         default=1, ge=1, le=256, description="numpy/scipy BLAS and other OpenMP pools."

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from service.deps import MetricsDep, ResponderDep
 from service.orders.order import Order
 from service.respond.decision import Action
-from service.respond.response_pipeline import RespondOutcome
+from service.respond.response_pipeline import RespondOutcome, ResponsePipeline
 from service.schemas import DomainOut, RespondRequest, SuggestionOut, TriageResponse
+from service.service_metrics import ServiceMetrics
 
 router = APIRouter(tags=["respond"])
 
@@ -91,14 +93,24 @@ class RespondResponse(BaseModel):
         )
 
 
-# Plain `def`: triage encodes text and the order lookup may block; both stay off the loop.
+def _respond(
+    responder: ResponsePipeline, metrics: ServiceMetrics, body: RespondRequest
+) -> RespondResponse:
+    outcome = responder.respond(body.to_domain())
+    metrics.observe_respond(outcome)
+    return RespondResponse.from_domain(outcome)
+
+
+# `async def` doing its work in one threadpool call (triage encodes text, the order lookup
+# may block: both stay off the loop). A plain `def` route costs two threadpool round trips:
+# the endpoint, then the validation of its return value (see service/api/triage.py).
 @router.post("/respond", response_model=RespondResponse)
-def respond(body: RespondRequest, responder: ResponderDep, metrics: MetricsDep) -> RespondResponse:
+async def respond(
+    body: RespondRequest, responder: ResponderDep, metrics: MetricsDep
+) -> RespondResponse:
     """Decide whether to auto-reply, suggest drafts to an agent, or escalate.
 
     The decision (and any drafts) is stored before the answer leaves; if the store fails
     the call fails with 503 and can be retried, so no reply goes out unrecorded.
     """
-    outcome = responder.respond(body.to_domain())
-    metrics.observe_respond(outcome)
-    return RespondResponse.from_domain(outcome)
+    return await run_in_threadpool(_respond, responder, metrics, body)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from service.deps import MetricsDep, ResponderDep
-from service.respond.response_pipeline import SuggestOutcome
+from service.respond.response_pipeline import ResponsePipeline, SuggestOutcome
 from service.schemas import RespondRequest, SuggestionOut, TriageResponse
+from service.service_metrics import ServiceMetrics
 
 router = APIRouter(tags=["suggest"])
 
@@ -40,10 +42,19 @@ class SuggestResponse(BaseModel):
         )
 
 
-# Plain `def`: triage and drafting encode text; both stay off the event loop.
-@router.post("/suggest", response_model=SuggestResponse)
-def suggest(body: SuggestRequest, responder: ResponderDep, metrics: MetricsDep) -> SuggestResponse:
-    """Draft replies for an agent; the drafts are stored for feedback before they are shown."""
+def _suggest(
+    responder: ResponsePipeline, metrics: ServiceMetrics, body: SuggestRequest
+) -> SuggestResponse:
     outcome = responder.suggest(body.to_domain())
     metrics.observe_suggest(outcome)
     return SuggestResponse.from_domain(outcome)
+
+
+# `async def` doing its work in one threadpool call: triage and drafting encode text off the
+# event loop, and the return value is not validated in a second round trip (as triage.py).
+@router.post("/suggest", response_model=SuggestResponse)
+async def suggest(
+    body: SuggestRequest, responder: ResponderDep, metrics: MetricsDep
+) -> SuggestResponse:
+    """Draft replies for an agent; the drafts are stored for feedback before they are shown."""
+    return await run_in_threadpool(_suggest, responder, metrics, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from models.triager import ConversationTurn
@@ -19,7 +20,7 @@ from service.schemas import (
     WireModel,
     history_to_domain,
 )
-from service.summary.conversation_summary import ConversationSummary
+from service.summary.conversation_summary import ConversationSummarizer, ConversationSummary
 
 router = APIRouter(tags=["summarize"])
 
@@ -100,9 +101,14 @@ class SummaryResponse(BaseModel):
         )
 
 
-# Plain `def`: sentence splitting and sentiment are CPU work, kept off the event loop.
+def _summarize(summarizer: ConversationSummarizer, body: SummarizeRequest) -> SummaryResponse:
+    return SummaryResponse.from_domain(summarizer.summarize(body.to_domain()))
+
+
+# `async def` doing its work in one threadpool call: sentence splitting and sentiment are
+# CPU work kept off the event loop, without a second round trip to validate the result.
 @router.post("/summarize", response_model=SummaryResponse)
-def summarize(body: SummarizeRequest, summarizer: SummarizerDep) -> SummaryResponse:
+async def summarize(body: SummarizeRequest, summarizer: SummarizerDep) -> SummaryResponse:
     """What the customer wants, what agents promised or did, what is still open, and the
     customer's sentiment turn by turn. Extractive: nothing is generated."""
-    return SummaryResponse.from_domain(summarizer.summarize(body.to_domain()))
+    return await run_in_threadpool(_summarize, summarizer, body)

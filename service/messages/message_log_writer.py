@@ -5,6 +5,11 @@ a failing database a few times, and applies the retention setting once at start 
 hourly. When the database stays down and the queue fills, new entries are dropped and
 counted (``dropped``) rather than slowing or failing customer requests: the log is an
 analytics record, the answer to the customer is not held hostage to it.
+
+After the first entry of a batch the writer lingers up to ``linger_s`` (50 ms) for more: a
+transaction costs about 0.3 ms of CPU for one row and 0.05 ms per row for twenty, and at a
+hundred requests a second one-row transactions took as much CPU as the intent heads. A
+``flush`` (a reader who wants to see its rows) or ``close`` cuts the wait short.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class MessageLogWriter:
         max_queue: most entries waiting for storage; beyond it new ones are dropped.
         batch_size: most entries per transaction.
         purge_interval_s: how often retention runs while the service is up.
+        linger_s: how long a batch waits for more entries after its first.
     """
 
     def __init__(
@@ -50,9 +56,14 @@ class MessageLogWriter:
         max_queue: int = 10_000,
         batch_size: int = 256,
         purge_interval_s: float = 3600.0,
+        linger_s: float = 0.05,
     ) -> None:
         if max_queue < 1 or batch_size < 1:
             raise ValueError("max_queue and batch_size must be at least 1")
+        if linger_s < 0:
+            raise ValueError("linger_s must not be negative")
+        self.linger_s = linger_s
+        self._hurry = threading.Event()  # a flush or close is waiting: stop lingering
         self.store = store
         self.retention = retention
         self.batch_size = batch_size
@@ -93,6 +104,9 @@ class MessageLogWriter:
         """Wait until every entry queued so far is stored (or given up); ``False`` on timeout."""
         with self._done:
             target = self._submitted
+            if self._finished >= target:
+                return True
+            self._hurry.set()
             return self._done.wait_for(lambda: self._finished >= target, timeout=timeout_s)
 
     @property
@@ -105,8 +119,8 @@ class MessageLogWriter:
         """Store what is queued (up to ``timeout_s``), then stop the thread."""
         if self._thread is None:
             return
-        self.flush(timeout_s)
         self._stop.set()
+        self.flush(timeout_s)
         self._thread.join(timeout_s)
         self._thread = None
 
@@ -128,12 +142,24 @@ class MessageLogWriter:
             except queue.Empty:
                 continue
             batch = [first]
+            deadline = time.monotonic() + self.linger_s
             while len(batch) < self.batch_size:
                 try:
                     batch.append(self._queue.get_nowait())
+                    continue
                 except queue.Empty:
+                    pass
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._hurry.is_set() or self._stop.is_set():
                     break
+                try:
+                    # Short waits, so a flush arriving meanwhile is not kept waiting.
+                    batch.append(self._queue.get(timeout=min(remaining, 0.01)))
+                except queue.Empty:
+                    continue
             self._write(batch)
+            if self._queue.empty():
+                self._hurry.clear()
             with self._done:
                 self._finished += len(batch)
                 self._done.notify_all()

@@ -31,6 +31,19 @@ def test_blockwise_neighbours_equal_brute_force() -> None:
     assert np.allclose(knn_similarity(sims, 3), sims[:, :3].mean(axis=1))
 
 
+@pytest.mark.parametrize("k", [1, 5])
+def test_one_pass_neighbours_of_a_request_equal_brute_force(k: int) -> None:
+    rng = np.random.default_rng(1)
+    queries, prototypes = _unit(rng, 3), _unit(rng, 5000)
+    sims, idx = nearest_neighbours(queries, prototypes, k)  # one product, no blocks
+    full = queries @ prototypes.T
+    expected = np.argsort(-full, axis=1)[:, :k]
+    assert idx.dtype == np.int64 and sims.dtype == np.float64
+    assert np.array_equal(idx, expected)
+    assert np.allclose(sims, np.take_along_axis(full, expected, axis=1), atol=1e-6)
+    assert np.array_equal(nearest_neighbours(queries, prototypes, k, block=512)[1], idx)
+
+
 def test_vote_favours_the_label_of_the_nearest_examples() -> None:
     sims = np.array([[0.9, 0.8, 0.2], [0.5, 0.5, 0.5]])
     idx = np.array([[0, 1, 2], [0, 1, 2]])

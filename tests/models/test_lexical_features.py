@@ -5,9 +5,55 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import normalize
 
-from models.lexical_features import LexicalFeaturizer
+from models.lexical_features import CountedTexts, LexicalFeaturizer
 
 TEXTS = ["Where is my order #4411829?", "refund refund refund pls", "", "Ünïcödé naïve café"]
+
+
+def _hstack_counts(featurizer: LexicalFeaturizer, texts: list[str]) -> np.ndarray:
+    """Word then char n-gram counts the textbook way (scikit-learn's vectorizers)."""
+    return np.hstack(
+        [featurizer._words.transform(texts).toarray(), featurizer._chars.transform(texts).toarray()]
+    )
+
+
+def test_counts_are_the_word_then_char_hashing_vectorizers() -> None:
+    featurizer = LexicalFeaturizer(n_buckets=2**12)
+    counts = featurizer._counts(TEXTS)
+    assert counts.has_canonical_format and counts.dtype == np.float32
+    np.testing.assert_array_equal(counts.toarray(), _hstack_counts(featurizer, TEXTS))
+
+
+def test_two_featurizers_share_the_counts_of_counted_texts() -> None:
+    first = LexicalFeaturizer(n_buckets=2**12).fit([*TEXTS, "another order text"])
+    second = LexicalFeaturizer(n_buckets=2**12).fit(["refund please", "order #1"])
+    texts = CountedTexts(TEXTS)
+    plain_first, plain_second = first.transform(list(TEXTS)), second.transform(list(TEXTS))
+    shared_first = first.transform(texts)
+    assert set(texts.counts) == {2**12}  # counted once, kept for the next reader
+    shared_second = second.transform(texts)
+    # Products with the results (which may sort their indices in place) leave the kept
+    # counts intact for whoever reads them next.
+    _ = shared_first @ np.ones((2**12, 2), dtype=np.float32)
+    np.testing.assert_array_equal(shared_first.toarray(), plain_first.toarray())
+    np.testing.assert_array_equal(shared_second.toarray(), plain_second.toarray())
+    np.testing.assert_array_equal(texts.counts[2**12].toarray(), _hstack_counts(first, TEXTS))
+
+
+def test_counts_folded_onto_fewer_buckets_equal_hashing_into_them() -> None:
+    wide = LexicalFeaturizer(n_buckets=2**14).fit([*TEXTS, "another order text"])
+    narrow = LexicalFeaturizer(n_buckets=2**10).fit(["refund please", "order #1"])
+    texts = CountedTexts([*TEXTS, "aa aa aa bb", "Zz" * 200])
+    wide.transform(texts)
+    folded = narrow.transform(texts)  # from the wide counts, not hashed again
+    assert set(texts.counts) == {2**14, 2**10}
+    direct = narrow._hash(list(texts))
+    kept = texts.counts[2**10]
+    assert kept.has_canonical_format and kept.dtype == direct.dtype
+    np.testing.assert_array_equal(kept.indices, direct.indices)
+    np.testing.assert_array_equal(kept.indptr, direct.indptr)
+    np.testing.assert_array_equal(kept.data, direct.data)
+    np.testing.assert_array_equal(folded.toarray(), narrow.transform(list(texts)).toarray())
 
 
 def test_transform_is_l2_normalised_sublinear_tf_idf() -> None:

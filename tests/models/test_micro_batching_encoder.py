@@ -147,3 +147,59 @@ def test_inner_encoder_never_runs_twice_at_once() -> None:
     batcher.close()
     assert failures == []
     assert most == 1
+
+
+class PerTextEncoder(SlowRecordingEncoder):
+    """A real (hashing) encoder that, like the int8 ONNX backend, encodes one text per call
+    and may be called from several threads; it records how many calls overlap."""
+
+    per_text = True
+
+    def __init__(self, *, delay: float = 0.02) -> None:
+        super().__init__(delay=delay)
+        self.lock = threading.Lock()
+        self.active = 0
+        self.most_active = 0
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+        with self.lock:
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            return super().encode(texts)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+def test_per_text_encoder_runs_in_callers_threads_at_most_lanes_at_once() -> None:
+    inner = PerTextEncoder(delay=0.05)
+    batcher = MicroBatchingEncoder(inner, max_batch=4, lanes=2)
+    assert batcher.direct and batcher.lanes == 2
+    reference = HashingEncoder()
+    texts = [[f"message {i}", f"order {i * 7}"] for i in range(12)]
+    results: dict[int, npt.NDArray[np.float32]] = {}
+
+    def call(i: int) -> None:
+        results[i] = batcher.encode(texts[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    batch = [f"article chunk {i}" for i in range(10)]
+    np.testing.assert_allclose(batcher.encode(batch), reference.encode(batch))
+    batcher.close()
+    for i in range(12):
+        np.testing.assert_allclose(results[i], reference.encode(texts[i]))
+    assert inner.most_active == 2  # two calls overlapped, never three
+    assert inner.batches[-3:] == [4, 4, 2]  # a large job goes lane by lane in pieces
+    with pytest.raises(ArtifactError):
+        batcher.encode(["after close"])
+
+
+def test_batching_encoder_ignores_lanes() -> None:
+    batcher = MicroBatchingEncoder(SlowRecordingEncoder(delay=0.0), lanes=4)
+    assert not batcher.direct and batcher.lanes == 1
+    batcher.close()

@@ -3,6 +3,7 @@ PostgreSQL): storage, queue order and filters, retention, and a failing database
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from models.errors import NotFoundError
 from service.database import Database
+from service.messages.message_entry import MessageEntry
 from service.messages.message_log import MessageLog
 from service.messages.message_log_store import MessageFilter, MessageLogStore
 from service.messages.message_log_writer import MessageLogWriter
@@ -169,3 +171,40 @@ def test_embedded_messages_come_back_as_float32_oldest_first(log_store: MessageL
         assert np.allclose(message.embedding, expected, atol=1e-2)
     later = log_store.embedded(since=NOW + timedelta(minutes=9), until=None)
     assert [m.id for m in later] == ["m1", "m0"]
+
+
+class CountingStore(MessageLogStore):
+    """The real store, counting its transactions."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.transactions = 0
+
+    def write(self, entries: Sequence[MessageEntry]) -> None:
+        self.transactions += 1
+        super().write(entries)
+
+
+def test_writer_groups_entries_into_few_transactions_and_close_stores_all(
+    sqlite_database: Database,
+) -> None:
+    store = CountingStore(sqlite_database)
+    # A linger far longer than the test: only ``close`` can end the batch in time.
+    writer = MessageLogWriter(store, retention=None, linger_s=60.0).start()
+    for i in range(40):
+        writer.record([entry(i)])
+    writer.close()
+    assert store.page(MessageFilter(), limit=1).total == 40
+    assert 1 <= store.transactions < 40
+    assert writer.dropped == 0
+
+
+def test_flush_does_not_wait_for_the_linger(sqlite_database: Database) -> None:
+    writer = MessageLogWriter(MessageLogStore(sqlite_database), retention=None, linger_s=60.0)
+    writer.start()
+    try:
+        writer.record([entry(1), entry(2)])
+        assert writer.flush(timeout_s=20.0)
+        assert writer.pending == 0
+    finally:
+        writer.close()
