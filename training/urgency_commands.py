@@ -366,7 +366,12 @@ def evaluate(
     ),
     cache: Path | None = CacheOpt,
     report: Path | None = typer.Option(None, "--report", help="Write the figures as JSON here."),
-    show_errors: bool = typer.Option(True, "--show-errors/--no-errors"),
+    show_errors: bool | None = typer.Option(
+        None,
+        "--errors/--no-errors",
+        help="Print each misjudged message. Default: on for --data/--split, off for "
+        "--test-file (held-out rows are never shown unless asked for).",
+    ),
     intent_model: Path | None = IntentOpt,
 ) -> None:
     """Score an artifact: test split with confusion matrix, Bitext and CLINC150 critical share."""
@@ -398,7 +403,9 @@ def evaluate(
     prepared = prepare(rows, encoder=encoder, analyzer=analyzer, intent=intent)
     metrics = score_split(classifier, prepared).to_json()
     _print_metrics(f"{classifier.version} on {source}", metrics)
-    if show_errors:
+    # A held-out file's messages stay unread: looking at its errors is how a model ends
+    # up tuned on its test set.
+    if show_errors if show_errors is not None else test_file is None:
         decisions = classifier.assess(
             prepared.embeddings, prepared.signals, intents=prepared.intents, texts=prepared.texts
         )
