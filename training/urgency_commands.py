@@ -102,6 +102,12 @@ def _print_validation(validation: dict[str, Any]) -> None:
         typer.echo(
             f"  level-head n-gram block ({lex['judged_by']}): {scores}; kept: {lex['chosen']}"
         )
+    if "level_bias" in validation:
+        b = validation["level_bias"]
+        typer.echo(
+            f"  level bias ({b['judged_by']}): none={b['none']} cross-fitted={b['cross_fitted']} "
+            f"bias={b['bias']}; kept: {b['kept']}"
+        )
 
 
 def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
@@ -180,6 +186,7 @@ def train(
         intent_model=intent.version if intent is not None else None,
         grids=((1.0, 4.0), (1.0,), (0.25, 0.5)),
         lexical_weights=LEXICAL_WEIGHTS,
+        level_bias=True,
     )
     typer.echo("fitting and calibrating the emergency detector (minutes)...")
     clinc = read_clinc(clinc_train)
