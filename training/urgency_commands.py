@@ -184,7 +184,7 @@ def train(
         version=version,
         name=name,
         intent_model=intent.version if intent is not None else None,
-        grids=((1.0, 4.0), (1.0,), (0.25, 0.5)),
+        grids=((4.0, 8.0), (1.0,), (0.25, 0.5)),
         lexical_weights=LEXICAL_WEIGHTS,
         level_bias=True,
     )

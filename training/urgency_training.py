@@ -48,7 +48,7 @@ INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
 MISSED_CRITICAL_COST = 10.0
 FOLDS = 5
 #: Candidate weights of the level head's hashed n-gram block, and its hash buckets.
-LEXICAL_WEIGHTS = (0.5, 1.0)
+LEXICAL_WEIGHTS = (1.0, 2.0)
 LEXICAL_BUCKETS = 2**16
 #: Candidate biases of the normal and high log-probabilities (low and critical stay 0:
 #: a critical reading the detector does not confirm stays high, as round 1 decided).
