@@ -15,6 +15,9 @@ then *critical* means an emergency recognised from meaning (harm, medical need, 
 product, money taken without consent, account takeover, data leak, legal threat,
 harassment), decided by the detector's calibrated score alone, and the level head only
 chooses between low, normal and high. The first reason names the recognised situation.
+Since ``urgency-en@8`` the head's log-probabilities may carry a per-level bias before that
+choice, fitted by cross-validation to the head's macro-F1 (class weights balance the
+training counts, not the costs of the normal/high boundary).
 """
 
 from __future__ import annotations
@@ -146,10 +149,17 @@ class UrgencyHeads:
     #: multiplied by the block's weight, and its idf; both None without the block.
     lexical_coef: FloatArray | None = None
     lexical_idf: FloatArray | None = None
+    #: Added to the head's log-probabilities (one per level) before it picks low, normal
+    #: or high next to an emergency detector; None: the plain argmax.
+    level_bias: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.coef.shape[0] != len(LEVELS) or self.intercept.shape != (len(LEVELS),):
             raise ArtifactError("urgency head does not match the four levels")
+        if self.level_bias is not None and (
+            len(self.level_bias) != len(LEVELS) or not np.all(np.isfinite(self.level_bias))
+        ):
+            raise ArtifactError("urgency level bias needs one finite number per level")
         if (self.lexical_coef is None) != (self.lexical_idf is None):
             raise ArtifactError("urgency lexical weights and idf come together")
         if (
@@ -209,6 +219,20 @@ def decide_levels(
     levels = np.argmax(proba[:, :3], axis=1)
     levels[proba[:, 3] >= critical_threshold] = 3
     return levels.astype(np.int64)
+
+
+def head_levels(
+    proba: npt.NDArray[np.float64], *, bias: Sequence[float] | None = None
+) -> npt.NDArray[np.int64]:
+    """The level head's choice next to an emergency detector: low, normal or high.
+
+    The argmax of the log-probabilities plus ``bias``; a critical reading becomes high
+    (seen soon, but only the detector escalates an emergency).
+    """
+    scores = np.log(np.clip(proba, 1e-12, None))
+    if bias is not None:
+        scores = scores + np.asarray(bias, dtype=np.float64)
+    return np.minimum(np.argmax(scores, axis=1), LEVELS.index("high")).astype(np.int64)
 
 
 def explain(
@@ -432,7 +456,7 @@ class UrgencyClassifier:
             # and a message it reads as critical that the detector does not confirm is
             # high: seen soon, but not escalated as an emergency.
             findings = self.emergency.detect(embeddings, texts)
-            levels = np.minimum(np.argmax(proba, axis=1), LEVELS.index("high"))
+            levels = head_levels(proba, bias=self.heads.level_bias)
             levels[[f.is_emergency for f in findings]] = LEVELS.index("critical")
         else:
             findings = [None] * len(signals)
@@ -509,6 +533,7 @@ class UrgencyClassifier:
                 "critical_threshold": h.critical_threshold,
                 "repeat_contact_floor": REPEAT_CONTACT_FLOOR,
                 "emergency_threshold": self.emergency.threshold if self.emergency else None,
+                "level_bias": list(h.level_bias) if h.level_bias is not None else None,
                 **dict(params or {}),
             },
         )
@@ -539,6 +564,9 @@ class UrgencyClassifier:
                 intent_scale=float(p.get("intent_scale") or 1.0),
                 lexical_coef=np.load(folder / LEXICAL_FILES[0]) if head_lexical else None,
                 lexical_idf=np.load(folder / LEXICAL_FILES[1]) if head_lexical else None,
+                level_bias=tuple(float(b) for b in p["level_bias"])
+                if p.get("level_bias") is not None
+                else None,
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read urgency classifier ({exc})") from exc

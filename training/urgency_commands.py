@@ -102,6 +102,12 @@ def _print_validation(validation: dict[str, Any]) -> None:
         typer.echo(
             f"  level-head n-gram block ({lex['judged_by']}): {scores}; kept: {lex['chosen']}"
         )
+    if "level_bias" in validation:
+        b = validation["level_bias"]
+        typer.echo(
+            f"  level bias ({b['judged_by']}): none={b['none']} cross-fitted={b['cross_fitted']} "
+            f"bias={b['bias']}; kept: {b['kept']}"
+        )
 
 
 def _print_metrics(title: str, metrics: dict[str, Any]) -> None:
@@ -178,8 +184,9 @@ def train(
         version=version,
         name=name,
         intent_model=intent.version if intent is not None else None,
-        grids=((1.0, 4.0), (1.0,), (0.25, 0.5)),
+        grids=((4.0, 8.0), (1.0,), (0.25, 0.5)),
         lexical_weights=LEXICAL_WEIGHTS,
+        level_bias=True,
     )
     typer.echo("fitting and calibrating the emergency detector (minutes)...")
     clinc = read_clinc(clinc_train)
@@ -366,7 +373,12 @@ def evaluate(
     ),
     cache: Path | None = CacheOpt,
     report: Path | None = typer.Option(None, "--report", help="Write the figures as JSON here."),
-    show_errors: bool = typer.Option(True, "--show-errors/--no-errors"),
+    show_errors: bool | None = typer.Option(
+        None,
+        "--errors/--no-errors",
+        help="Print each misjudged message. Default: on for --data/--split, off for "
+        "--test-file (held-out rows are never shown unless asked for).",
+    ),
     intent_model: Path | None = IntentOpt,
 ) -> None:
     """Score an artifact: test split with confusion matrix, Bitext and CLINC150 critical share."""
@@ -398,7 +410,9 @@ def evaluate(
     prepared = prepare(rows, encoder=encoder, analyzer=analyzer, intent=intent)
     metrics = score_split(classifier, prepared).to_json()
     _print_metrics(f"{classifier.version} on {source}", metrics)
-    if show_errors:
+    # A held-out file's messages stay unread: looking at its errors is how a model ends
+    # up tuned on its test set.
+    if show_errors if show_errors is not None else test_file is None:
         decisions = classifier.assess(
             prepared.embeddings, prepared.signals, intents=prepared.intents, texts=prepared.texts
         )

@@ -33,6 +33,7 @@ from models.urgency_classifier import (
     UrgencyHeads,
     decide_levels,
     feature_matrix,
+    head_levels,
     intent_matrix,
 )
 from models.urgency_signals import UrgencySignals
@@ -47,8 +48,11 @@ INTENT_SCALE_GRID = (0.25, 0.5, 1.0)
 MISSED_CRITICAL_COST = 10.0
 FOLDS = 5
 #: Candidate weights of the level head's hashed n-gram block, and its hash buckets.
-LEXICAL_WEIGHTS = (0.5, 1.0)
+LEXICAL_WEIGHTS = (1.0, 2.0)
 LEXICAL_BUCKETS = 2**16
+#: Candidate biases of the normal and high log-probabilities (low and critical stay 0:
+#: a critical reading the detector does not confirm stays high, as round 1 decided).
+LEVEL_BIAS_GRID = tuple(round(float(b), 2) for b in np.arange(-1.0, 1.01, 0.1))
 
 
 @dataclass(frozen=True)
@@ -295,17 +299,80 @@ def out_of_fold_proba(
     return proba
 
 
-def level_macro_f1(y: npt.NDArray[np.int64], proba: npt.NDArray[np.float64]) -> float:
+def level_macro_f1(
+    y: npt.NDArray[np.int64],
+    proba: npt.NDArray[np.float64],
+    *,
+    bias: Sequence[float] | None = None,
+) -> float:
     """Macro-F1 over low/normal/high of the non-critical messages, as the head is used.
 
     With an emergency detector the head only picks low, normal or high (its critical
-    reading becomes high), so this is the figure the lexical block is judged on.
+    reading becomes high, ``head_levels``), so this is the figure the lexical block and
+    the level bias are judged on.
     """
     high = LEVELS.index("high")
     keep = y != LEVELS.index("critical")
-    pred = np.minimum(np.argmax(proba, axis=1), high)
+    pred = head_levels(proba[keep], bias=bias)
     labels = list(range(high + 1))
-    return float(f1_score(y[keep], pred[keep], labels=labels, average="macro", zero_division=0))
+    return float(f1_score(y[keep], pred, labels=labels, average="macro", zero_division=0))
+
+
+def fit_level_bias(
+    y: npt.NDArray[np.int64], proba: npt.NDArray[np.float64]
+) -> tuple[tuple[float, ...], float]:
+    """The normal/high bias (``LEVEL_BIAS_GRID``) with the best ``level_macro_f1``.
+
+    Ties go to the smallest total bias, so no evidence means no correction.
+    """
+    best: tuple[float, float, tuple[float, ...]] | None = None
+    for b_normal in LEVEL_BIAS_GRID:
+        for b_high in LEVEL_BIAS_GRID:
+            bias = (0.0, b_normal, b_high, 0.0)
+            score = level_macro_f1(y, proba, bias=bias)
+            size = abs(b_normal) + abs(b_high)
+            if best is None or (score, -size) > (best[0], -best[1]):
+                best = (score, size, bias)
+    assert best is not None
+    return best[2], best[0]
+
+
+def choose_level_bias(
+    y: npt.NDArray[np.int64],
+    probas: Sequence[npt.NDArray[np.float64]],
+    *,
+    folds: int = FOLDS,
+) -> tuple[tuple[float, ...] | None, dict[str, Any]]:
+    """Whether a level bias helps the head, judged without scoring a bias on its own rows.
+
+    ``probas`` are out-of-fold probabilities of the shipped head (one per fold seed).
+    Each is cross-fitted: the bias is fitted on ``folds - 1`` parts of the messages and
+    scored on the remaining one. The bias is kept only when that beats no bias on
+    average; it is then fitted on all seeds' out-of-fold rows together.
+    """
+    plain, crossed = [], []
+    for seed, proba in enumerate(probas):
+        pred = np.zeros(len(y), dtype=np.int64)
+        parts = StratifiedKFold(n_splits=folds, shuffle=True, random_state=100 + seed)
+        for fit_idx, val_idx in parts.split(np.zeros(len(y)), y):
+            bias, _ = fit_level_bias(y[fit_idx], proba[fit_idx])
+            pred[val_idx] = head_levels(proba[val_idx], bias=bias)
+        keep = y != LEVELS.index("critical")
+        crossed.append(
+            float(f1_score(y[keep], pred[keep], labels=[0, 1, 2], average="macro", zero_division=0))
+        )
+        plain.append(level_macro_f1(y, proba))
+    bias, fitted = fit_level_bias(np.tile(y, len(probas)), np.vstack(probas))
+    kept = float(np.mean(crossed)) > float(np.mean(plain)) and any(bias)
+    figures: dict[str, Any] = {
+        "judged_by": "low/normal/high macro-F1, out-of-fold, bias cross-fitted",
+        "none": round(float(np.mean(plain)), 4),
+        "cross_fitted": round(float(np.mean(crossed)), 4),
+        "bias": list(bias),
+        "fitted_on_all": round(fitted, 4),
+        "kept": kept,
+    }
+    return (bias if kept else None), figures
 
 
 @dataclass(frozen=True)
@@ -459,6 +526,8 @@ class TrainingResult:
     validation: dict[str, Any]
     #: Weight of the level head's n-gram block (None: the head has none).
     lexical_weight: float | None = None
+    #: Bias of the head's log-probabilities (None: none was kept).
+    level_bias: tuple[float, ...] | None = None
 
 
 FRESH_SEEDS = (1, 2)
@@ -470,18 +539,18 @@ def choose_lexical(
     *,
     weights: Sequence[float],
     seeds: Sequence[int],
-) -> tuple[float | None, dict[str, Any], npt.NDArray[np.float64]]:
+) -> tuple[float | None, dict[str, Any], list[npt.NDArray[np.float64]]]:
     """Whether (and how strongly) the hashed n-gram block helps the level head.
 
     Each weight, and no block, is judged with the chosen C, signal and intent weights by
     ``level_macro_f1`` of out-of-fold predictions, averaged over ``seeds``; no block wins
     ties. Returns the weight (None: no block), the figures and the out-of-fold
-    probabilities of the first seed for the winner.
+    probabilities of every seed for the winner.
     """
     figures: dict[str, Any] = {"judged_by": "low/normal/high macro-F1, out-of-fold"}
-    best: tuple[float, float | None, npt.NDArray[np.float64]] | None = None
+    best: tuple[float, float | None, list[npt.NDArray[np.float64]]] | None = None
     for weight in (None, *weights):
-        scores, first = [], None
+        scores, probas = [], []
         for s in seeds:
             proba = out_of_fold_proba(
                 data,
@@ -492,12 +561,11 @@ def choose_lexical(
                 seed=s,
             )
             scores.append(level_macro_f1(data.y, proba))
-            first = proba if first is None else first
+            probas.append(proba)
         mean = float(np.mean(scores))
         figures["none" if weight is None else str(weight)] = round(mean, 4)
-        assert first is not None
         if best is None or mean > best[0]:
-            best = (mean, weight, first)
+            best = (mean, weight, probas)
     assert best is not None
     figures["chosen"] = best[1]
     return best[1], figures, best[2]
@@ -517,6 +585,7 @@ def train_urgency(
         INTENT_SCALE_GRID,
     ),
     lexical_weights: Sequence[float] = (),
+    level_bias: bool = False,
 ) -> TrainingResult:
     """Pick the settings by cross-validation, decide on the intent features, then refit.
 
@@ -539,6 +608,8 @@ def train_urgency(
         grids: Candidate values of C, the signal weight and the intent weight.
         lexical_weights: Candidate weights of the head's hashed n-gram block, tried with
             the chosen setting (``choose_lexical``); empty: no block.
+        level_bias: Also try a bias of the head's normal/high log-probabilities
+            (``choose_level_bias``, on the out-of-fold probabilities of the shipped head).
     """
     c_grid, scale_grid, intent_grid = grids
     without = search(data, intent_scales=(None,), c_grid=c_grid, scale_grid=scale_grid, seed=seed)
@@ -565,16 +636,31 @@ def train_urgency(
     validation.update({k: v for k, v in _figures(data, chosen, chosen_fresh).items() if k != "C"})
     threshold = chosen.critical_threshold
     lexical_weight = None
+    probas: list[npt.NDArray[np.float64]] = []
     if lexical_weights:
-        lexical_weight, figures, proba = choose_lexical(
+        lexical_weight, figures, probas = choose_lexical(
             data, chosen, weights=lexical_weights, seeds=(seed, *FRESH_SEEDS)
         )
         validation["lexical"] = figures
         if lexical_weight is not None:
             # The head's own critical threshold (used only without a detector) is refitted
             # on the out-of-fold probabilities of the head that is shipped.
-            threshold = fit_threshold(data.y, proba)
+            threshold = fit_threshold(data.y, probas[0])
             validation["critical_threshold"] = threshold
+    bias = None
+    if level_bias:
+        if not probas:
+            probas = [
+                out_of_fold_proba(
+                    data,
+                    c=chosen.c,
+                    scale=chosen.signal_scale,
+                    intent_scale=chosen.intent_scale,
+                    seed=s,
+                )
+                for s in (seed, *FRESH_SEEDS)
+            ]
+        bias, validation["level_bias"] = choose_level_bias(data.y, probas)
     head = fit_head(
         data,
         c=chosen.c,
@@ -594,6 +680,7 @@ def train_urgency(
             intent_scale=chosen.intent_scale if chosen.intent_scale is not None else 1.0,
             lexical_coef=head.lexical_coef,
             lexical_idf=head.lexical.idf if head.lexical is not None else None,
+            level_bias=bias,
         ),
         encoder=encoder,
         name=name,
@@ -608,4 +695,5 @@ def train_urgency(
         threshold,
         validation,
         lexical_weight,
+        bias,
     )

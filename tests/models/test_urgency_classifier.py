@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import random
@@ -15,7 +16,7 @@ from models.errors import ArtifactError, EncoderMismatchError
 from models.intent_classifier import IntentClassifier
 from models.message_analyzer import MessageAnalyzer
 from models.triager import TriageInput, Triager
-from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier
+from models.urgency_classifier import UrgencyAssessment, UrgencyClassifier, head_levels
 from service.settings import DEFAULT_INTENT_MODEL, DEFAULT_URGENCY_MODEL
 from tests.fixtures.hashing_encoder import HashingEncoder
 from training.urgency_emergency_training import FALSE_ALARM_BUDGET
@@ -92,6 +93,44 @@ def test_shipped_manifest_records_the_intent_feature_decision() -> None:
         assert validation["intent_model"].startswith("intent-bitext@")
     if features["intent"]:
         assert manifest["params"]["intent_model"] == validation["intent_model"]
+
+
+def test_shipped_manifest_records_the_level_bias_decision() -> None:
+    manifest = json.loads((DEFAULT_URGENCY_MODEL / "manifest.json").read_text(encoding="utf-8"))
+    figures = manifest["metrics"]["validation"].get("level_bias")
+    bias = manifest["params"].get("level_bias")
+    if figures is None:  # trained before the bias existed
+        assert bias is None
+        return
+    assert bias == (figures["bias"] if figures["kept"] else None)
+    assert figures["kept"] is (figures["cross_fitted"] > figures["none"] and any(figures["bias"]))
+
+
+def test_head_levels_apply_the_bias_and_cap_critical_at_high() -> None:
+    proba = np.array([[0.4, 0.35, 0.2, 0.05], [0.1, 0.1, 0.1, 0.7], [0.3, 0.3, 0.35, 0.05]])
+    assert head_levels(proba).tolist() == [0, 2, 2]
+    assert head_levels(proba, bias=(0.0, 0.5, -0.5, 0.0)).tolist() == [1, 2, 1]
+
+
+@pytest.mark.encoder
+def test_shipped_model_reads_its_level_bias_next_to_the_detector(
+    shipped_triager: Triager,
+) -> None:
+    model = shipped_triager.urgency
+    assert model is not None and model.emergency is not None
+    texts = ["could you resend my invoice for order 55120?", "love the new colours"]
+    analyses = [MessageAnalyzer().analyze(t) for t in texts]
+    focus = [a.focus_text for a in analyses]
+    emb = model.encoder.encode(focus)
+    signals = [a.signals for a in analyses]
+    leaning = UrgencyClassifier(
+        dataclasses.replace(model.heads, level_bias=(0.0, 0.0, 50.0, 0.0)),
+        encoder=model.encoder,
+        emergency=model.emergency,
+    )
+    assert [d.level for d in leaning.assess(emb, signals, texts=focus)] == ["high", "high"]
+    plain = [d.level for d in model.assess(emb, signals, texts=focus)]
+    assert "high" not in plain
 
 
 @pytest.fixture(scope="module")

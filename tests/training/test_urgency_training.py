@@ -15,7 +15,10 @@ from tests.fixtures.hashing_encoder import HashingEncoder
 from training.urgency_training import (
     DEFAULT_DATA,
     Prepared,
+    choose_level_bias,
     fit_head,
+    fit_level_bias,
+    level_macro_f1,
     prepare,
     read_examples,
     score_split,
@@ -161,3 +164,65 @@ def test_a_head_with_a_lexical_block_reads_the_words(
     (tmp_path / "lex" / "lexical_idf.npy").unlink()
     with pytest.raises(ArtifactError):
         UrgencyClassifier.from_artifact(tmp_path / "lex", encoder=hashing_encoder)
+
+
+def _shifted_head(shift: float, *, noise: float, n: int = 800) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and probabilities of a head whose high logit is off by ``shift``."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, len(LEVELS), size=n)
+    logits = 2.0 * np.eye(len(LEVELS))[y] + noise * rng.normal(size=(n, len(LEVELS)))
+    logits[:, LEVELS.index("high")] += shift
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y.astype(np.int64), proba
+
+
+def test_level_bias_undoes_a_head_that_leans_towards_high() -> None:
+    y, proba = _shifted_head(0.8, noise=1.0)
+    bias, fitted = fit_level_bias(y, proba)
+    assert bias[LEVELS.index("high")] < 0
+    assert bias[0] == 0.0 and bias[LEVELS.index("critical")] == 0.0
+    assert fitted > level_macro_f1(y, proba) + 0.02
+    kept, figures = choose_level_bias(y, [proba])
+    assert figures["kept"] is True and kept == tuple(figures["bias"])
+    assert figures["cross_fitted"] > figures["none"]
+
+
+def test_no_level_bias_when_the_head_is_already_right() -> None:
+    y, proba = _shifted_head(0.0, noise=0.0)
+    bias, fitted = fit_level_bias(y, proba)
+    # Every small bias scores the same on a perfect head: the smallest (none) wins.
+    assert bias == (0.0, 0.0, 0.0, 0.0) and fitted == 1.0
+    kept, figures = choose_level_bias(y, [proba])
+    assert kept is None and figures["kept"] is False
+
+
+def test_level_bias_is_chosen_in_training_and_survives_the_artifact(
+    fit_data: Prepared, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    plain = Prepared(fit_data.examples, fit_data.embeddings, fit_data.signals, fit_data.y)
+    result = train_urgency(
+        plain, encoder=hashing_encoder, version="t", grids=SMALL_GRIDS, level_bias=True
+    )
+    figures = result.validation["level_bias"]
+    assert figures["kept"] is (figures["cross_fitted"] > figures["none"] and any(figures["bias"]))
+    assert result.level_bias == (tuple(figures["bias"]) if figures["kept"] else None)
+    model = result.classifier
+    assert model.heads.level_bias == result.level_bias
+    manifest = model.save(tmp_path / "u")
+    assert manifest.params["level_bias"] == (
+        list(result.level_bias) if result.level_bias is not None else None
+    )
+    loaded = UrgencyClassifier.from_artifact(tmp_path / "u", encoder=hashing_encoder)
+    assert loaded.heads.level_bias == result.level_bias
+
+
+def test_a_level_bias_of_the_wrong_length_is_refused(fit_data: Prepared) -> None:
+    head = fit_head(fit_data, c=1.0, scale=1.0, intent_scale=None)
+    with pytest.raises(ArtifactError, match="level bias"):
+        UrgencyHeads(
+            head.coef,
+            head.intercept,
+            signal_scale=1.0,
+            critical_threshold=0.5,
+            level_bias=(0.0, 0.5),
+        )
