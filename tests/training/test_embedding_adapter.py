@@ -13,7 +13,7 @@ import pytest
 from models.embedding_adapter import ADAPTER_FILES, EmbeddingAdapter
 from models.errors import ArtifactError
 from models.intent_classifier import IntentClassifier
-from tests.training.test_scope_detector import TableEncoder
+from tests.fixtures.table_encoder import TableEncoder
 from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts, read_labelled_csv
 from training.intent_training import TrainingConfig, train_intent_classifier
