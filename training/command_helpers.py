@@ -7,6 +7,14 @@ from typing import TYPE_CHECKING
 
 import typer
 
+#: ``--cache DIR``: where ``EmbeddingCache`` keeps vectors of public data between runs.
+CacheOpt = typer.Option(
+    None,
+    "--cache",
+    file_okay=False,
+    help="Folder for an embedding cache (speeds up repeated runs over public data).",
+)
+
 if TYPE_CHECKING:
     from models.language_detector import LanguageDetector
     from models.protocols import Encoder

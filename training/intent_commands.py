@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from models.errors import TriageError
-from training.command_helpers import fail, load_encoder
+from training.command_helpers import CacheOpt, fail, load_encoder
 
 if TYPE_CHECKING:
     from training.intent_training import TrainingResult
@@ -78,6 +78,13 @@ def train(
         "out-of-scope detector with a cross-validated operating point, or (default) use the "
         "separate probability and similarity thresholds.",
     ),
+    adapter: bool = typer.Option(
+        True,
+        "--adapter/--no-adapter",
+        help="Train the embedding adapter (a one-hidden-layer head, torch at training time "
+        "only); it is kept only where it lifts held-out accuracy.",
+    ),
+    cache: Path | None = CacheOpt,
     max_in_scope_drop: float = typer.Option(
         0.01,
         "--max-in-scope-drop",
@@ -99,6 +106,7 @@ def train(
         with_negatives,
     )
     from training.intent_training import TrainingConfig, train_intent_classifier
+    from training.urgency_embedding_cache import EmbeddingCache
 
     try:
         train_set = concatenate(
@@ -145,7 +153,7 @@ def train(
         version = version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M%S")
         result = train_intent_classifier(
             train_set,
-            encoder=load_encoder(),
+            encoder=EmbeddingCache(load_encoder(), cache) if cache else load_encoder(),
             val=val_set,
             negatives=[] if negatives_as_class else extra,
             oos_label=oos_label,
@@ -154,6 +162,7 @@ def train(
                 seed=seed,
                 max_in_scope_drop=max_in_scope_drop,
                 distance_scores=distance_scores,
+                adapter_grid=TrainingConfig.adapter_grid if adapter else (),
             ),
             categories=train_set.categories,
             name=name,
@@ -184,7 +193,8 @@ def train(
         f"{heads.similarity_threshold}"
     )
     typer.echo(
-        f"fusion weight {heads.fusion_weight}, vote weight {heads.vote_weight}, temperature "
+        f"fusion weight {heads.fusion_weight}, vote weight {heads.vote_weight}, adapter "
+        f"weight {heads.adapter_weight}, temperature "
         f"{heads.temperature:.3f}, {rejection}, ECE {metrics['heldout_ece']}"
     )
     if "cv_oos_recall" in metrics:

@@ -12,7 +12,7 @@ import itertools
 import logging
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from models.embedding_adapter import EmbeddingAdapter
 from models.embedding_distances import (
     ClassGaussians,
     ScopeDetector,
@@ -41,6 +42,7 @@ from models.intent_classifier import (
 )
 from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
 from models.protocols import Encoder
+from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts
 from training.evaluation import wilson_interval
 
@@ -82,6 +84,12 @@ class TrainingConfig:
     vote_tolerance: float = 0.001
     #: Folds of the cross-validated estimate of the out-of-scope operating point.
     detector_folds: int = 5
+    #: Weights tried for the embedding adapter (a one-hidden-layer head trained with torch);
+    #: like the vote it is kept only when it lifts held-out accuracy by more than
+    #: ``adapter_tolerance``. An empty grid (``--no-adapter``) skips training it.
+    adapter_grid: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+    adapter_tolerance: float = 0.001
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
 
 
 @dataclass(frozen=True)
@@ -446,6 +454,8 @@ def train_intent_classifier(
     # Neighbours looked up per held-out row: enough for the vote and the detector.
     n_near = max(config.knn_k, config.vote_k)
     use_vote = oos_index is None and any(v > 0 for v in config.vote_grid)
+    use_adapter = any(a > 0 for a in config.adapter_grid)
+    adapter: EmbeddingAdapter | None = None
 
     def near(
         q_emb: FloatArray, ref: npt.NDArray[np.int64]
@@ -477,6 +487,9 @@ def train_intent_classifier(
             else None
         )
         held_log_p, held_lex = heads.scores(v_emb, v_lex)
+        if use_adapter:
+            adapter = fit_adapter(embeddings, y, len(labels), config.adapter)
+            held_adapter = adapter.log_proba(v_emb)
         held_nsims, held_nlab, held_maha = near(v_emb, np.flatnonzero(in_scope_rows))
         held_y = np.array(
             [
@@ -502,6 +515,7 @@ def train_intent_classifier(
         held_nsims = np.zeros((n + n_neg, min(n_near, int(in_scope_rows.sum()))))
         held_nlab = np.zeros(held_nsims.shape, dtype=np.int64)
         held_maha = np.zeros(n + n_neg)
+        held_adapter = np.zeros((n + n_neg, len(labels)))
         neg_fold = np.arange(n_neg) % folds
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
         for k, (tr, te) in enumerate(
@@ -524,6 +538,9 @@ def train_intent_classifier(
             width = sims_k.shape[1]
             held_nsims[rows, :width], held_nlab[rows, :width] = sims_k, lab_k
             held_maha[rows] = maha_k
+            if use_adapter:
+                adapter_k = fit_adapter(embeddings[tr], y[tr], len(labels), config.adapter)
+                held_adapter[rows] = adapter_k.log_proba(q_emb)
         held_y = np.concatenate([y, -np.ones(n_neg, dtype=np.int64)])
         heads = fit(slice(None))
 
@@ -561,18 +578,46 @@ def train_intent_classifier(
         tau=config.vote_tau,
     )
     vote_grid = tuple(sorted(set(config.vote_grid) | {0.0})) if use_vote else (0.0,)
-    vote_accs = [
-        float(
-            (
-                np.argmax(logits[labelled] + v * held_vote[labelled], axis=1) == held_y[labelled]
-            ).mean()
-        )
-        for v in vote_grid
-    ]
-    vote_weight = 0.0
+    adapter_grid = tuple(sorted(set(config.adapter_grid) | {0.0})) if use_adapter else (0.0,)
+    if not use_adapter:
+        held_adapter = np.zeros_like(held_log_p)
+    # Accuracy of every (vote weight, adapter weight) pair; each part is kept only when it
+    # beats going without it by more than its tolerance.
+    pair_accs = np.array(
+        [
+            [
+                float(
+                    (
+                        np.argmax(
+                            logits[labelled] + v * held_vote[labelled] + a * held_adapter[labelled],
+                            axis=1,
+                        )
+                        == held_y[labelled]
+                    ).mean()
+                )
+                for a in adapter_grid
+            ]
+            for v in vote_grid
+        ]
+    )
+    vote_accs = [float(a) for a in pair_accs[:, 0]]
+    vote_i = 0
     if max(vote_accs) - vote_accs[0] > config.vote_tolerance:
-        vote_weight = float(vote_grid[int(np.argmax(vote_accs))])
-        logits = logits + vote_weight * held_vote
+        vote_i = int(np.argmax(vote_accs))
+    adapter_i = 0
+    if len(adapter_grid) > 1:
+        best_v, best_a = np.unravel_index(int(np.argmax(pair_accs[:, 1:])), pair_accs[:, 1:].shape)
+        best_a += 1
+        if pair_accs[best_v, best_a] - pair_accs[vote_i, 0] > config.adapter_tolerance:
+            adapter_i = int(best_a)
+            with_vote = pair_accs[best_v, best_a] - pair_accs[0, best_a] > config.vote_tolerance
+            vote_i = int(best_v) if with_vote else 0
+    vote_weight = float(vote_grid[vote_i])
+    adapter_weight = float(adapter_grid[adapter_i])
+    logits = logits + vote_weight * held_vote + adapter_weight * held_adapter
+    adapter_accs = [float(a) for a in pair_accs[vote_i, :]]
+    if adapter_weight > 0 and val is None:
+        adapter = fit_adapter(embeddings, y, len(labels), config.adapter)
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
     held_sim = held_nsims[:, 0] if held_nsims.shape[1] else np.full(len(held_y), -1.0)
@@ -666,6 +711,8 @@ def train_intent_classifier(
             else None
         ),
         detector=detector,
+        adapter=adapter if adapter_weight > 0 else None,
+        adapter_weight=adapter_weight,
     )
     classifier = IntentClassifier(
         fitted,
@@ -695,6 +742,9 @@ def train_intent_classifier(
         "vote_accuracy_by_weight": dict(
             zip([str(v) for v in vote_grid], [round(a, 4) for a in vote_accs], strict=True)
         ),
+        "adapter_accuracy_by_weight": dict(
+            zip([str(a) for a in adapter_grid], [round(a, 4) for a in adapter_accs], strict=True)
+        ),
         **scope_metrics,
         **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
     }
@@ -711,6 +761,9 @@ def train_intent_classifier(
         "mahalanobis_shrinkage": config.mahalanobis_shrinkage,
         "vote_grid": list(config.vote_grid),
         "vote_tolerance": config.vote_tolerance,
+        "adapter_grid": list(config.adapter_grid),
+        "adapter_tolerance": config.adapter_tolerance,
+        "adapter_config": asdict(config.adapter),
     }
     return TrainingResult(
         classifier=classifier,

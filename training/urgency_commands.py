@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from training.command_helpers import load_encoder
+from training.command_helpers import CacheOpt, load_encoder
 from training.urgency_training import DEFAULT_DATA, VARIED_DATA, UrgencyExample, read_examples
 
 app = typer.Typer(
@@ -52,12 +52,6 @@ ClincTrainOpt = typer.Option(
     "--clinc-train",
     dir_okay=False,
     help="CLINC150 train CSV: routine negatives and report_fraud emergencies.",
-)
-CacheOpt = typer.Option(
-    None,
-    "--cache",
-    file_okay=False,
-    help="Folder for an embedding cache (speeds up repeated runs over public data).",
 )
 
 

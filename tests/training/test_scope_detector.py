@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 from models.intent_classifier import IntentClassifier
 from tests.fixtures.hashing_encoder import HashingEncoder
+from tests.fixtures.table_encoder import TableEncoder
 from training.datasets import LabelledTexts, read_labelled_csv
 from training.evaluation import evaluate_labels, wilson_interval
 from training.intent_training import (
@@ -21,21 +21,6 @@ from training.intent_training import (
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
-
-class TableEncoder:
-    """Maps each text to a vector given by a table: geometry the test controls."""
-
-    model_id = "test/table-encoder"
-    dimension = 3
-
-    def __init__(self, table: dict[str, np.ndarray]) -> None:
-        self.table = table
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        rows = [self.table.get(t, np.array([0.0, 0.0, 1.0])) for t in texts]
-        x = np.array(rows, dtype=np.float32).reshape(len(texts), 3)
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def test_wilson_interval_known_values() -> None:
