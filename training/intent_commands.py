@@ -79,10 +79,11 @@ def train(
         "separate probability and similarity thresholds.",
     ),
     adapter: bool = typer.Option(
-        True,
+        False,
         "--adapter/--no-adapter",
-        help="Train the embedding adapter (a one-hidden-layer head, torch at training time "
-        "only); it is kept only where it lifts held-out accuracy.",
+        help="Offer the embedding adapter (a one-hidden-layer head, torch at training time "
+        "only); it is kept only where it lifts held-out accuracy (off by default: it did not "
+        "on BANKING77, CLINC150 or Bitext).",
     ),
     cache: Path | None = CacheOpt,
     max_in_scope_drop: float = typer.Option(
@@ -105,7 +106,7 @@ def train(
         read_labelled_csv,
         with_negatives,
     )
-    from training.intent_training import TrainingConfig, train_intent_classifier
+    from training.intent_training import ADAPTER_GRID, TrainingConfig, train_intent_classifier
     from training.urgency_embedding_cache import EmbeddingCache
 
     try:
@@ -162,7 +163,7 @@ def train(
                 seed=seed,
                 max_in_scope_drop=max_in_scope_drop,
                 distance_scores=distance_scores,
-                adapter_grid=TrainingConfig.adapter_grid if adapter else (),
+                adapter_grid=ADAPTER_GRID if adapter else (),
             ),
             categories=train_set.categories,
             name=name,
