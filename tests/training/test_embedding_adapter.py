@@ -16,7 +16,7 @@ from models.intent_classifier import IntentClassifier
 from tests.fixtures.table_encoder import TableEncoder
 from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts, read_labelled_csv
-from training.intent_training import TrainingConfig, train_intent_classifier
+from training.intent_training import ADAPTER_GRID, TrainingConfig, train_intent_classifier
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAST = AdapterConfig(hidden=64, epochs=60, batch_size=16, learning_rate=3e-3)
@@ -41,7 +41,12 @@ def _xor_data() -> tuple[LabelledTexts, TableEncoder, list[str]]:
 def test_adapter_is_kept_where_one_linear_boundary_is_not_enough(tmp_path: Path) -> None:
     data, encoder, probe = _xor_data()
     config = TrainingConfig(
-        lexical=False, folds=3, gibberish_negatives=5, vote_grid=(0.0,), adapter=FAST
+        lexical=False,
+        folds=3,
+        gibberish_negatives=5,
+        vote_grid=(0.0,),
+        adapter_grid=ADAPTER_GRID,
+        adapter=FAST,
     )
     result = train_intent_classifier(data, encoder=encoder, config=config)
     heads = result.classifier.heads
@@ -74,7 +79,9 @@ def test_adapter_turns_itself_off_where_it_does_not_help() -> None:
     data = LabelledTexts(
         texts=tuple(table), labels=tuple(t.split("-")[0] for t in table), source="t", sha256="0"
     )
-    config = TrainingConfig(lexical=False, folds=3, gibberish_negatives=5, adapter=FAST)
+    config = TrainingConfig(
+        lexical=False, folds=3, gibberish_negatives=5, adapter_grid=ADAPTER_GRID, adapter=FAST
+    )
     result = train_intent_classifier(data, encoder=TableEncoder(table), config=config)
     assert result.classifier.heads.adapter is None
     assert result.classifier.heads.adapter_weight == 0.0
