@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import ArtifactError
-from models.lexical_features import LexicalFeaturizer
+from models.intent_classifier import softmax
+from models.lexical_features import LexicalScorer
 
 NO_EMERGENCY: Final = "none"
 FILES: Final = (
@@ -125,27 +126,14 @@ def emergency_inputs(
     return np.hstack([embeddings.astype(np.float64), similarity_scale * sim])
 
 
-def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    out: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
-    return out
-
-
 class EmergencyDetector:
     """Emergency score and recognised situation per message. Pure after construction."""
 
     def __init__(self, heads: EmergencyHeads) -> None:
         self.heads = heads
         self._lexical = (
-            LexicalFeaturizer(n_buckets=int(heads.idf.shape[0]), idf=heads.idf)
-            if heads.idf is not None
-            else None
-        )
-        # Transposed once: a per-call transpose of the sparse product is the slow part.
-        self._lexical_t = (
-            np.ascontiguousarray(heads.lexical_coef.T.astype(np.float64))
-            if heads.lexical_coef is not None
+            LexicalScorer(heads.idf, heads.lexical_coef)
+            if heads.idf is not None and heads.lexical_coef is not None
             else None
         )
 
@@ -180,11 +168,11 @@ class EmergencyDetector:
             similarity_scale=h.similarity_scale,
         )
         z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
-        if self._lexical is not None and self._lexical_t is not None:
+        if self._lexical is not None:
             if texts is None or len(texts) != embeddings.shape[0]:
                 raise ValueError("the emergency detector reads the text of every message")
-            z = z + np.asarray(self._lexical.transform(texts) @ self._lexical_t)
-        return _softmax(z)
+            z = z + self._lexical.scores(texts)
+        return softmax(z)
 
     def detect(
         self,

@@ -147,3 +147,20 @@ class LexicalFeaturizer:
             (data.astype(np.float32), counts.indices.copy(), counts.indptr.copy()),
             shape=counts.shape,
         )
+
+
+class LexicalScorer:
+    """A linear block over :class:`LexicalFeaturizer` features: ``scores(texts)`` is
+    ``tfidf(texts) @ coef.T``, one column per output (a level, a situation).
+
+    The urgency level head and the emergency detector each add one to their scores; the
+    weights are transposed once here, because transposing per call was the slow part.
+    """
+
+    def __init__(self, idf: npt.NDArray[np.float32], coef: npt.NDArray[np.floating]) -> None:
+        self.featurizer = LexicalFeaturizer(n_buckets=int(idf.shape[0]), idf=idf)
+        self._coef_t = np.ascontiguousarray(coef.T.astype(np.float64))
+
+    def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Shape ``(len(texts), outputs)``."""
+        return np.asarray(self.featurizer.transform(texts) @ self._coef_t, dtype=np.float64)

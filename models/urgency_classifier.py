@@ -49,7 +49,7 @@ from models.intent_classifier import (
     IntentPrediction,
     softmax,
 )
-from models.lexical_features import LexicalFeaturizer
+from models.lexical_features import LexicalScorer
 from models.protocols import Encoder
 from models.urgency_signals import FEATURE_NAMES, UrgencySignals, cue_phrase
 
@@ -328,14 +328,8 @@ class UrgencyClassifier:
         self.manifest = manifest
         self.emergency = emergency
         self._lexical = (
-            LexicalFeaturizer(n_buckets=int(heads.lexical_idf.shape[0]), idf=heads.lexical_idf)
-            if heads.lexical_idf is not None
-            else None
-        )
-        # Transposed once, as in the emergency detector: the per-call transpose is slow.
-        self._lexical_t = (
-            np.ascontiguousarray(heads.lexical_coef.T.astype(np.float64))
-            if heads.lexical_coef is not None
+            LexicalScorer(heads.lexical_idf, heads.lexical_coef)
+            if heads.lexical_idf is not None and heads.lexical_coef is not None
             else None
         )
 
@@ -426,10 +420,10 @@ class UrgencyClassifier:
             intent_scale=h.intent_scale,
         )
         z = x @ h.coef.T.astype(np.float64) + h.intercept.astype(np.float64)
-        if self._lexical is not None and self._lexical_t is not None:
+        if self._lexical is not None:
             if texts is None or len(texts) != len(signals):
                 raise ValueError(f"urgency model {self.version} reads the text of every message")
-            z = z + np.asarray(self._lexical.transform(texts) @ self._lexical_t)
+            z = z + self._lexical.scores(texts)
         return softmax(z)
 
     def assess(
