@@ -13,7 +13,7 @@ import pytest
 from models.embedding_adapter import ADAPTER_FILES, EmbeddingAdapter
 from models.errors import ArtifactError
 from models.intent_classifier import IntentClassifier
-from tests.fixtures.table_encoder import TableEncoder
+from tests.fixtures.table_encoder import TableEncoder, xor_intents
 from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts, read_labelled_csv
 from training.intent_training import ADAPTER_GRID, TrainingConfig, train_intent_classifier
@@ -22,24 +22,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAST = AdapterConfig(hidden=64, epochs=60, batch_size=16, learning_rate=3e-3)
 
 
-def _xor_data() -> tuple[LabelledTexts, TableEncoder, list[str]]:
-    """Intent "a" at +x and -x, "b" at +y and -y: no linear head separates them."""
-    rng = np.random.default_rng(0)
-    table: dict[str, np.ndarray] = {}
-    texts, labels = [], []
-    for label, centres in (("a", ((1, 0), (-1, 0))), ("b", ((0, 1), (0, -1)))):
-        for c, (cx, cy) in enumerate(centres):
-            for i in range(30):
-                text = f"{label}{c}-{i}"
-                table[text] = np.array([cx, cy, 0.0]) + rng.normal(0, 0.05, 3)
-                texts.append(text)
-                labels.append(label)
-    data = LabelledTexts(texts=tuple(texts), labels=tuple(labels), source="table", sha256="0")
-    return data, TableEncoder(table), [texts[0], texts[45], texts[75], texts[110]]
-
-
 def test_adapter_is_kept_where_one_linear_boundary_is_not_enough(tmp_path: Path) -> None:
-    data, encoder, probe = _xor_data()
+    data, encoder, probe = xor_intents()
     config = TrainingConfig(
         lexical=False,
         folds=3,

@@ -9,8 +9,8 @@ import pytest
 
 from models.intent_classifier import IntentClassifier
 from tests.fixtures.hashing_encoder import HashingEncoder
-from tests.fixtures.table_encoder import TableEncoder
-from training.datasets import LabelledTexts, read_labelled_csv
+from tests.fixtures.table_encoder import xor_intents
+from training.datasets import read_labelled_csv
 from training.evaluation import evaluate_labels, wilson_interval
 from training.intent_training import (
     ScopeEvidence,
@@ -114,20 +114,7 @@ def test_trained_detector_survives_the_artifact_round_trip(
 
 
 def test_vote_is_kept_where_one_linear_boundary_is_not_enough(tmp_path: Path) -> None:
-    # Intent "a" lives at +x and -x, intent "b" at +y and -y: no linear head separates
-    # them, the nearest examples do.
-    rng = np.random.default_rng(0)
-    table: dict[str, np.ndarray] = {}
-    texts, labels = [], []
-    for label, centres in (("a", ((1, 0), (-1, 0))), ("b", ((0, 1), (0, -1)))):
-        for c, (cx, cy) in enumerate(centres):
-            for i in range(30):
-                text = f"{label}{c}-{i}"
-                table[text] = np.array([cx, cy, 0.0]) + rng.normal(0, 0.05, 3)
-                texts.append(text)
-                labels.append(label)
-    encoder = TableEncoder(table)
-    data = LabelledTexts(texts=tuple(texts), labels=tuple(labels), source="table", sha256="0")
+    data, encoder, probe = xor_intents()
     config = TrainingConfig(lexical=False, folds=3, gibberish_negatives=5, distance_scores=False)
     result = train_intent_classifier(data, encoder=encoder, config=config)
     heads = result.classifier.heads
@@ -135,5 +122,4 @@ def test_vote_is_kept_where_one_linear_boundary_is_not_enough(tmp_path: Path) ->
     assert result.metrics["heldout_accuracy_no_rejection"] > 0.95
     result.classifier.save(tmp_path / "vote")
     again = IntentClassifier.from_artifact(tmp_path / "vote", encoder=encoder)
-    probe = [texts[0], texts[45], texts[75], texts[110]]
     assert [p.label for p in again.predict(probe)] == ["a", "a", "b", "b"]
