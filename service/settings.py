@@ -21,6 +21,11 @@ DEFAULT_DRAFTS_GATE = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gat
 #: The gate fitted on fp32 embeddings; used instead of the default (fitted on the default
 #: onnx-int8 backend) when the encoder gives fp32 vectors (service/resources.py).
 DEFAULT_DRAFTS_GATE_FP32 = PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate-fp32"
+#: The gate fitted on ``onnx-int8`` exported for an AVX2 CPU without AVX-512 (the int8
+#: quantisation config, and so the vectors, follow the CPU: README "Performance").
+DEFAULT_DRAFTS_GATE_INT8_AVX2 = (
+    PACKAGE_ROOT / "models" / "artifacts" / "answerability-gate-int8-avx2"
+)
 
 #: Order connectors ``service.orders.order_connector_factory`` can build.
 OrderConnectorName = Literal["sql", "http"]

@@ -117,7 +117,7 @@ def fit_gate_command(
             "excluded_intents": "training.datasets.CLINC_OVERLAPPING_INTENTS",
         },
         "kb_index": kb.version,
-        "retrieved_per_query": service.k,
+        "retrieved_per_query": service.max_passages,
     }
     fit.gate.save(
         out,

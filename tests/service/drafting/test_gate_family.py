@@ -10,27 +10,57 @@ import pytest
 from models.errors import EncoderMismatchError
 from service.drafting.answerability_gate import AnswerabilityGate
 from service.drafting.gate_family import gate_dir
-from service.settings import DEFAULT_DRAFTS_GATE, DEFAULT_DRAFTS_GATE_FP32, Settings
+from service.settings import (
+    DEFAULT_DRAFTS_GATE,
+    DEFAULT_DRAFTS_GATE_FP32,
+    DEFAULT_DRAFTS_GATE_INT8_AVX2,
+    Settings,
+)
 from tests.fixtures.hashing_encoder import HashingEncoder
 
-WEIGHTS = json.loads((DEFAULT_DRAFTS_GATE_FP32 / "manifest.json").read_text())["encoder"][
-    "model_id"
-]
-INT8 = json.loads((DEFAULT_DRAFTS_GATE / "manifest.json").read_text())["encoder"]["model_id"]
+
+def _encoder_of(folder: Path) -> str:
+    return str(json.loads((folder / "manifest.json").read_text())["encoder"]["model_id"])
 
 
-@pytest.mark.parametrize("model_id", [WEIGHTS, f"{WEIGHTS}+onnx-fp32", INT8])
-def test_shipped_gate_of_the_encoders_family_loads(model_id: str) -> None:
+WEIGHTS = _encoder_of(DEFAULT_DRAFTS_GATE_FP32)
+INT8 = _encoder_of(DEFAULT_DRAFTS_GATE)
+INT8_AVX2 = _encoder_of(DEFAULT_DRAFTS_GATE_INT8_AVX2)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "expected"),
+    [
+        (WEIGHTS, DEFAULT_DRAFTS_GATE_FP32),
+        (f"{WEIGHTS}+onnx-fp32", DEFAULT_DRAFTS_GATE_FP32),
+        (INT8, DEFAULT_DRAFTS_GATE),
+        (INT8_AVX2, DEFAULT_DRAFTS_GATE_INT8_AVX2),
+        # An int8 config no gate was fitted on: the default int8 gate serves it.
+        (f"{WEIGHTS}+onnx-int8-arm64", DEFAULT_DRAFTS_GATE),
+    ],
+)
+def test_shipped_gate_of_the_encoders_family_loads(model_id: str, expected: Path) -> None:
+    assert INT8 != INT8_AVX2 and "avx2" in INT8_AVX2
     encoder = HashingEncoder(384, model_id=model_id)
     folder = gate_dir(Settings(), encoder)
-    assert folder == (DEFAULT_DRAFTS_GATE if "int8" in model_id else DEFAULT_DRAFTS_GATE_FP32)
+    assert folder == expected
     assert AnswerabilityGate.from_artifact(folder, encoder=encoder).threshold > 0
 
 
-def test_gate_of_the_other_family_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("folder", "model_id"),
+    [(DEFAULT_DRAFTS_GATE_FP32, INT8), (DEFAULT_DRAFTS_GATE_INT8_AVX2, WEIGHTS)],
+)
+def test_gate_of_the_other_numeric_family_is_refused(folder: Path, model_id: str) -> None:
+    with pytest.raises(EncoderMismatchError):
+        AnswerabilityGate.from_artifact(folder, encoder=HashingEncoder(384, model_id=model_id))
+
+
+def test_int8_gate_of_other_weights_is_refused() -> None:
+    other = INT8.replace("@", "@0000", 1)
     with pytest.raises(EncoderMismatchError):
         AnswerabilityGate.from_artifact(
-            DEFAULT_DRAFTS_GATE_FP32, encoder=HashingEncoder(384, model_id=INT8)
+            DEFAULT_DRAFTS_GATE, encoder=HashingEncoder(384, model_id=other)
         )
 
 
