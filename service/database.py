@@ -44,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from kb_index.kb_tables import KB_METADATA
 from models.errors import TriageError, UnavailableError
+from service.sqlite_writers import SqliteWriterQueue
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +275,12 @@ class Database:
             event.listen(
                 self.engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, busy_ms)
             )
+        #: SQLite writers take turns in arrival order (``service/sqlite_writers.py``).
+        self.sqlite_writers = (
+            SqliteWriterQueue(self.engine, wait_s=self.timeouts.statement_s)
+            if self.dialect == "sqlite"
+            else None
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _connect_with_deadline(
