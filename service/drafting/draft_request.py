@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from models.triager import Channel, ConversationTurn
 
@@ -30,8 +33,20 @@ class DraftRequest:
     #: Order numbers triage found in the message (``TriageResult.order_ids``); the draft
     #: asks for one only when there are none.
     order_ids: tuple[str, ...] = ()
+    #: What triage read of the message (``TriageResult.focus_text``: subject and body
+    #: without the quoted thread, signature or disclaimer) and its sentence vector. The
+    #: knowledge base is searched with them: an e-mail's quoted history would only blur
+    #: the search, and the vector is already computed, so a suggestion encodes nothing more
+    #: of the message.
+    focus_text: str | None = None
+    focus_vector: npt.NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
 
     @property
     def query(self) -> str:
-        """Subject and body as one search text."""
+        """Subject and body as one text (what a generator is shown)."""
         return f"{self.subject}\n{self.text}" if self.subject else self.text
+
+    @property
+    def search_text(self) -> str:
+        """What the knowledge base is searched with: the focus text when triage gave one."""
+        return self.focus_text or self.query

@@ -132,8 +132,12 @@ class SuggestionService:
         alone misses short or oddly worded messages ("can I order from Mexico") that
         the intent model, trained on many phrasings, recognises.
         """
-        query = request.query[:MAX_QUERY_CHARS]
-        vector = self.selector.encode_query(query)
+        query = request.search_text[:MAX_QUERY_CHARS]
+        vector = (
+            request.focus_vector
+            if request.focus_vector is not None and query == request.focus_text
+            else self.selector.encode_query(query)
+        )
         general = self._retrieve(query, vector, CUSTOMER_VISIBLE)
         tagged: list[DocumentHit] = []
         if request.intent and not request.intent_ambiguous:

@@ -74,6 +74,8 @@ def draft_request(request: RespondInput, triage: TriageResult) -> DraftRequest:
         urgency=triage.urgency_level,
         history=request.history,
         order_ids=triage.order_ids,
+        focus_text=triage.focus_text,
+        focus_vector=triage.embedding,
     )
 
 

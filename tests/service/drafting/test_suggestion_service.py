@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
 import pytest
 
+from kb_index.document_loader import load_documents
 from kb_index.documents import DocumentHit, SearchFilters
 from kb_index.knowledge_base import KnowledgeBase
+from kb_index.sample_help_centre import SAMPLE_HELP_CENTRE_DIR
 from models.errors import UnavailableError
 from models.protocols import Encoder
 from service.drafting.draft_request import DraftRequest
@@ -117,3 +123,42 @@ def test_shipped_gate_holds_off_topic_messages_and_answers_help_centre_ones(
     assert refund.drafts[0].grounded
     cited = {c.doc_id for d in refund.drafts for c in d.citations}
     assert cited & {"hc-refund-timing", "hc-refund-missing"}
+
+
+class RecordingEncoder:
+    """The hashing encoder, remembering every text it was asked to encode."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> npt.NDArray[np.float32]:
+        self.seen.extend(texts)
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+def test_triages_focus_text_and_vector_are_the_search(hashing_encoder: Encoder) -> None:
+    """An e-mail is searched with what triage read of it (no quoted thread), and the
+    vector triage computed is reused: drafting encodes nothing of the message."""
+    encoder = RecordingEncoder(hashing_encoder)
+    kb = KnowledgeBase(encoder=encoder)
+    kb.upsert(load_documents([SAMPLE_HELP_CENTRE_DIR]))
+    service = make_service(kb)
+    focus = "How long does a refund take?"
+    email = (
+        f"Hello,\n\n{focus}\n\nThanks, Ana\n\n"
+        "On Monday support wrote:\n> Do you ship to Norway? We deliver to Norway in 5 days."
+    )
+    plain = service.check(DraftRequest(text=focus))
+    encoder.seen.clear()
+    vector = hashing_encoder.encode([focus])[0]
+    request = DraftRequest(text=email, focus_text=focus, focus_vector=vector)
+    reused = service.check(request)
+    assert [p.doc_id for p in reused.passages] == [p.doc_id for p in plain.passages]
+    assert reused.relevance == pytest.approx(plain.relevance)
+    assert focus not in encoder.seen and email not in encoder.seen
+    # Without triage's focus, the whole message is encoded and searched.
+    service.check(DraftRequest(text=email))
+    assert email in encoder.seen
