@@ -41,21 +41,9 @@ def test_fit_gate_writes_a_gate_the_service_loads(tmp_path: Path) -> None:
         writer.writerow(["text", "label"])
         writer.writerows(OFF_TOPIC)
     out = tmp_path / "gate"
-    result = runner.invoke(
-        app,
-        [
-            "drafts",
-            "fit-gate",
-            "--negatives",
-            str(negatives),
-            "--queries",
-            str(queries),
-            "--out",
-            str(out),
-            "--version",
-            "t1",
-        ],
-    )
+    options = {"--negatives": negatives, "--queries": queries, "--out": out, "--version": "t1"}
+    args = [part for pair in options.items() for part in (pair[0], str(pair[1]))]
+    result = runner.invoke(app, ["drafts", "fit-gate", *args])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["metrics"]["answerable_queries"] == len(QUERIES)
