@@ -16,13 +16,13 @@ from service.database import Database
 from service.sqlite_writers import SqliteWriterQueue, is_write
 
 WRITERS = 16
-HOLD_S = 0.03  # each transaction keeps the write lock this long
+HOLD_S = 0.04  # each transaction keeps the write lock this long
 
 
 def _engine(path: Path) -> Engine:
-    # A busy timeout far below what 16 writers holding the lock 30 ms each need.
+    # A busy timeout far below what 16 writers holding the lock 40 ms each need.
     engine = create_engine(
-        f"sqlite:///{path}", connect_args={"timeout": 0.05}, pool_size=WRITERS, max_overflow=0
+        f"sqlite:///{path}", connect_args={"timeout": 0.2}, pool_size=WRITERS, max_overflow=0
     )
     with engine.begin() as conn:
         conn.execute(text("PRAGMA journal_mode=WAL"))
