@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from kb_index.document_loader import parse_html
 from kb_index.documents import (
@@ -45,6 +45,18 @@ DocIdPath = Annotated[
         description="Document id (letters, digits and . _ : / @ -).",
     ),
 ]
+
+
+def _readable_back(doc_id: str) -> str:
+    """A new document's id must not end in ``/history``: ``GET`` of it would answer with
+    the history of the id before it."""
+    if doc_id.endswith("/history"):
+        raise ValueError("a document id must not end in '/history' (that path is its history)")
+    return doc_id
+
+
+#: A document id a client may create.
+NewDocIdPath = Annotated[DocIdPath, AfterValidator(_readable_back)]
 
 
 class DocumentIn(WireModel):
@@ -247,7 +259,7 @@ def _write_out(
     dependencies=[requires("kb:write")],
 )
 def put_document(
-    doc_id: DocIdPath, body: DocumentIn, kb: KbDep, actor: ActorDep, response: Response
+    doc_id: NewDocIdPath, body: DocumentIn, kb: KbDep, actor: ActorDep, response: Response
 ) -> DocumentWriteOut:
     """Create or replace a document; an identical one is left as is. Answers once the
     write is committed; every worker's search sees it within 2 s."""

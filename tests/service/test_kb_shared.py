@@ -224,3 +224,12 @@ def test_history_names_the_key_that_wrote_and_scopes_guard_the_routes(
             assert client.get(f"{path}/history").status_code == 401
             assert client.post("/v1/kb/reindex", headers=alice).status_code == 403
             assert client.get(f"/v1/jobs/{'0' * 32}", headers=alice).status_code == 403
+
+
+def test_a_document_id_ending_in_history_is_refused(client: TestClient) -> None:
+    """``GET /v1/kb/documents/a/history`` is the history of ``a``: a document called
+    ``a/history`` could never be read back, so it cannot be created."""
+    response = client.put("/v1/kb/documents/faq/history", json=ARTICLE)
+    assert response.status_code == 422, response.text
+    assert "history" in response.text and response.json()["errors"][0]["field"] == "path.doc_id"
+    assert client.put("/v1/kb/documents/faq/history-of-orders", json=ARTICLE).status_code == 201
