@@ -32,6 +32,7 @@ from service.messages.dashboard import Dashboard
 from service.messages.message_log import MessageLog
 from service.messages.recording_triager import RecordingTriager
 from service.model_slot import ModelSlot
+from service.pipeline_threads import PipelineThreads
 from service.readiness import ReadinessProbe
 from service.resources import Resources, ServingModels
 from service.respond.response_pipeline import ResponsePipeline
@@ -72,6 +73,15 @@ async def get_readiness(request: Request) -> ReadinessProbe:
 
 
 ReadinessDep = Annotated[ReadinessProbe, Depends(get_readiness)]
+
+
+async def get_pipeline_threads(request: Request) -> PipelineThreads:
+    """The threads the request pipelines run in (``service/pipeline_threads.py``)."""
+    threads: PipelineThreads = request.app.state.pipeline_threads
+    return threads
+
+
+PipelineThreadsDep = Annotated[PipelineThreads, Depends(get_pipeline_threads)]
 
 
 async def get_responder(resources: ResourcesDep) -> ResponsePipeline:

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
+from models.thread_budget import usable_cores
 from service.access_control_factory import build_access_control
 from service.api import (
     admin,
@@ -33,6 +34,7 @@ from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
 from service.jobs.emerging_schedule import EmergingSchedule
+from service.pipeline_threads import PipelineThreads
 from service.readiness import ReadinessProbe
 from service.request_context import RequestContextMiddleware
 from service.resources import Resources, load_resources
@@ -79,6 +81,9 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             raise
         app.state.resources = loaded
         app.state.access = access
+        app.state.pipeline_threads = PipelineThreads(
+            settings.pipeline_threads or 2 * usable_cores()
+        ).open()
         schedule = (
             EmergingSchedule(
                 loaded.jobs,

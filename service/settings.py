@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="Encoder intra-op threads (ONNX Runtime or torch); default: usable cores, "
         "shared among the encoder lanes (onnx-int8: one thread per lane).",
     )
+    pipeline_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Threads that run triage/respond/suggest/summarize requests at once (the "
+        "rest wait in arrival order); default: two per usable core.",
+    )
     encoder_lanes: int | None = Field(
         default=None,
         ge=1,

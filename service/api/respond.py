@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from service.deps import MetricsDep, ResponderDep
+from service.deps import MetricsDep, PipelineThreadsDep, ResponderDep
 from service.orders.order import Order
 from service.respond.decision import Action
 from service.respond.response_pipeline import RespondOutcome, ResponsePipeline
@@ -101,16 +100,20 @@ def _respond(
     return RespondResponse.from_domain(outcome)
 
 
-# `async def` doing its work in one threadpool call (triage encodes text, the order lookup
-# may block: both stay off the loop). A plain `def` route costs two threadpool round trips:
+# `async def` doing its work in one call in the pipeline threads
+# (service/pipeline_threads.py): triage encodes text, the order lookup may block, both stay
+# off the loop. A plain `def` route costs two threadpool round trips:
 # the endpoint, then the validation of its return value (see service/api/triage.py).
 @router.post("/respond", response_model=RespondResponse)
 async def respond(
-    body: RespondRequest, responder: ResponderDep, metrics: MetricsDep
+    body: RespondRequest,
+    responder: ResponderDep,
+    metrics: MetricsDep,
+    threads: PipelineThreadsDep,
 ) -> RespondResponse:
     """Decide whether to auto-reply, suggest drafts to an agent, or escalate.
 
     The decision (and any drafts) is stored before the answer leaves; if the store fails
     the call fails with 503 and can be retried, so no reply goes out unrecorded.
     """
-    return await run_in_threadpool(_respond, responder, metrics, body)
+    return await threads.run(_respond, responder, metrics, body)

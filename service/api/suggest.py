@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from service.deps import MetricsDep, ResponderDep
+from service.deps import MetricsDep, PipelineThreadsDep, ResponderDep
 from service.respond.response_pipeline import ResponsePipeline, SuggestOutcome
 from service.schemas import RespondRequest, SuggestionOut, TriageResponse
 from service.service_metrics import ServiceMetrics
@@ -50,11 +49,15 @@ def _suggest(
     return SuggestResponse.from_domain(outcome)
 
 
-# `async def` doing its work in one threadpool call: triage and drafting encode text off the
-# event loop, and the return value is not validated in a second round trip (as triage.py).
+# `async def` doing its work in one call in the pipeline threads
+# (service/pipeline_threads.py): triage and drafting encode text off the event loop, and
+# the return value is not validated in a second round trip (as triage.py).
 @router.post("/suggest", response_model=SuggestResponse)
 async def suggest(
-    body: SuggestRequest, responder: ResponderDep, metrics: MetricsDep
+    body: SuggestRequest,
+    responder: ResponderDep,
+    metrics: MetricsDep,
+    threads: PipelineThreadsDep,
 ) -> SuggestResponse:
     """Draft replies for an agent; the drafts are stored for feedback before they are shown."""
-    return await run_in_threadpool(_suggest, responder, metrics, body)
+    return await threads.run(_suggest, responder, metrics, body)

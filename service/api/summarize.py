@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from models.triager import ConversationTurn
-from service.deps import SummarizerDep
+from service.deps import PipelineThreadsDep, SummarizerDep
 from service.schemas import (
     MAX_HISTORY_TURNS,
     MAX_TEXT_CHARS,
@@ -105,10 +104,13 @@ def _summarize(summarizer: ConversationSummarizer, body: SummarizeRequest) -> Su
     return SummaryResponse.from_domain(summarizer.summarize(body.to_domain()))
 
 
-# `async def` doing its work in one threadpool call: sentence splitting and sentiment are
-# CPU work kept off the event loop, without a second round trip to validate the result.
+# `async def` doing its work in one call in the pipeline threads
+# (service/pipeline_threads.py): sentence splitting and sentiment are CPU work kept off the
+# event loop, without a second round trip to validate the result.
 @router.post("/summarize", response_model=SummaryResponse)
-async def summarize(body: SummarizeRequest, summarizer: SummarizerDep) -> SummaryResponse:
+async def summarize(
+    body: SummarizeRequest, summarizer: SummarizerDep, threads: PipelineThreadsDep
+) -> SummaryResponse:
     """What the customer wants, what agents promised or did, what is still open, and the
     customer's sentiment turn by turn. Extractive: nothing is generated."""
-    return await run_in_threadpool(_summarize, summarizer, body)
+    return await threads.run(_summarize, summarizer, body)

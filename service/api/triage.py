@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
-from service.deps import TriagePipelineDep
+from service.deps import PipelineThreadsDep, TriagePipelineDep
 from service.messages.recording_triager import RecordingTriager
 from service.schemas import (
     TriageBatchRequest,
@@ -17,10 +16,10 @@ from service.schemas import (
 router = APIRouter(tags=["triage"])
 
 # `async def` routes whose work (encoding, the heads, building the wire model) runs in one
-# threadpool call. A plain `def` route would cost two: FastAPI runs the endpoint in its
-# threadpool and then validates a sync endpoint's return value in a second threadpool
-# call; an async endpoint's return value (already a TriageResponse, so not re-validated) is
-# checked on the loop in microseconds.
+# call in the pipeline threads (service/pipeline_threads.py). A plain `def` route would
+# cost two threadpool calls: FastAPI runs the endpoint in its threadpool and then validates
+# a sync endpoint's return value in a second one; an async endpoint's return value
+# (already a TriageResponse, so not re-validated) is checked on the loop in microseconds.
 
 
 def _triage_one(triager: RecordingTriager, body: TriageRequest) -> TriageResponse:
@@ -33,12 +32,16 @@ def _triage_batch(triager: RecordingTriager, body: TriageBatchRequest) -> Triage
 
 
 @router.post("/triage", response_model=TriageResponse)
-async def triage(body: TriageRequest, triager: TriagePipelineDep) -> TriageResponse:
+async def triage(
+    body: TriageRequest, triager: TriagePipelineDep, threads: PipelineThreadsDep
+) -> TriageResponse:
     """Classify one message (logged in the message log)."""
-    return await run_in_threadpool(_triage_one, triager, body)
+    return await threads.run(_triage_one, triager, body)
 
 
 @router.post("/triage/batch", response_model=TriageBatchResponse)
-async def triage_batch(body: TriageBatchRequest, triager: TriagePipelineDep) -> TriageBatchResponse:
+async def triage_batch(
+    body: TriageBatchRequest, triager: TriagePipelineDep, threads: PipelineThreadsDep
+) -> TriageBatchResponse:
     """Classify up to 256 messages in one call; results keep the input order."""
-    return await run_in_threadpool(_triage_batch, triager, body)
+    return await threads.run(_triage_batch, triager, body)
