@@ -4,11 +4,30 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
 
 from service.pipeline_threads import PipelineThreads
+
+
+def run_in_own_loop(main: Callable[[], Awaitable[None]]) -> None:
+    """``anyio.run(main)`` on a thread of its own: the browser tests keep Playwright's loop
+    running on the main thread for the session."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            anyio.run(main)
+        except BaseException as exc:  # handed to the test below
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
 
 
 def test_at_most_size_calls_run_at_once_and_the_rest_in_arrival_order() -> None:
@@ -41,7 +60,7 @@ def test_at_most_size_calls_run_at_once_and_the_rest_in_arrival_order() -> None:
                 group.start_soon(call, n)
                 await anyio.sleep(0.002)
 
-    anyio.run(main)
+    run_in_own_loop(main)
     assert results == {n: n * n for n in range(8)}
     assert most == 2
     assert started == sorted(started)
@@ -58,7 +77,7 @@ def test_errors_reach_the_caller() -> None:
             await threads.run(fail)
         assert await threads.run(len, "four") == 4
 
-    anyio.run(main)
+    run_in_own_loop(main)
 
 
 def test_size_must_be_positive() -> None:
