@@ -258,6 +258,18 @@ class IntentClassifier:
 
     # -- identity -----------------------------------------------------------------
     @property
+    def languages(self) -> tuple[str, ...] | None:
+        """The languages the model's examples were written in, as its manifest records
+        them (a model built from an intents spec); ``None`` when it does not say."""
+        if self.manifest is None:
+            return None
+        declared = self.manifest.params.get("languages")
+        codes = declared.get("supported") if isinstance(declared, dict) else None
+        if not codes:
+            return None
+        return tuple(str(c).lower() for c in codes)
+
+    @property
     def version(self) -> str:
         """``name@version`` as written in the manifest."""
         return f"{self.name}@{self._version}"

@@ -102,6 +102,15 @@ class LanguageDetector:
         self._detector: LangDetector | None = None
         self._lock = threading.Lock()
 
+    def for_languages(self, supported: Sequence[str]) -> LanguageDetector:
+        """The same detector (the loaded model is shared, not read again) answering
+        ``supported`` for other languages: each intent model the service swaps in brings
+        the languages it was written in."""
+        view = LanguageDetector(languages=self.languages, supported=supported)
+        with self._lock:
+            view._detector = self._detector
+        return view
+
     def load(self) -> LanguageDetector:
         """Read the bundled compressed model; idempotent."""
         with self._lock:

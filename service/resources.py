@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from models.encoder_factory import PER_TEXT_BACKENDS
 from models.encoder_factory import build_encoder as build_backend
+from models.errors import ArtifactError
 from models.intent_classifier import IntentClassifier
 from models.language_detector import LanguageDetector
 from models.message_analyzer import MessageAnalyzer
@@ -199,10 +200,43 @@ class TriageParts:
 def build_triage_parts(settings: Settings) -> TriageParts:
     """Language detector, routing policy and message analyzer; a bad routing file raises."""
     return TriageParts(
-        language=LanguageDetector(supported=settings.supported_languages).load(),
+        language=LanguageDetector(supported=settings.supported_languages or ("en",)).load(),
         routing=RoutingPolicy.from_file(settings.routing_file),
         analyzer=MessageAnalyzer(),
     )
+
+
+def trusted_languages(
+    settings: Settings, intent: IntentClassifier, *, detected: Sequence[str]
+) -> tuple[str, ...]:
+    """The languages the triage may trust this intent model on.
+
+    ``TRIAGE_SUPPORTED_LANGUAGES`` when set; otherwise the languages the model's manifest
+    names (a model built from an intents spec records its ``languages.supported``), so a
+    promoted model brings its own; otherwise English. A setting that disagrees with the
+    model is served as set, with a warning naming both: trusting a language the examples
+    were not written in forces its messages into the intents, and leaving one out withholds
+    every auto-reply from it.
+    """
+    declared = intent.languages
+    if declared is not None:
+        unknown = [c for c in declared if c not in detected]
+        if unknown:
+            raise ArtifactError(
+                f"intent model {intent.version} names languages {unknown} that the language "
+                f"detector does not know (known: {', '.join(detected)})"
+            )
+    if settings.supported_languages is None:
+        return declared or ("en",)
+    if declared is not None and set(declared) != set(settings.supported_languages):
+        logger.warning(
+            "TRIAGE_SUPPORTED_LANGUAGES=%s, but intent model %s was written in %s; "
+            "serving with the setting",
+            ",".join(settings.supported_languages),
+            intent.version,
+            ",".join(declared),
+        )
+    return settings.supported_languages
 
 
 def assemble_triager(
@@ -222,7 +256,9 @@ def assemble_triager(
     return Triager(
         intent=intent,
         urgency=urgency,
-        language=parts.language,
+        language=parts.language.for_languages(
+            trusted_languages(settings, intent, detected=parts.language.languages)
+        ),
         routing=parts.routing,
         analyzer=parts.analyzer,
     )

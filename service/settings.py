@@ -407,13 +407,18 @@ class Settings(BaseSettings):
         default=DEFAULT_ROUTING_FILE,
         description="Queue/priority routing YAML; a bad file stops the service at startup.",
     )
-    supported_languages: tuple[str, ...] = Field(
-        default=("en",), min_length=1, description="Languages the intent model can be trusted on."
+    supported_languages: tuple[str, ...] | None = Field(
+        default=None,
+        min_length=1,
+        description="Languages the intent model can be trusted on (default: the languages "
+        "its manifest names, else en).",
     )
 
     @field_validator("supported_languages")
     @classmethod
-    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_languages(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
         unknown = [c for c in value if c.lower() not in DEFAULT_LANGUAGES]
         if unknown:
             raise ValueError(f"languages {unknown} are not detected (known: {DEFAULT_LANGUAGES})")

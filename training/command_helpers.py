@@ -40,7 +40,7 @@ def language_detector(languages: str | None) -> LanguageDetector:
     keep = (
         tuple(c.strip().lower() for c in languages.split(",") if c.strip())
         if languages
-        else Settings().supported_languages
+        else Settings().supported_languages or ("en",)
     )
     try:
         return LanguageDetector(supported=keep)

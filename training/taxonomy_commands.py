@@ -429,7 +429,8 @@ def build(
         typer.echo(f"auto_reply: false recorded for {', '.join(no_auto)}")
     languages = ",".join(spec.languages.supported)
     typer.echo(
-        f"languages: {languages}; serve with TRIAGE_SUPPORTED_LANGUAGES={languages}. Messages "
+        f"languages: {languages} (recorded in the manifest: the service trusts the model on "
+        "these unless TRIAGE_SUPPORTED_LANGUAGES says otherwise). Messages "
         "in any other language are not trusted to these intents (intent_trusted: false) and "
         f"the routing rule language_supported: false sends them to {spec.languages.queue!r}"
         + (f" (written to {routing_out})" if routing_out else " (--routing-out writes it)")
