@@ -235,6 +235,21 @@ _CONDITION = re.compile(
     r"\b(?:if|once|as soon as|should it|in case|provided|unless|when (?:it|we|you|the))\b",
     re.IGNORECASE,
 )
+# The action named as a topic, not undertaken: "the refund process", "a Cancel Order
+# button", "the refund form" (one word, or a template's braces or quotes, may come between).
+_TOPIC_AFTER = re.compile(
+    r"[\s{}\[\]\"'\u201c\u201d]*(?:\w+[\s{}\[\]\"'\u201c\u201d]+)?(?:process|procedure|button|"
+    r"option|form|status|policy|steps|link|tab|section|page|eligibility|requirements?)\b",
+    re.IGNORECASE,
+)
+# Helping the customer towards the action, not doing it: "guide you through the steps to
+# obtain your refund", "help you with the cancellation", "you are seeking a refund".
+_FACILITATION = re.compile(
+    r"\b(?:help(?:ing)?|guide|guiding|assist(?:ing)?|walk(?:ing)?) you\b|\bassist(?:ance)? "
+    r"(?:with|in)\b|\byou (?:are|were) (?:\w+ )?(?:seeking|expecting|requesting|asking)\b|"
+    r"\b(?:to (?:obtain|initiate|submit|request|complete|track)|tracking)\b",
+    re.IGNORECASE,
+)
 _NEGATION_WINDOW = 48  # characters before the action a negation reaches
 _CLAUSE = re.compile(r"[;,:]|\b(?:but|however|although|instead|and)\b", re.IGNORECASE)
 
@@ -292,6 +307,11 @@ def _status(sentence: str, action_at: int, action_end: int) -> CommitmentStatus 
         window_start = boundary.end()
     if _NEGATION.search(sentence, window_start, action_at + 1) is not None:
         return CommitmentStatus.DECLINED
+    if (
+        _TOPIC_AFTER.match(sentence, action_end) is not None
+        or _FACILITATION.search(sentence, window_start, action_at) is not None
+    ):
+        return None
     head = sentence[:action_end]
     future = _last_match_end(_FUTURE, head)
     done = _last_match_end(_DONE, sentence)

@@ -69,6 +69,33 @@ def test_offers_policies_and_pleasantries_are_not_commitments(text: str) -> None
     assert CommitmentDetector().detect(agent_says(text)) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Instructions about the customer's own steps name the action as a topic.
+        "On the orders page you'll find a [Cancel Order] button next to each purchase.",
+        "I will walk you through the cancellation process step by step.",
+        "Our advisers will help you with the refund form and its requirements.",
+        "Let me guide you through what you need to do to obtain a reimbursement.",
+        "I can see you are expecting a refund for the damaged lamp.",
+    ],
+)
+def test_helping_the_customer_towards_an_action_does_not_commit_to_it(text: str) -> None:
+    assert [c for c in CommitmentDetector().detect(agent_says(text)) if c.binding] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I'll cancel the order and refund you in full today.", CommitmentKind.REFUND),
+        ("I've raised an urgent port-back request with the network.", CommitmentKind.FIX),
+        ("We will process your refund today.", CommitmentKind.REFUND),
+    ],
+)
+def test_an_undertaking_next_to_those_words_still_commits(text: str, kind: CommitmentKind) -> None:
+    assert kind in {c.kind for c in CommitmentDetector().detect(agent_says(text)) if c.binding}
+
+
 def test_customer_turns_are_never_read_as_commitments() -> None:
     turns = [ConversationTurn("customer", "I will refund myself by a chargeback then.")]
     assert CommitmentDetector().detect(turns) == []
