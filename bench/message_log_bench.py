@@ -40,6 +40,7 @@ from service.database import Database
 from service.messages.message_entry import MessageEntry, message_entry
 from service.messages.message_log import MessageLog
 from service.messages.message_log_store import MessageFilter
+from service.messages.message_spool import SPOOL_DIRNAME
 from service.messages.recording_triager import RecordingTriager
 from service.resources import build_encoder, build_triager
 from service.settings import Settings
@@ -67,7 +68,9 @@ def request_path(texts: list[str], settings: Settings, database: Database) -> li
     encoder = build_encoder(settings)
     intent = IntentClassifier.from_artifact(settings.intent_model_dir, encoder=encoder)
     triager, _ = build_triager(settings, intent=intent, encoder=encoder)
-    log = MessageLog(database, retention_days=None).start()
+    log = MessageLog(
+        database, spool_dir=settings.data_dir / SPOOL_DIRNAME, retention_days=None
+    ).start()
     recording = RecordingTriager(triager, recorder=log)
     for warm in texts[:10]:
         triager.triage(TriageInput(text=warm))
@@ -108,9 +111,13 @@ def entries(results: list[TriageResult], texts: list[str], rows: int) -> list[Me
     return [replace(base[i % len(base)], id=uuid.uuid4().hex) for i in range(rows)]
 
 
-def throughput(name: str, database: Database, batch: list[MessageEntry]) -> MessageLog:
+def throughput(
+    name: str, database: Database, batch: list[MessageEntry], *, spool_dir: Path
+) -> MessageLog:
     """Step 2 on one database; returns the (running) log holding the rows."""
-    log = MessageLog(database, retention_days=None, max_queue=len(batch) + 1).start()
+    log = MessageLog(
+        database, spool_dir=spool_dir, retention_days=None, max_queue=len(batch) + 1
+    ).start()
     start = time.perf_counter()
     log.record(batch)
     log.writer.flush(600)
@@ -165,7 +172,7 @@ def main() -> None:
             conn.execute(text("DELETE FROM message_log"))
         batch = entries(results, texts, args.rows)
         before = path.stat().st_size
-        log = throughput("SQLite", database, batch)
+        log = throughput("SQLite", database, batch, spool_dir=Path(tmp) / SPOOL_DIRNAME)
         with database.engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         grown = path.stat().st_size - before
@@ -181,7 +188,9 @@ def main() -> None:
             try:
                 pg = Database(f"{args.postgres.rsplit('/', 1)[0]}/{name}")
                 pg.migrate()
-                log = throughput("PostgreSQL", pg, batch)
+                log = throughput(
+                    "PostgreSQL", pg, batch, spool_dir=Path(tmp) / f"{SPOOL_DIRNAME}-pg"
+                )
                 reads("PostgreSQL", log, batch[0])
                 log.close()
                 pg.close()

@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
             else None
         )
         service_metrics.watch_versions(lambda: loaded.current_versions)
+        service_metrics.watch_message_log(loaded.message_log.counts)
         app.state.readiness = ReadinessProbe(
             loaded.database, timeout_s=settings.readiness_timeout_s
         )

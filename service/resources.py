@@ -34,6 +34,7 @@ from service.jobs.job_runner_factory import build_job_runner
 from service.jobs.job_store import JobStore
 from service.kb_rebuild import open_shared_knowledge_base
 from service.messages.message_log import MessageLog
+from service.messages.message_spool import SPOOL_DIRNAME
 from service.messages.recording_triager import RecordingTriager
 from service.model_slot import ModelSlot
 from service.orders.order_connector import OrderConnector
@@ -394,6 +395,7 @@ def load_resources(settings: Settings, *, encoder: Encoder | None = None) -> Res
         versions["database"] = database.migrate()
         message_log = MessageLog(
             database,
+            spool_dir=settings.data_dir / SPOOL_DIRNAME,
             retention_days=settings.messages_retention_days or None,
             max_queue=settings.messages_queue_size,
         ).start()

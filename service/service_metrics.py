@@ -1,6 +1,6 @@
 """Prometheus metrics of one app: requests by route and status, latency histograms,
-decisions by action/intent/urgency, suggestions, agent verdicts (acceptance), and the
-loaded model and index versions as an info metric.
+decisions by action/intent/urgency, suggestions, agent verdicts (acceptance), the message
+log writer's spool counts, and the loaded model and index versions as an info metric.
 
 With several worker processes each keeps its own counters; set
 ``PROMETHEUS_MULTIPROC_DIR`` (``triage serve --workers N`` does it) and prometheus-client
@@ -22,7 +22,12 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.metrics_core import InfoMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
@@ -54,6 +59,47 @@ class VersionsCollector(Collector):
         versions = {k.replace("-", "_"): str(v) for k, v in self._versions().items()}
         info.add_metric([], versions)
         yield info
+
+
+class MessageLogCollector(Collector):
+    """The message log writer's counts, read at scrape time: entries by outcome
+    (``spooled`` to disk while the database was down or the queue full, ``replayed`` from
+    the spool, ``rejected`` by the database into the dead-letter file, ``dropped``: lost,
+    because not even the disk took them or a crash tore their spool line), entries queued
+    in memory, and the spool's backlog.
+
+    In multiprocess mode these are the answering worker's counts (the backlog is shared).
+    """
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]] | None = None) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        """Nothing until the lifespan has started a message log."""
+        if self.counts is None:
+            return
+        counts = self.counts()
+        entries = CounterMetricFamily(
+            "triage_message_log_entries",
+            "Message log entries by what became of them off the happy path: spooled, "
+            "replayed, rejected (dead letter), dropped (lost).",
+            labels=["outcome"],
+        )
+        for outcome in ("spooled", "replayed", "rejected"):
+            entries.add_metric([outcome], counts.get(outcome, 0))
+        # A torn spool line (a crash mid-append) is as lost as an entry the disk refused.
+        entries.add_metric(["dropped"], counts.get("dropped", 0) + counts.get("unreadable", 0))
+        yield entries
+        yield GaugeMetricFamily(
+            "triage_message_log_queued",
+            "Message log entries waiting in memory for the writer.",
+            value=counts.get("pending", 0),
+        )
+        yield GaugeMetricFamily(
+            "triage_message_log_spool_bytes",
+            "Bytes of spooled message log entries waiting for the database.",
+            value=counts.get("spool_bytes", 0),
+        )
 
 
 class ServiceMetrics:
@@ -96,10 +142,16 @@ class ServiceMetrics:
         )
         self._versions_collector = VersionsCollector(lambda: self._versions())
         registry.register(self._versions_collector)
+        self._message_log_collector = MessageLogCollector()
+        registry.register(self._message_log_collector)
 
     def watch_versions(self, versions: Callable[[], Mapping[str, str]]) -> None:
         """Where the versions info metric reads the loaded versions (set by the lifespan)."""
         self._versions = versions
+
+    def watch_message_log(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        """Where the message log metrics read the writer's counts (set by the lifespan)."""
+        self._message_log_collector.counts = counts
 
     def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:
         """One answered HTTP request."""
@@ -135,4 +187,5 @@ class ServiceMetrics:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=directory)
         registry.register(self._versions_collector)
+        registry.register(self._message_log_collector)
         return generate_latest(registry)

@@ -309,8 +309,8 @@ class Settings(BaseSettings):
         default=10_000,
         ge=1,
         le=1_000_000,
-        description="Most log entries waiting for the background writer; beyond it new "
-        "entries are dropped and counted, never slowing a request.",
+        description="Most log entries waiting in memory for the background writer; beyond "
+        "it new entries are spooled to <data_dir>/message-log-spool, never slowing a request.",
     )
 
     # -- /v1/respond (service/respond/) ----------------------------------------------------

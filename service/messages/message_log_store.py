@@ -13,6 +13,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -133,9 +135,17 @@ class MessageLogStore:
         self.database = database
 
     # -- writes ------------------------------------------------------------------------
-    def write(self, entries: Sequence[MessageEntry]) -> None:
+    def write(self, entries: Sequence[MessageEntry], *, skip_existing: bool = False) -> None:
         """Insert entries in one transaction (raises ``SQLAlchemyError`` on failure; the
-        writer decides whether to retry)."""
+        writer decides whether to retry).
+
+        Args:
+            entries: the rows to insert.
+            skip_existing: an entry whose id is stored already is left out instead of
+                failing the transaction. The writer stores this way, so a batch retried
+                after a commit whose answer was lost, or a spool replayed again after a
+                crash between commit and delete, never duplicates or rejects a row.
+        """
         if not entries:
             return
         names = [f.name for f in fields(MessageEntry)]
@@ -143,7 +153,26 @@ class MessageLogStore:
         # copies) cost more than the insert itself.
         rows = [{name: getattr(e, name) for name in names} for e in entries]
         with self.database.session() as session, session.begin():
-            session.execute(insert(MessageRecord), rows)
+            if not skip_existing:
+                session.execute(insert(MessageRecord), rows)
+                return
+            dialect = self.database.dialect
+            if dialect in ("sqlite", "postgresql"):
+                upsert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+                statement = upsert(MessageRecord).on_conflict_do_nothing(index_elements=["id"])
+                session.execute(statement, rows)
+                return
+            stored = set(
+                session.scalars(
+                    select(MessageRecord.id).where(MessageRecord.id.in_([r["id"] for r in rows]))
+                )
+            )
+            fresh: dict[str, dict[str, Any]] = {}
+            for row in rows:
+                if row["id"] not in stored:
+                    fresh.setdefault(row["id"], row)
+            if fresh:
+                session.execute(insert(MessageRecord), list(fresh.values()))
 
     def purge(self, *, before: datetime) -> int:
         """Delete messages logged before ``before``; returns how many."""

@@ -96,6 +96,13 @@ def test_metrics_count_what_was_served(client: TestClient) -> None:
     )
     assert _value(samples, "triage_feedback_total", outcome="accepted") == 1
 
+    # The message log's way off the happy path: nothing spooled, rejected or lost here.
+    for outcome in ("spooled", "replayed", "rejected", "dropped"):
+        key = ("triage_message_log_entries_total", frozenset({("outcome", outcome)}))
+        assert samples[key] == 0
+    assert samples[("triage_message_log_spool_bytes", frozenset())] == 0
+    assert ("triage_message_log_queued", frozenset()) in samples
+
     [versions] = [labels for (name, labels), _ in samples.items() if name == "triage_versions_info"]
     as_dict = dict(versions)
     assert as_dict["intent_model"] == "intent-tiny@1" and as_dict["kb_index"]

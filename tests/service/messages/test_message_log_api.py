@@ -3,6 +3,11 @@ production wiring on the tiny models, over HTTP (TestClient)."""
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.main import create_app
+from service.messages.message_spool import SPOOL_DIRNAME
 from service.resources import Resources
 
 JANE = {"email": "jane@example.com", "name": "Jane Doe"}
@@ -181,3 +187,39 @@ def test_readiness_reports_the_message_log_migration(client: TestClient) -> None
     from service.database import head_revision
 
     assert client.get("/readyz").json()["versions"]["database"] == head_revision()
+
+
+def test_a_locked_database_neither_slows_triage_nor_loses_its_log_entries(
+    tmp_path: Path, build_tiny_resources: Callable[..., AbstractContextManager[Resources]]
+) -> None:
+    """Production wiring: while another connection holds SQLite's write lock, /v1/triage
+    answers at once, the entries that do not fit the (tiny) queue are spooled under the data
+    directory, and once the lock is gone every entry is in the log."""
+    data_dir = tmp_path / "var"
+    with (
+        build_tiny_resources(
+            data_dir, database_statement_timeout_s=0.3, messages_queue_size=2
+        ) as resources,
+        TestClient(create_app(resources.settings, resources=resources)) as client,
+    ):
+        holder = sqlite3.connect(data_dir / "triage.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            for i in range(8):
+                started = time.monotonic()
+                answer = client.post("/v1/triage", json={"text": f"Where is order {i}?"})
+                assert answer.status_code == 200
+                assert time.monotonic() - started < 2.0
+                if i == 0:
+                    time.sleep(0.5)  # the writer holds the first entry, waiting on the lock
+            counts = resources.message_log.counts()
+            assert counts["spooled"] > 0 and counts["spool_bytes"] > 0
+            assert list((data_dir / SPOOL_DIRNAME).glob("*.jsonl"))
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        deadline = time.monotonic() + 15.0
+        while messages(client)["total"] < 8 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert messages(client)["total"] == 8
+        assert resources.message_log.counts()["dropped"] == 0

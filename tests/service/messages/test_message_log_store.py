@@ -1,5 +1,6 @@
 """The message log store and its background writer on real databases (SQLite and the real
-PostgreSQL): storage, queue order and filters, retention, and a failing database."""
+PostgreSQL): storage, queue order and filters, retention, and a failing database (the
+spool's outage cases: ``test_message_spool.py``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from service.messages.message_entry import MessageEntry
 from service.messages.message_log import MessageLog
 from service.messages.message_log_store import MessageFilter, MessageLogStore
 from service.messages.message_log_writer import MessageLogWriter
+from service.messages.message_spool import MessageSpool, entry_from_line
 from tests.service.messages.conftest import entry
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -94,21 +96,24 @@ def test_top_cited_counts_each_message_once(log_store: MessageLogStore) -> None:
     ]
 
 
-def test_retention_removes_only_expired_messages(log_store: MessageLogStore) -> None:
+def test_retention_removes_only_expired_messages(
+    log_store: MessageLogStore, tmp_path: Path
+) -> None:
     log_store.write([entry(1, at=NOW - timedelta(days=31)), entry(2, at=NOW - timedelta(days=29))])
-    writer = MessageLogWriter(log_store, retention=timedelta(days=30))
+    spool = MessageSpool(tmp_path / "spool")
+    writer = MessageLogWriter(log_store, spool=spool, retention=timedelta(days=30))
     assert writer.purge_expired(now=NOW) == 1
     assert [e.id for e in log_store.page(MessageFilter()).items] == ["m2"]
-    forever = MessageLogWriter(log_store, retention=None)
+    forever = MessageLogWriter(log_store, spool=spool, retention=None)
     assert forever.purge_expired(now=NOW + timedelta(days=999)) == 0
 
 
 def test_writer_stores_in_the_background_and_applies_retention_at_start(
-    sqlite_database: Database,
+    sqlite_database: Database, tmp_path: Path
 ) -> None:
     store = MessageLogStore(sqlite_database)
     store.write([entry(1, at=datetime.now(UTC) - timedelta(days=10))])
-    log = MessageLog(sqlite_database, retention_days=7).start()
+    log = MessageLog(sqlite_database, spool_dir=tmp_path / "spool", retention_days=7).start()
     try:
         log.record([entry(i, at=datetime.now(UTC)) for i in range(2, 302)])
         page = log.page(MessageFilter(), limit=1)  # waits for what was handed over
@@ -118,36 +123,72 @@ def test_writer_stores_in_the_background_and_applies_retention_at_start(
         log.close()
 
 
-def test_a_full_queue_drops_and_counts_instead_of_blocking(sqlite_database: Database) -> None:
-    writer = MessageLogWriter(MessageLogStore(sqlite_database), retention=None, max_queue=2)
+def test_a_full_queue_spools_instead_of_blocking(sqlite_database: Database, tmp_path: Path) -> None:
+    writer = MessageLogWriter(
+        MessageLogStore(sqlite_database),
+        spool=MessageSpool(tmp_path / "spool"),
+        retention=None,
+        max_queue=2,
+    )
     writer.record([entry(i) for i in range(5)])  # not started: nothing drains the queue
-    assert (writer.pending, writer.dropped) == (2, 3)
-    writer.start()
+    assert (writer.pending, writer.spooled, writer.dropped) == (2, 3, 0)
+    writer.start()  # replays the spool first
     assert writer.flush(5.0)
     writer.close()
-    assert MessageLogStore(sqlite_database).page(MessageFilter()).total == 2
+    assert MessageLogStore(sqlite_database).page(MessageFilter()).total == 5
+    assert writer.replayed == 3
 
 
-def test_a_refused_entry_is_dropped_alone(sqlite_database: Database) -> None:
-    log = MessageLog(sqlite_database, retention_days=None).start()
+def test_a_refused_entry_goes_to_the_dead_letter_file_alone(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    log = MessageLog(sqlite_database, spool_dir=tmp_path / "spool", retention_days=None).start()
     try:
-        log.record([entry(1), entry(1), entry(2)])  # the second m1 breaks the primary key
-        assert {e.id for e in log.page(MessageFilter()).items} == {"m1", "m2"}
-        assert log.writer.dropped == 1
+        # source is NOT NULL: the database refuses that entry, and only that one.
+        log.record([entry(1), entry(2, source=None), entry(3)])
+        assert {e.id for e in log.page(MessageFilter()).items} == {"m1", "m3"}
+        assert (log.writer.rejected, log.writer.dropped) == (1, 0)
+    finally:
+        log.close()
+    lines = (tmp_path / "spool" / "rejected.jsonl").read_text("utf-8").splitlines()
+    assert [entry_from_line(line) for line in lines] == [entry(2, source=None)]
+
+
+def test_an_id_stored_already_is_skipped_not_refused(
+    sqlite_database: Database, tmp_path: Path
+) -> None:
+    """A batch retried after a commit whose answer was lost must not duplicate or reject."""
+    log = MessageLog(sqlite_database, spool_dir=tmp_path / "spool", retention_days=None).start()
+    try:
+        log.record([entry(1), entry(1), entry(2)])
+        assert log.page(MessageFilter()).total == 2
+        log.record([entry(2)])
+        assert log.page(MessageFilter()).total == 2
+        assert (log.writer.rejected, log.writer.dropped) == (0, 0)
     finally:
         log.close()
 
 
-def test_a_missing_table_loses_the_entries_but_never_raises(tmp_path: Path) -> None:
+def test_a_missing_table_keeps_the_entries_until_it_is_back(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{(tmp_path / 'broken.db').as_posix()}")
     database.migrate()
     with database.engine.begin() as conn:
-        conn.execute(text("DROP TABLE message_log"))
-    writer = MessageLogWriter(MessageLogStore(database), retention=None).start()
+        conn.execute(text("ALTER TABLE message_log RENAME TO message_log_away"))
+    spool = MessageSpool(tmp_path / "spool")
+    writer = MessageLogWriter(
+        MessageLogStore(database), spool=spool, retention=None, retry_max_s=0.2
+    ).start()
     try:
         writer.record([entry(1), entry(2)])
-        assert writer.flush(10.0)
-        assert writer.dropped == 2
+        assert not writer.flush(1.0)  # retried, not given up
+        writer.close(timeout_s=5.0)
+        assert (writer.spooled, writer.dropped) == (2, 0)
+        with database.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE message_log_away RENAME TO message_log"))
+        again = MessageLogWriter(MessageLogStore(database), spool=spool, retention=None).start()
+        again.close()
+        assert again.replayed == 2
+        assert MessageLogStore(database).page(MessageFilter()).total == 2
     finally:
         writer.close()
         database.close()
@@ -180,17 +221,19 @@ class CountingStore(MessageLogStore):
         super().__init__(database)
         self.transactions = 0
 
-    def write(self, entries: Sequence[MessageEntry]) -> None:
+    def write(self, entries: Sequence[MessageEntry], *, skip_existing: bool = False) -> None:
         self.transactions += 1
-        super().write(entries)
+        super().write(entries, skip_existing=skip_existing)
 
 
 def test_writer_groups_entries_into_few_transactions_and_close_stores_all(
-    sqlite_database: Database,
+    sqlite_database: Database, tmp_path: Path
 ) -> None:
     store = CountingStore(sqlite_database)
     # A linger far longer than the test: only ``close`` can end the batch in time.
-    writer = MessageLogWriter(store, retention=None, linger_s=60.0).start()
+    writer = MessageLogWriter(
+        store, spool=MessageSpool(tmp_path / "spool"), retention=None, linger_s=60.0
+    ).start()
     for i in range(40):
         writer.record([entry(i)])
     writer.close()
@@ -199,8 +242,13 @@ def test_writer_groups_entries_into_few_transactions_and_close_stores_all(
     assert writer.dropped == 0
 
 
-def test_flush_does_not_wait_for_the_linger(sqlite_database: Database) -> None:
-    writer = MessageLogWriter(MessageLogStore(sqlite_database), retention=None, linger_s=60.0)
+def test_flush_does_not_wait_for_the_linger(sqlite_database: Database, tmp_path: Path) -> None:
+    writer = MessageLogWriter(
+        MessageLogStore(sqlite_database),
+        spool=MessageSpool(tmp_path / "spool"),
+        retention=None,
+        linger_s=60.0,
+    )
     writer.start()
     try:
         writer.record([entry(1), entry(2)])
