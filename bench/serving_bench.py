@@ -16,8 +16,9 @@
    settings on a temporary data directory, started once cold (the sample KB is seeded) and
    once warm (time to ready = spawn to ``/readyz`` 200); then ``/v1/triage`` and
    ``/v1/respond`` at concurrency 1, 8 and 32 for ``--seconds`` each: requests/s, p50, p95,
-   p99, errors (connection errors, timeouts and non-2xx answers); the server's resident
-   memory (now and peak).
+   p99, errors (connection errors, timeouts and non-2xx answers), the server's CPU time per
+   request and the cores it kept busy (``/proc``); the server's resident memory (now and
+   peak).
 
 Load generator: ``wrk`` (C, epoll, one closed-loop connection per unit of concurrency) with
 a Lua script that cycles through the request bodies. It needs a few percent of one core at
@@ -253,6 +254,14 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (``/proc/<pid>/stat``), seconds."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    # Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def post(port: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """One JSON POST; returns the JSON answer."""
     request = urllib.request.Request(
@@ -348,7 +357,13 @@ def serve_backend(
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
+                cpu_before, wall_before = cpu_seconds(proc.pid), time.monotonic()
                 run = wrk(port, path, bodies, script, concurrency=concurrency, seconds=seconds)
+                cpu = cpu_seconds(proc.pid) - cpu_before
+                # The server's CPU per answered request and the cores it kept busy: on two
+                # cores the rate at 32 connections is set by the first (README "Performance").
+                run["cpu_ms"] = 1000 * cpu / max(run["requests"], 1)
+                run["cores"] = cpu / (time.monotonic() - wall_before)
                 result["runs"][(path, concurrency)] = run
                 if spy is not None:
                     spy.wait()
@@ -435,13 +450,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             print(
                 f"{'endpoint':<12} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-                f"{'p99 ms':>8} {'errors':>7} {'/ raw torch b32':>16}"
+                f"{'p99 ms':>8} {'errors':>7} {'/ raw torch b32':>16} {'CPU ms/req':>10} "
+                f"{'cores':>5}"
             )
             for (path, concurrency), run in fig["runs"].items():
                 print(
                     f"{path:<12} {concurrency:>4} {run['rps']:>8.1f} {run['p50']:>8.1f} "
                     f"{run['p95']:>8.1f} {run['p99']:>8.1f} {run['errors']:>7} "
-                    f"{run['rps'] / torch32:>15.2f}x"
+                    f"{run['rps'] / torch32:>15.2f}x {run['cpu_ms']:>10.1f} {run['cores']:>5.2f}"
                 )
     print(f"\nraw torch fp32 encoder at batch 32: {torch32:.0f} sentences/s (this run)")
     print(f"load average at end (1, 5, 15 min): {load_average()}")
