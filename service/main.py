@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         app.state.access = access
         app.state.pipeline_threads = PipelineThreads(
             settings.pipeline_threads or 2 * usable_cores()
-        ).open()
+        )
         schedule = (
             EmergingSchedule(
                 loaded.jobs,

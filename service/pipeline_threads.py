@@ -24,7 +24,8 @@ T = TypeVar("T")
 class PipelineThreads:
     """Runs pipeline calls in at most ``size`` threads at a time.
 
-    The limiter is made on the event loop that serves the app (``open`` in the lifespan).
+    The limiter is made by the first call, so on the event loop that serves the app (a
+    limiter belongs to the loop it was made on).
     """
 
     def __init__(self, size: int) -> None:
@@ -33,13 +34,8 @@ class PipelineThreads:
         self.size = size
         self._limiter: anyio.CapacityLimiter | None = None
 
-    def open(self) -> PipelineThreads:
-        """Make the limiter on the running event loop."""
-        self._limiter = anyio.CapacityLimiter(self.size)
-        return self
-
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """``function(*args)`` in one of the threads, after the callers before it."""
-        if self._limiter is None:
-            self.open()
+        if self._limiter is None:  # no await since the check: no other caller ran meanwhile
+            self._limiter = anyio.CapacityLimiter(self.size)
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)

@@ -54,7 +54,6 @@ def test_at_most_size_calls_run_at_once_and_the_rest_in_arrival_order() -> None:
         results[n] = await threads.run(work, n)
 
     async def main() -> None:
-        threads.open()
         async with anyio.create_task_group() as group:
             for n in range(8):
                 group.start_soon(call, n)
