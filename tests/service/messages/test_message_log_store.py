@@ -169,6 +169,16 @@ def test_an_id_stored_already_is_skipped_not_refused(
         log.close()
 
 
+def test_storing_skips_ids_already_stored_on_every_database(log_store: MessageLogStore) -> None:
+    """The writer's idempotent insert (a replayed spool, a retried batch) on SQLite and on
+    PostgreSQL: duplicates within a batch and of earlier rows are left out, nothing fails."""
+    log_store.write([entry(1), entry(2)], skip_existing=True)
+    log_store.write([entry(2), entry(3), entry(3)], skip_existing=True)
+    page = log_store.page(MessageFilter())
+    assert page.total == 3
+    assert sorted(m.id for m in page.items) == sorted(entry(n).id for n in (1, 2, 3))
+
+
 def test_a_missing_table_keeps_the_entries_until_it_is_back(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{(tmp_path / 'broken.db').as_posix()}")
     database.migrate()
