@@ -63,5 +63,5 @@ default-model: install
 		--extra-data training/data/intent_supplement.csv \
 		--text-column instruction --label-column intent --category-column category \
 		--negatives $(SHARED_DATA)/clinc150_train.csv --max-in-scope-drop 0.005 \
-		--no-distance-scores --no-adapter \
+		--no-distance-scores --no-adapter --fusion-rule accuracy_tolerance \
 		--name intent-bitext --version $(INTENT_VERSION) --out $(INTENT_MODEL)

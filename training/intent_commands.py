@@ -85,6 +85,13 @@ def train(
         "only); it is kept only where it lifts held-out accuracy (off by default: it did not "
         "on BANKING77, CLINC150 or Bitext).",
     ),
+    fusion_rule: str = typer.Option(
+        "log_loss",
+        "--fusion-rule",
+        help="How the lexical fusion weight is chosen on held-out predictions: log_loss "
+        "(lowest log-loss) or accuracy_tolerance (the rule the shipped default model was "
+        "built with: the smallest weight within 0.25 point of the best accuracy).",
+    ),
     cache: Path | None = CacheOpt,
     max_in_scope_drop: float = typer.Option(
         0.01,
@@ -106,9 +113,16 @@ def train(
         read_labelled_csv,
         with_negatives,
     )
-    from training.intent_training import ADAPTER_GRID, TrainingConfig, train_intent_classifier
+    from training.intent_training import (
+        ADAPTER_GRID,
+        FUSION_RULES,
+        TrainingConfig,
+        train_intent_classifier,
+    )
     from training.urgency_embedding_cache import EmbeddingCache
 
+    if fusion_rule not in FUSION_RULES:
+        raise fail(f"--fusion-rule must be one of {', '.join(FUSION_RULES)}, not {fusion_rule!r}")
     try:
         train_set = concatenate(
             *(
@@ -164,6 +178,7 @@ def train(
                 max_in_scope_drop=max_in_scope_drop,
                 distance_scores=distance_scores,
                 adapter_grid=ADAPTER_GRID if adapter else (),
+                fusion_rule=FUSION_RULES[fusion_rule],
             ),
             categories=train_set.categories,
             name=name,

@@ -13,7 +13,7 @@ import logging
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +56,16 @@ Progress = Callable[[str], None]
 ADAPTER_GRID: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
+FusionRule = Literal["log_loss", "accuracy_tolerance"]
+#: The rules by name (the CLI's ``--fusion-rule``).
+FUSION_RULES: dict[str, FusionRule] = {
+    "log_loss": "log_loss",
+    "accuracy_tolerance": "accuracy_tolerance",
+}
+#: The ``accuracy_tolerance`` rule's margin (held-out accuracy).
+FUSION_TOLERANCE = 0.0025
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Hyper-parameters. Defaults were chosen on BANKING77/CLINC150 train splits only."""
@@ -68,6 +78,10 @@ class TrainingConfig:
     #: Lexical fusion weights tried; the one whose temperature-scaled probabilities have the
     #: lowest held-out log-loss is kept (``choose_fusion_weight``).
     fusion_grid: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)
+    #: ``log_loss`` (above), or ``accuracy_tolerance``: the rule before it, the smallest
+    #: weight within ``FUSION_TOLERANCE`` of the best held-out accuracy, kept so that models
+    #: built with it (the shipped default) can be rebuilt as they are.
+    fusion_rule: FusionRule = "log_loss"
     max_in_scope_drop: float = 0.01
     gibberish_negatives: int = 200
     ambiguity_margin: float = 0.15
@@ -185,9 +199,12 @@ def choose_fusion_weight(
     lex: FloatArray | None,
     y: npt.NDArray[np.int64],
     grid: Sequence[float],
+    *,
+    rule: FusionRule = "log_loss",
 ) -> FusionChoice:
     """The fusion weight whose fused scores, after their own temperature, have the lowest
-    held-out log-loss (ties: the smaller weight).
+    held-out log-loss (ties: the smaller weight); with ``rule="accuracy_tolerance"`` the
+    smallest weight within ``FUSION_TOLERANCE`` of the best held-out accuracy.
 
     Log-loss rather than accuracy because everything downstream (temperature, the
     out-of-scope thresholds or detector, the ambiguity margin) reads the fused
@@ -203,8 +220,12 @@ def choose_fusion_weight(
         logits = _fuse(log_p, lex, w)
         accuracy[w] = float((logits.argmax(axis=1) == y).mean())
         log_loss[w] = _log_loss(logits / _fit_temperature(logits, y), y)
-    best = min(log_loss.values())
-    weight = next(w for w in grid if log_loss[w] <= best + 1e-12)
+    if rule == "accuracy_tolerance":
+        top = max(accuracy.values())
+        weight = next(w for w in grid if accuracy[w] >= top - FUSION_TOLERANCE)
+    else:
+        best = min(log_loss.values())
+        weight = next(w for w in grid if log_loss[w] <= best + 1e-12)
     return FusionChoice(weight=float(weight), accuracy=accuracy, log_loss=log_loss)
 
 
@@ -596,6 +617,7 @@ def train_intent_classifier(
         held_lex[labelled] if held_lex is not None else None,
         held_y[labelled],
         config.fusion_grid,
+        rule=config.fusion_rule,
     )
     weight = fusion.weight
     logits = _fuse(held_log_p, held_lex, weight)
@@ -785,7 +807,7 @@ def train_intent_classifier(
         "lexical_buckets": config.lexical_buckets,
         "folds": config.folds,
         "max_in_scope_drop": config.max_in_scope_drop,
-        "fusion_rule": "log_loss",
+        "fusion_rule": config.fusion_rule,
         "gibberish_negatives": config.gibberish_negatives,
         "seed": config.seed,
         "distance_scores": config.distance_scores,

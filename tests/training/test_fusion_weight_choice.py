@@ -1,10 +1,15 @@
-"""The lexical fusion weight is chosen by held-out log-loss, not by accuracy."""
+"""The lexical fusion weight is chosen by held-out log-loss, not by accuracy (the former
+rule stays available to rebuild models made with it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from training.cli import app as cli_app
 from training.intent_training import choose_fusion_weight
 
 GRID = (0.0, 1.0, 2.0, 3.0, 5.0, 8.0)
@@ -43,3 +48,22 @@ def test_fusion_weight_without_lexical_head_is_zero() -> None:
     assert choice.weight == 0.0
     assert list(choice.log_loss) == [0.0]
     assert choice.accuracy[0.0] == pytest.approx(0.8, abs=0.06)
+
+
+def test_the_former_rule_takes_the_smallest_weight_near_the_best_accuracy() -> None:
+    log_p, lex, y = _rows()
+    choice = choose_fusion_weight(log_p, lex, y, GRID, rule="accuracy_tolerance")
+    assert choice.weight == 0.0  # every weight ties on accuracy here
+    assert choose_fusion_weight(log_p, lex, y, GRID).weight > 0
+
+
+def test_train_refuses_an_unknown_fusion_rule(tmp_path: Path) -> None:
+    data = tmp_path / "intents.csv"
+    data.write_text("text,label\nwhere is my order,track\nrefund me,refund\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli_app,
+        ["train", "--data", str(data), "--fusion-rule", "accuracy", "--out", str(tmp_path / "m")],
+    )
+    assert result.exit_code != 0
+    assert "--fusion-rule must be one of log_loss, accuracy_tolerance" in result.output
+    assert not (tmp_path / "m").exists()
