@@ -25,13 +25,7 @@ from service.main import create_app
 from service.resources import load_resources
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
-from training.few_shot_intents import (
-    SpecBuildOptions,
-    build_intent_model,
-    read_generic_negatives,
-    spec_manifest_params,
-)
-from training.intent_commands import save_trained
+from tests.fixtures.spec_models import save_spec_model
 from training.intent_spec import LanguagePolicy, load_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,18 +43,7 @@ def bilingual_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = dataclasses.replace(
         SPEC, languages=LanguagePolicy(supported=("en", "de"), queue="multilingual")
     )
-    options = SpecBuildOptions()
-    result = build_intent_model(
-        spec,
-        encoder=HashingEncoder(),
-        negatives=read_generic_negatives(NEGATIVES, oos_label=None),
-        options=options,
-        version="1.0.0",
-    )
-    result.params.update(spec_manifest_params(spec, options))
-    out = tmp_path_factory.mktemp("spec") / "northwave-en-de"
-    save_trained(result, out, training_data={"sha256": spec.sha256}, oos_label="out_of_scope")
-    return out
+    return save_spec_model(spec, tmp_path_factory.mktemp("spec") / "northwave-en-de")
 
 
 @pytest.fixture(scope="module")

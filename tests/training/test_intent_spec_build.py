@@ -17,21 +17,18 @@ from typer.testing import CliRunner
 from models.errors import InvalidInputError
 from models.intent_classifier import IntentClassifier
 from tests.fixtures.hashing_encoder import HashingEncoder
+from tests.fixtures.spec_models import save_spec_model
 from training.cli import app as cli_app
 from training.few_shot_intents import (
     SpecBuildOptions,
     build_intent_model,
     read_extra_examples,
     read_feedback_examples,
-    read_generic_negatives,
-    spec_manifest_params,
     spec_training_rows,
     unseen_intent_threshold,
     without_other_languages,
 )
-from training.intent_commands import save_trained
 from training.intent_spec import load_spec
-from training.taxonomy_commands import spec_routing
 
 REPO = Path(__file__).resolve().parents[2]
 TICKETS = REPO / "training" / "data" / "tickets"
@@ -43,21 +40,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def spec_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Northwave spec built on the hashing encoder, saved as `triage intents build` does."""
-    spec = load_spec(NORTHWAVE_SPEC)
-    options = SpecBuildOptions()
-    result = build_intent_model(
-        spec,
-        encoder=HashingEncoder(),
-        negatives=read_generic_negatives(NEGATIVES, oos_label=None),
-        options=options,
-        version="1.0.0",
+    return save_spec_model(
+        load_spec(NORTHWAVE_SPEC), tmp_path_factory.mktemp("spec") / "northwave-spec"
     )
-    result.params.update(spec_manifest_params(spec, options))
-    out = tmp_path_factory.mktemp("spec") / "northwave-spec"
-    save_trained(result, out, training_data={"sha256": spec.sha256}, oos_label="out_of_scope")
-    routing = out.parent / "routing.yaml"
-    routing.write_text(yaml.safe_dump(spec_routing(spec)), encoding="utf-8")
-    return out
 
 
 def test_descriptions_become_one_more_example_each() -> None:

@@ -28,15 +28,8 @@ from service.respond.respond_policy import DEFAULT_POLICY_PATH, PolicyError
 from service.respond.response_pipeline import draft_request
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
-from training.few_shot_intents import (
-    SpecBuildOptions,
-    build_intent_model,
-    read_generic_negatives,
-    spec_manifest_params,
-)
-from training.intent_commands import save_trained
+from tests.fixtures.spec_models import save_spec_model
 from training.intent_spec import load_spec
-from training.taxonomy_commands import spec_routing
 
 REPO = Path(__file__).resolve().parents[3]
 TICKETS = REPO / "training" / "data" / "tickets"
@@ -66,20 +59,8 @@ GERMAN = (
 def spec_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The Northwave spec model and its `--routing-out` file, as `triage intents build`
     writes them (hashing encoder; the real one is exercised by the CLI test)."""
-    options = SpecBuildOptions()
-    result = build_intent_model(
-        SPEC,
-        encoder=HashingEncoder(),
-        negatives=read_generic_negatives(NEGATIVES, oos_label=None),
-        options=options,
-        version="1.0.0",
-    )
-    result.params.update(spec_manifest_params(SPEC, options))
-    out = tmp_path_factory.mktemp("spec") / "northwave-spec"
-    save_trained(result, out, training_data={"sha256": SPEC.sha256}, oos_label="out_of_scope")
-    routing = out.parent / "routing.yaml"
-    routing.write_text(yaml.safe_dump(spec_routing(SPEC)), encoding="utf-8")
-    return out, routing
+    out = save_spec_model(SPEC, tmp_path_factory.mktemp("spec") / "northwave-spec")
+    return out, out.parent / "routing.yaml"
 
 
 @pytest.fixture(scope="module")
