@@ -86,7 +86,7 @@ class MessageLogWriter:
         purge_interval_s: float = 3600.0,
         linger_s: float = 0.05,
         retry_initial_s: float = 0.2,
-        retry_max_s: float = 30.0,
+        retry_max_s: float = 5.0,
     ) -> None:
         if max_queue < 1 or batch_size < 1:
             raise ValueError("max_queue and batch_size must be at least 1")
