@@ -18,16 +18,16 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import make_url
 
 from service.main import create_app
 from service.settings import Settings
+from tests.fixtures.scratch_postgres import scratch_database
 from tests.fixtures.tcp_proxy import TcpProxy
 from tests.fixtures.uvicorn_server import serving_app
 
@@ -76,43 +76,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=45)
     args = parser.parse_args()
-    name = f"triage_stall_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
+    with (
+        scratch_database(ADMIN_URL, prefix="triage_stall_bench") as database_url,
+        TcpProxy(("127.0.0.1", 5432)) as proxy,
+        tempfile.TemporaryDirectory(prefix="triage-stall-") as tmp,
+    ):
+        settings = Settings(
+            data_dir=Path(tmp),
+            database_url=make_url(database_url)
+            .set(port=proxy.port)
+            .render_as_string(hide_password=False),
+            orders_seed_sample=True,
+        )
+        print(
+            f"statement timeout {settings.database_statement_timeout_s:g} s, connect "
+            f"{settings.database_connect_timeout_s:g} s, pool "
+            f"{settings.database_pool_timeout_s:g} s"
+        )
         with (
-            TcpProxy(("127.0.0.1", 5432)) as proxy,
-            tempfile.TemporaryDirectory(prefix="triage-stall-") as tmp,
+            serving_app(create_app(settings)) as url,
+            httpx.Client(base_url=url, timeout=300) as client,
         ):
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}",
-                orders_seed_sample=True,
-            )
-            print(
-                f"statement timeout {settings.database_statement_timeout_s:g} s, connect "
-                f"{settings.database_connect_timeout_s:g} s, pool "
-                f"{settings.database_pool_timeout_s:g} s"
-            )
-            with (
-                serving_app(create_app(settings)) as url,
-                httpx.Client(base_url=url, timeout=300) as client,
-            ):
-                _phase("healthy", client, args.calls)
-                proxy.freeze()
-                _phase("frozen", client, args.calls)
-                proxy.resume()
-                # Clients were told Retry-After; the stall breaker stays open that long.
-                time.sleep(settings.database_statement_timeout_s)
-                _phase("resumed", client, args.calls)
-                proxy.drop()
-                _phase("dropped", client, args.calls)
-                proxy.resume()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            _phase("healthy", client, args.calls)
+            proxy.freeze()
+            _phase("frozen", client, args.calls)
+            proxy.resume()
+            # Clients were told Retry-After; the stall breaker stays open that long.
+            time.sleep(settings.database_statement_timeout_s)
+            _phase("resumed", client, args.calls)
+            proxy.drop()
+            _phase("dropped", client, args.calls)
+            proxy.resume()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from models.intent_classifier import IntentClassifier
 from models.triager import TriageInput, TriageResult
@@ -44,6 +44,7 @@ from service.messages.message_spool import SPOOL_DIRNAME
 from service.messages.recording_triager import RecordingTriager
 from service.resources import build_encoder, build_triager
 from service.settings import Settings
+from tests.fixtures.scratch_postgres import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("TRIAGE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -181,12 +182,8 @@ def main() -> None:
         log.close()
         database.close()
         if args.postgres:
-            name = f"message_log_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                pg = Database(f"{args.postgres.rsplit('/', 1)[0]}/{name}")
+            with scratch_database(args.postgres, prefix="message_log_bench") as url:
+                pg = Database(url)
                 pg.migrate()
                 log = throughput(
                     "PostgreSQL", pg, batch, spool_dir=Path(tmp) / f"{SPOOL_DIRNAME}-pg"
@@ -194,10 +191,6 @@ def main() -> None:
                 reads("PostgreSQL", log, batch[0])
                 log.close()
                 pg.close()
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
 
 
 if __name__ == "__main__":

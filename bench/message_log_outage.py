@@ -26,15 +26,15 @@ import json
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bench.serving_bench import free_port, start_server, stop_server
 from service.messages.message_spool import REJECTED_FILENAME, SPOOL_DIRNAME
+from tests.fixtures.scratch_postgres import scratch_database
 from tests.fixtures.tcp_proxy import TcpProxy
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -101,61 +101,52 @@ def main() -> None:
     parser.add_argument("--during", type=int, default=120)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    name = f"triage_outage_bench_{uuid.uuid4().hex[:8]}"
-    direct_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with (
-            TcpProxy(("127.0.0.1", 5432)) as proxy,
-            tempfile.TemporaryDirectory(prefix="triage-outage-") as tmp,
-        ):
-            data_dir = Path(tmp) / "data"
-            env = {
-                "TRIAGE_DATABASE_URL": (
-                    f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/{name}"
-                ),
-                "TRIAGE_WORKERS": str(args.workers),
-                "TRIAGE_MESSAGES_QUEUE_SIZE": "10",
-            }
-            port = free_port()
-            log = Path(tmp) / "server.log"
-            proc, ready = start_server(None, data_dir, port, log, env)
-            print(f"{args.workers} workers ready in {ready:.1f} s")
-            answered = 0
-            try:
-                statuses, slowest = _send(port, range(args.before))
-                answered += statuses[200]
-                print(f"database up: {dict(statuses)}, slowest {slowest:.2f} s")
-                proxy.drop()
-                statuses, slowest = _send(port, range(args.before, args.before + args.during))
-                answered += statuses[200]
-                print(f"database gone: {dict(statuses)}, slowest {slowest:.2f} s")
-            finally:
-                stop_server(proc)
-            spool = data_dir / SPOOL_DIRNAME
-            segments = [p for p in spool.glob("*.jsonl") if p.name != REJECTED_FILENAME]
-            lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in segments)
-            print(
-                f"after the stop, database still gone: {len(segments)} spool segments "
-                f"({len({p.stem.split('-')[1] for p in segments})} processes), {lines} entries"
-            )
-            proxy.resume()
-            proc, ready = start_server(None, data_dir, port, log, env)
-            try:
-                total, distinct = _settled_rows(direct_url)
-            finally:
-                stop_server(proc)
-            left = sorted(p.name for p in spool.glob("*.jsonl"))
-            print(
-                f"restarted in {ready:.1f} s: {total} rows stored, {distinct} distinct ids, for "
-                f"{answered} calls answered 200; spool files left: {left or 'none'}"
-            )
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with (
+        scratch_database(ADMIN_URL, prefix="triage_outage_bench") as direct_url,
+        TcpProxy(("127.0.0.1", 5432)) as proxy,
+        tempfile.TemporaryDirectory(prefix="triage-outage-") as tmp,
+    ):
+        data_dir = Path(tmp) / "data"
+        env = {
+            "TRIAGE_DATABASE_URL": make_url(direct_url)
+            .set(port=proxy.port)
+            .render_as_string(hide_password=False),
+            "TRIAGE_WORKERS": str(args.workers),
+            "TRIAGE_MESSAGES_QUEUE_SIZE": "10",
+        }
+        port = free_port()
+        log = Path(tmp) / "server.log"
+        proc, ready = start_server(None, data_dir, port, log, env)
+        print(f"{args.workers} workers ready in {ready:.1f} s")
+        answered = 0
+        try:
+            statuses, slowest = _send(port, range(args.before))
+            answered += statuses[200]
+            print(f"database up: {dict(statuses)}, slowest {slowest:.2f} s")
+            proxy.drop()
+            statuses, slowest = _send(port, range(args.before, args.before + args.during))
+            answered += statuses[200]
+            print(f"database gone: {dict(statuses)}, slowest {slowest:.2f} s")
+        finally:
+            stop_server(proc)
+        spool = data_dir / SPOOL_DIRNAME
+        segments = [p for p in spool.glob("*.jsonl") if p.name != REJECTED_FILENAME]
+        lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in segments)
+        print(
+            f"after the stop, database still gone: {len(segments)} spool segments "
+            f"({len({p.stem.split('-')[1] for p in segments})} processes), {lines} entries"
+        )
+        proxy.resume()
+        proc, ready = start_server(None, data_dir, port, log, env)
+        try:
+            total, distinct = _settled_rows(direct_url)
+        finally:
+            stop_server(proc)
+        left = sorted(p.name for p in spool.glob("*.jsonl"))
+        print(
+            f"restarted in {ready:.1f} s: {total} rows stored, {distinct} distinct ids, for "
+            f"{answered} calls answered 200; spool files left: {left or 'none'}"
+        )
 
 
 if __name__ == "__main__":

@@ -5,15 +5,14 @@ the production wiring on the tiny models."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete, text
 
 from kb_index.kb_document_store import KbDocumentStore
 from kb_index.kb_tables import kb_chunks, kb_documents, kb_fusion, kb_revisions
@@ -23,6 +22,7 @@ from service.main import create_app
 from service.resources import Resources, load_resources
 from service.settings import Settings
 from tests.fixtures.hashing_encoder import HashingEncoder
+from tests.fixtures.scratch_postgres import scratch_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -32,21 +32,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a fresh, uniquely named PostgreSQL database, dropped at the end of the session."""
-    name = f"triage_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc}")
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(scratch_database(POSTGRES_ADMIN_URL, prefix="triage_test"))
+        except Exception as exc:
+            pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc}")
+        yield url
 
 
 @pytest.fixture(scope="session")

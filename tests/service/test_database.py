@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from service.database import (
@@ -20,6 +19,7 @@ from service.database import (
     StallBreaker,
     head_revision,
 )
+from tests.fixtures.scratch_postgres import scratch_database
 from tests.service.conftest import POSTGRES_ADMIN_URL
 
 
@@ -51,17 +51,8 @@ def test_threads_of_one_process_migrating_together_do_not_collide(tmp_path: Path
 
 @pytest.mark.integration
 def test_workers_starting_together_on_a_new_postgres_database_all_migrate() -> None:
-    name = f"triage_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="triage_test") as url:
         assert _migrate_concurrently(url) == [head_revision()] * 3
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_nonsense_url_is_refused_with_the_url_named() -> None:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from service.database import Database
+from tests.fixtures.scratch_postgres import scratch_database
 from tests.service.conftest import POSTGRES_ADMIN_URL
 from training.cli import app as cli
 
@@ -29,16 +30,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="module")
 def hardening_postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this module's own (``triage_hardening_access_*``)."""
-    name = f"triage_hardening_access_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(POSTGRES_ADMIN_URL, prefix="triage_hardening_access") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
