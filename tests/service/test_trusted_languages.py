@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,12 @@ from fastapi.testclient import TestClient
 
 from models.errors import ArtifactError
 from service.main import create_app
-from service.resources import load_resources
-from service.settings import Settings
-from tests.fixtures.hashing_encoder import HashingEncoder
+from service.resources import Resources
 from tests.fixtures.spec_models import save_spec_model
 from training.intent_spec import LanguagePolicy, load_spec
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = load_spec(REPO / "training" / "data" / "tickets" / "northwave_intents.yaml")
-NEGATIVES = REPO / "tests" / "fixtures" / "negatives_tiny.csv"
 GERMAN = (
     "Guten Tag, ich möchte meinen Vertrag kündigen, weil ich umziehe. Bitte bestätigen Sie "
     "mir die Kündigung zum Monatsende."
@@ -47,22 +44,18 @@ def bilingual_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def serve(tiny_urgency_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    build_tiny_resources: Callable[..., AbstractContextManager[Resources]],
+) -> Any:
     @contextmanager
     def start(model: Path, **overrides: Any) -> Iterator[TestClient]:
-        settings = Settings(
-            data_dir=tmp_path_factory.mktemp("var"),
-            intent_model_dir=model,
-            urgency_model_dir=tiny_urgency_dir,
-            drafts_min_relevance=0.3,
-            **overrides,
-        )
-        resources = load_resources(settings, encoder=HashingEncoder())
-        try:
-            with TestClient(create_app(settings, resources=resources)) as client:
-                yield client
-        finally:
-            resources.close()
+        data_dir = tmp_path_factory.mktemp("var")
+        with (
+            build_tiny_resources(data_dir, intent_model_dir=model, **overrides) as resources,
+            TestClient(create_app(resources.settings, resources=resources)) as client,
+        ):
+            yield client
 
     return start
 
@@ -107,7 +100,9 @@ def test_a_model_that_names_no_languages_is_trusted_on_english_only(
 
 
 def test_a_manifest_naming_an_unknown_language_is_refused(
-    bilingual_model: Path, tiny_urgency_dir: Path, tmp_path: Path
+    bilingual_model: Path,
+    tmp_path: Path,
+    build_tiny_resources: Callable[..., AbstractContextManager[Resources]],
 ) -> None:
     broken = tmp_path / "model"
     broken.mkdir()
@@ -117,11 +112,8 @@ def test_a_manifest_naming_an_unknown_language_is_refused(
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["params"]["languages"]["supported"] = ["en", "xx"]
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        intent_model_dir=broken,
-        urgency_model_dir=tiny_urgency_dir,
-        drafts_min_relevance=0.3,
-    )
-    with pytest.raises(ArtifactError, match="xx"):
-        load_resources(settings, encoder=HashingEncoder()).close()
+    with (
+        pytest.raises(ArtifactError, match="xx"),
+        build_tiny_resources(tmp_path / "var", intent_model_dir=broken),
+    ):
+        pass
