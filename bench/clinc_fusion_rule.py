@@ -23,8 +23,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.model_selection import StratifiedKFold
 
-from models.embedding_distances import ClassGaussians, knn_similarity, nearest_neighbours
-from models.intent_classifier import scope_probability, softmax
+from models.embedding_distances import ClassGaussians, nearest_neighbours
+from models.intent_classifier import scope_features, softmax
 from models.lexical_features import LexicalFeaturizer
 from training.command_helpers import load_encoder
 from training.datasets import gibberish, read_labelled_csv
@@ -146,12 +146,8 @@ def report(d: Mapping[str, npt.NDArray[Any]], grid: list[float], config: Trainin
         nll = float(-np.mean(np.log(pl[np.arange(len(yl)), yl] + 1e-300)))
         is_oos = (held_y < 0) | (held_y == oos)
         ev = ScopeEvidence(
-            features=np.column_stack(
-                [
-                    scope_probability(proba, in_idx, groups),
-                    knn_similarity(near, config.knn_k),
-                    -maha,
-                ]
+            features=scope_features(
+                proba, in_idx, groups, similarities=near, knn_k=config.knn_k, min_distance=maha
             ),
             is_oos=is_oos,
             correct=in_idx[proba[:, in_idx].argmax(axis=1)] == held_y,
@@ -163,12 +159,8 @@ def report(d: Mapping[str, npt.NDArray[Any]], grid: list[float], config: Trainin
         )
         det = fit_scope_detector(ev, max_in_scope_drop=config.max_in_scope_drop)
         vproba = softmax((v_log_p + w * v_lex) / t)
-        vfeat = np.column_stack(
-            [
-                scope_probability(vproba, in_idx, groups),
-                knn_similarity(v_near, config.knn_k),
-                -v_maha,
-            ]
+        vfeat = scope_features(
+            vproba, in_idx, groups, similarities=v_near, knn_k=config.knn_k, min_distance=v_maha
         )
         rej = (vproba.argmax(1) == oos) | (det.score(vfeat) < det.threshold)
         vcorrect = in_idx[vproba[:, in_idx].argmax(axis=1)] == yv
@@ -180,9 +172,10 @@ def report(d: Mapping[str, npt.NDArray[Any]], grid: list[float], config: Trainin
             f"{plain:.4f}",
             flush=True,
         )
-    choice = choose_fusion_weight(log_p[labelled], lexs[labelled], held_y[labelled], grid)
+    held = (log_p[labelled], lexs[labelled], held_y[labelled], grid)
+    choice = choose_fusion_weight(*held)
+    tolerant = choose_fusion_weight(*held, rule="accuracy_tolerance").weight
     accs = [choice.accuracy[w] for w in sorted(grid)]
-    tolerant = next(w for w, a in zip(sorted(grid), accs, strict=True) if a >= max(accs) - 0.0025)
     print(
         f"chosen by log-loss (training): {choice.weight}; by the former rule (smallest within "
         f"0.25 point of the best accuracy): {tolerant}; by the best accuracy: "

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from models.embedding_distances import ClassGaussians, knn_similarity, nearest_neighbours
-from models.intent_classifier import scope_probability, softmax
+from models.embedding_distances import ClassGaussians, nearest_neighbours
+from models.intent_classifier import scope_features, softmax
 from models.lexical_features import LexicalFeaturizer
 from training.command_helpers import load_encoder
 from training.datasets import read_labelled_csv
@@ -98,8 +98,8 @@ def main() -> None:
 
     def evidence(p: np.ndarray, s: np.ndarray, m: np.ndarray, gold: np.ndarray) -> ScopeEvidence:
         return ScopeEvidence(
-            features=np.column_stack(
-                [scope_probability(p, in_idx, groups), knn_similarity(s, k_near), -m]
+            features=scope_features(
+                p, in_idx, groups, similarities=s, knn_k=k_near, min_distance=m
             ),
             is_oos=gold == oos,
             correct=in_idx[p[:, in_idx].argmax(axis=1)] == gold,

@@ -191,6 +191,28 @@ def scope_probability(
     return np.array([proba[r, groups[b]].sum() for r, b in enumerate(best)], dtype=np.float64)
 
 
+def scope_features(
+    proba: npt.NDArray[np.float64],
+    in_scope: npt.NDArray[np.int64],
+    groups: Sequence[npt.NDArray[np.int64]],
+    *,
+    similarities: npt.NDArray[np.float64],
+    knn_k: int,
+    min_distance: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The scope detector's three inputs per row: the probability the threshold reads, the
+    mean similarity to the ``knn_k`` nearest in-scope examples and minus the Mahalanobis
+    distance to the nearest intent. One definition for serving, training and the benches,
+    so the detector is always fitted on what it is later given."""
+    return np.column_stack(
+        [
+            scope_probability(proba, in_scope, groups),
+            knn_similarity(similarities, knn_k),
+            -min_distance,
+        ]
+    )
+
+
 def threshold_groups(
     labels: Sequence[str], categories: Mapping[str, str], *, scope: str
 ) -> list[npt.NDArray[np.int64]]:
@@ -359,12 +381,13 @@ class IntentClassifier:
         h = self.heads
         if h.detector is None or h.gaussians is None or neighbours is None:
             return None
-        features = np.column_stack(
-            [
-                scope_probability(proba, self._in_scope, self._threshold_groups),
-                knn_similarity(neighbours[0], h.knn_k),
-                -h.gaussians.min_distance(embeddings),
-            ]
+        features = scope_features(
+            proba,
+            self._in_scope,
+            self._threshold_groups,
+            similarities=neighbours[0],
+            knn_k=h.knn_k,
+            min_distance=h.gaussians.min_distance(embeddings),
         )
         return h.detector.score(features)
 

@@ -28,7 +28,6 @@ from models.embedding_adapter import EmbeddingAdapter
 from models.embedding_distances import (
     ClassGaussians,
     ScopeDetector,
-    knn_similarity,
     knn_vote,
     nearest_neighbours,
 )
@@ -36,7 +35,7 @@ from models.errors import InvalidInputError
 from models.intent_classifier import (
     IntentClassifier,
     IntentHeads,
-    scope_probability,
+    scope_features,
     softmax,
     threshold_groups,
 )
@@ -685,12 +684,13 @@ def train_intent_classifier(
     scope_metrics: dict[str, Any] = {}
     if config.distance_scores and is_oos.any() and (~is_oos).any():
         evidence = ScopeEvidence(
-            features=np.column_stack(
-                [
-                    scope_probability(proba, in_idx, groups),
-                    knn_similarity(held_nsims, config.knn_k),
-                    -held_maha,
-                ]
+            features=scope_features(
+                proba,
+                in_idx,
+                groups,
+                similarities=held_nsims,
+                knn_k=config.knn_k,
+                min_distance=held_maha,
             ),
             is_oos=is_oos,
             correct=in_idx[proba[:, in_idx].argmax(axis=1)] == held_y,
