@@ -298,26 +298,38 @@ class MessageLogWriter:
         )
 
     def _write(self, batch: list[MessageEntry]) -> None:
-        """One transaction per batch; a database that is down is waited for (spooled when
-        closing), an entry it refuses is dead-lettered alone (the rest of its batch is stored
-        one by one)."""
+        """One transaction per batch; a database that is down is waited for, and what it
+        has not taken when closing is spooled."""
+        handled, _ = self._store(batch, from_spool=False)
+        self._spool_entries(batch[handled:])
+
+    def _store(self, entries: Sequence[MessageEntry], *, from_spool: bool) -> tuple[int, int]:
+        """Store entries in one transaction or, when the database refuses it, one by one,
+        each refused entry dead-lettered alone.
+
+        Returns:
+            How many entries from the front were dealt with (stored or dead-lettered) and
+            how many of those were stored. Fewer than all when it had to stop: closing with
+            the database still down, or, for entries replayed from the spool, a dead-letter
+            file that failed (they then stay in their segment rather than count as dropped).
+        """
         # Any exception, not only the database's: the writer thread must outlive a bug
         # (an entry it cannot store is dead-lettered, and the error logged).
         try:
-            if not self._commit(batch):
-                self._spool_entries(batch)
-            return
+            return (len(entries), len(entries)) if self._commit(entries) else (0, 0)
         except Exception:  # stored one by one below
             pass
-        for index, entry in enumerate(batch):
+        stored = 0
+        for index, entry in enumerate(entries):
             try:
-                stored = self._commit([entry])
-            except Exception as exc:  # dead-lettered below
-                self._reject([entry], exc)
-                continue
-            if not stored:
-                self._spool_entries(batch[index:])
-                return
+                if not self._commit([entry]):
+                    return index, stored
+                stored += 1
+            except Exception as exc:  # dead-lettered
+                kept = self._reject([entry], exc, count_drop=not from_spool)
+                if not kept and from_spool:
+                    return index, stored
+        return len(entries), stored
 
     def _replay(self) -> None:
         """Store what is spooled, oldest first, when there may be something to store."""
@@ -341,20 +353,9 @@ class MessageLogWriter:
     def _deliver(self, entries: list[MessageEntry]) -> bool:
         """Store one chunk of a replay; ``False`` keeps it spooled (closing, database down,
         or a refused entry the dead-letter file could not take)."""
-        try:
-            if not self._commit(entries):
-                return False
-            stored = len(entries)
-        except Exception:  # stored one by one below
-            stored = 0
-            for entry in entries:
-                try:
-                    if not self._commit([entry]):
-                        return False
-                    stored += 1
-                except Exception as exc:  # dead-lettered below
-                    if not self._reject([entry], exc, count_drop=False):
-                        return False
+        handled, stored = self._store(entries, from_spool=True)
+        if handled < len(entries):
+            return False
         with self._done:
             self.replayed += stored
         return True
