@@ -201,7 +201,9 @@ class TriageParts:
 def build_triage_parts(settings: Settings) -> TriageParts:
     """Language detector, routing policy and message analyzer; a bad routing file raises."""
     return TriageParts(
-        language=LanguageDetector(supported=settings.supported_languages or ("en",)).load(),
+        # The loaded model only: each triager takes a view of it that trusts its intent
+        # model's languages (``trusted_languages``).
+        language=LanguageDetector().load(),
         routing=RoutingPolicy.from_file(settings.routing_file),
         analyzer=MessageAnalyzer(),
     )
