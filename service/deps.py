@@ -34,8 +34,10 @@ from service.messages.recording_triager import RecordingTriager
 from service.model_slot import ModelSlot
 from service.pipeline_threads import PipelineThreads
 from service.readiness import ReadinessProbe
+from service.request_coalescer import RequestCoalescer
 from service.resources import Resources, ServingModels
 from service.respond.response_pipeline import ResponsePipeline
+from service.schemas import TriageRequest, TriageResponse
 from service.service_metrics import ServiceMetrics
 from service.settings import Settings
 from service.summary.conversation_summary import ConversationSummarizer
@@ -82,6 +84,18 @@ async def get_pipeline_threads(request: Request) -> PipelineThreads:
 
 
 PipelineThreadsDep = Annotated[PipelineThreads, Depends(get_pipeline_threads)]
+
+TriageCoalescer = RequestCoalescer[RecordingTriager, TriageRequest, TriageResponse]
+
+
+async def get_triage_coalescer(request: Request) -> TriageCoalescer:
+    """What serves ``POST /v1/triage``: concurrent requests in one pipeline call
+    (``service/request_coalescer.py``)."""
+    coalescer: TriageCoalescer = request.app.state.triage_coalescer
+    return coalescer
+
+
+TriageCoalescerDep = Annotated[TriageCoalescer, Depends(get_triage_coalescer)]
 
 
 async def get_responder(resources: ResourcesDep) -> ResponsePipeline:

@@ -33,6 +33,7 @@ from service.auth.exposure import refuse_unprotected_exposure
 from service.body_limit import BodySizeLimitMiddleware
 from service.deps import authenticate, requires
 from service.errors import ERROR_RESPONSES, install_error_handlers
+from service.heap_freeze import freeze_loaded_state
 from service.jobs.emerging_schedule import EmergingSchedule
 from service.pipeline_threads import PipelineThreads
 from service.readiness import ReadinessProbe
@@ -80,9 +81,13 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
                 loaded.close()
             raise
         app.state.resources = loaded
+        if owned:  # the serving process: models out of the collector's full passes
+            freeze_loaded_state()
         app.state.access = access
-        app.state.pipeline_threads = PipelineThreads(
-            settings.pipeline_threads or 2 * usable_cores()
+        threads = PipelineThreads(settings.pipeline_threads or 2 * usable_cores())
+        app.state.pipeline_threads = threads
+        app.state.triage_coalescer = triage.triage_coalescer(
+            threads, max_batch=settings.coalesce_max_batch
         )
         schedule = (
             EmergingSchedule(

@@ -20,6 +20,7 @@ from typing import Generic, Protocol, TypeVar
 
 from models.errors import ConflictError, TriageError
 from models.model_registry import ModelKind, ModelRegistry
+from service.heap_freeze import freeze_loaded_state
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class ModelSlot(Generic[M]):
             self._failed_state = None
             self.last_error = None
             logger.info("models swapped: %s", models.versions)
+            freeze_loaded_state(refreeze=True)
             return ReloadOutcome(changed=True, active=self.active_versions())
 
     def poll(self) -> None:

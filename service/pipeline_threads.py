@@ -12,7 +12,8 @@ console) keeps FastAPI's pool, so a slow pipeline never holds those back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import anyio
@@ -24,7 +25,7 @@ T = TypeVar("T")
 class PipelineThreads:
     """Runs pipeline calls in at most ``size`` threads at a time.
 
-    The limiter is made by the first call, so on the event loop that serves the app (a
+    The limiters are made by the first call, so on the event loop that serves the app (a
     limiter belongs to the loop it was made on).
     """
 
@@ -32,10 +33,31 @@ class PipelineThreads:
         if size < 1:
             raise ValueError("size must be at least 1")
         self.size = size
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._slots: anyio.CapacityLimiter | None = None
+        self._threads: anyio.CapacityLimiter | None = None
+
+    def _limiters(self) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+        if self._slots is None or self._threads is None:  # no await since: no other caller
+            # Slots are what callers wait for, in arrival order; the second limiter only
+            # keeps the threads that hold a slot out of FastAPI's own pool.
+            self._slots = anyio.CapacityLimiter(self.size)
+            self._threads = anyio.CapacityLimiter(self.size)
+        return self._slots, self._threads
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """``function(*args)`` in one of the threads, after the callers before it."""
-        if self._limiter is None:  # no await since the check: no other caller ran meanwhile
-            self._limiter = anyio.CapacityLimiter(self.size)
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        async with self.slot():
+            return await self.run_in_slot(function, *args)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the ``size`` places, waiting behind earlier callers: for a caller
+        that decides what to run only once it may run (``RequestCoalescer``)."""
+        slots, _ = self._limiters()
+        async with slots:
+            yield
+
+    async def run_in_slot(self, function: Callable[..., T], *args: object) -> T:
+        """``function(*args)`` in a thread; the caller holds a :meth:`slot`."""
+        _, threads = self._limiters()
+        return await anyio.to_thread.run_sync(function, *args, limiter=threads)

@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         description="Threads that run triage/respond/suggest/summarize requests at once (the "
         "rest wait in arrival order); default: two per usable core.",
     )
+    coalesce_max_batch: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Most concurrent /v1/triage requests one pipeline call serves when they "
+        "wait for a thread (1: each alone); a request never waits for company.",
+    )
     encoder_lanes: int | None = Field(
         default=None,
         ge=1,

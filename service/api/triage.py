@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
-from service.deps import PipelineThreadsDep, TriagePipelineDep
+from service.deps import PipelineThreadsDep, TriageCoalescer, TriageCoalescerDep, TriagePipelineDep
 from service.messages.recording_triager import RecordingTriager
+from service.pipeline_threads import PipelineThreads
+from service.request_coalescer import RequestCoalescer
 from service.schemas import (
     TriageBatchRequest,
     TriageBatchResponse,
@@ -20,10 +24,19 @@ router = APIRouter(tags=["triage"])
 # cost two threadpool calls: FastAPI runs the endpoint in its threadpool and then validates
 # a sync endpoint's return value in a second one; an async endpoint's return value
 # (already a TriageResponse, so not re-validated) is checked on the loop in microseconds.
+# Concurrent single-message requests share that call (service/request_coalescer.py).
 
 
-def _triage_one(triager: RecordingTriager, body: TriageRequest) -> TriageResponse:
-    return TriageResponse.from_domain(triager.triage(body.to_domain()))
+def _triage_each(
+    triager: RecordingTriager, bodies: Sequence[TriageRequest]
+) -> list[TriageResponse]:
+    results = triager.triage_each([body.to_domain() for body in bodies])
+    return [TriageResponse.from_domain(r) for r in results]
+
+
+def triage_coalescer(threads: PipelineThreads, *, max_batch: int) -> TriageCoalescer:
+    """What serves ``POST /v1/triage``: concurrent requests triaged in one call."""
+    return RequestCoalescer(threads, _triage_each, max_batch=max_batch)
 
 
 def _triage_batch(triager: RecordingTriager, body: TriageBatchRequest) -> TriageBatchResponse:
@@ -33,10 +46,10 @@ def _triage_batch(triager: RecordingTriager, body: TriageBatchRequest) -> Triage
 
 @router.post("/triage", response_model=TriageResponse)
 async def triage(
-    body: TriageRequest, triager: TriagePipelineDep, threads: PipelineThreadsDep
+    body: TriageRequest, triager: TriagePipelineDep, coalescer: TriageCoalescerDep
 ) -> TriageResponse:
     """Classify one message (logged in the message log)."""
-    return await threads.run(_triage_one, triager, body)
+    return await coalescer.submit(triager, body)
 
 
 @router.post("/triage/batch", response_model=TriageBatchResponse)

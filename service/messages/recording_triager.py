@@ -29,6 +29,11 @@ class RecordingTriager:
         """Triage and log one message."""
         return self._triage([message], source="triage")[0]
 
+    def triage_each(self, messages: Sequence[TriageInput]) -> list[TriageResult]:
+        """Triage and log messages that came one per request (``/v1/triage`` requests served
+        together, ``service/request_coalescer.py``); results keep the input order."""
+        return self._triage(messages, source="triage")
+
     def triage_many(self, messages: Sequence[TriageInput]) -> list[TriageResult]:
         """Triage and log a batch; results keep the input order."""
         return self._triage(messages, source="triage_batch")
