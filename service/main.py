@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, resources: Resources | None 
         threads = PipelineThreads(settings.pipeline_threads or 2 * usable_cores())
         app.state.pipeline_threads = threads
         app.state.triage_coalescer = triage.triage_coalescer(
-            threads, max_batch=settings.coalesce_max_batch
+            threads, max_batch=settings.coalesce_max_batch, metrics=service_metrics
         )
         schedule = (
             EmergingSchedule(

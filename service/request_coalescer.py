@@ -53,6 +53,7 @@ class RequestCoalescer(Generic[P, I, R]):
         threads: the pipeline threads (a call holds one of their slots).
         run_batch: the work, in a thread; returns one result per item, in order.
         max_batch: most requests in one call (1: every request alone).
+        observe: told the number of requests each call served (metrics).
     """
 
     def __init__(
@@ -61,12 +62,14 @@ class RequestCoalescer(Generic[P, I, R]):
         run_batch: Callable[[P, Sequence[I]], Sequence[R]],
         *,
         max_batch: int,
+        observe: Callable[[int], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._threads = threads
         self._run_batch = run_batch
         self.max_batch = max_batch
+        self._observe = observe
         self._waiting: deque[_Waiting[P, I, R]] = deque()
         self._dispatchers = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -114,6 +117,8 @@ class RequestCoalescer(Generic[P, I, R]):
                     outcomes = await self._threads.run_in_slot(self._run, batch)
                 self.calls += 1
                 self.served += len(batch)
+                if self._observe is not None:
+                    self._observe(len(batch))
                 for waiting, outcome in zip(batch, outcomes, strict=True):
                     if waiting.future.done():
                         continue

@@ -40,6 +40,9 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Request latency buckets (seconds): triage takes milliseconds, respond tens of them.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+#: Requests per pipeline call (``service/request_coalescer.py``).
+CALL_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
 
 def multiprocess_dir() -> str | None:
     """The multiprocess directory, when metrics are shared by several workers."""
@@ -140,6 +143,14 @@ class ServiceMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.pipeline_calls = Histogram(
+            "triage_pipeline_call_requests",
+            "Requests served by one pipeline call: above 1, concurrent requests that waited "
+            "for a thread were served together (TRIAGE_COALESCE_MAX_BATCH).",
+            ["pipeline"],
+            buckets=CALL_SIZE_BUCKETS,
+            registry=registry,
+        )
         self._versions_collector = VersionsCollector(lambda: self._versions())
         registry.register(self._versions_collector)
         self._message_log_collector = MessageLogCollector()
@@ -157,6 +168,10 @@ class ServiceMetrics:
         """One answered HTTP request."""
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, method).observe(seconds)
+
+    def observe_pipeline_call(self, pipeline: str, requests: int) -> None:
+        """One pipeline call that served ``requests`` requests."""
+        self.pipeline_calls.labels(pipeline).observe(requests)
 
     def observe_respond(self, outcome: RespondOutcome) -> None:
         """A stored respond decision (and its drafts)."""

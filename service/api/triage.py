@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from fastapi import APIRouter
 
@@ -16,6 +17,7 @@ from service.schemas import (
     TriageRequest,
     TriageResponse,
 )
+from service.service_metrics import ServiceMetrics
 
 router = APIRouter(tags=["triage"])
 
@@ -34,9 +36,16 @@ def _triage_each(
     return [TriageResponse.from_domain(r) for r in results]
 
 
-def triage_coalescer(threads: PipelineThreads, *, max_batch: int) -> TriageCoalescer:
+def triage_coalescer(
+    threads: PipelineThreads, *, max_batch: int, metrics: ServiceMetrics
+) -> TriageCoalescer:
     """What serves ``POST /v1/triage``: concurrent requests triaged in one call."""
-    return RequestCoalescer(threads, _triage_each, max_batch=max_batch)
+    return RequestCoalescer(
+        threads,
+        _triage_each,
+        max_batch=max_batch,
+        observe=partial(metrics.observe_pipeline_call, "triage"),
+    )
 
 
 def _triage_batch(triager: RecordingTriager, body: TriageBatchRequest) -> TriageBatchResponse:

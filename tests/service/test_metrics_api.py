@@ -78,6 +78,11 @@ def test_metrics_count_what_was_served(client: TestClient) -> None:
     assert _value(samples, "triage_http_requests_total", **triage, status="422") == 1
     assert _value(samples, "triage_http_request_duration_seconds_count", **triage) == 4
     assert _value(samples, "triage_http_request_duration_seconds_bucket", **triage, le="+Inf") == 4
+    # One after another, each of the three triaged messages had a pipeline call of its own.
+    calls = {"pipeline": "triage"}
+    assert _value(samples, "triage_pipeline_call_requests_count", **calls) == 3
+    assert _value(samples, "triage_pipeline_call_requests_sum", **calls) == 3
+    assert _value(samples, "triage_pipeline_call_requests_bucket", **calls, le="1.0") == 3
     kb = {"route": "/v1/kb/documents/{doc_id:path}", "method": "GET", "status": "404"}
     assert _value(samples, "triage_http_requests_total", **kb) == 1
     unmatched = {"route": "unmatched", "method": "GET", "status": "404"}
