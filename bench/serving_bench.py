@@ -17,8 +17,9 @@
    once warm (time to ready = spawn to ``/readyz`` 200); then ``/v1/triage`` and
    ``/v1/respond`` at concurrency 1, 8 and 32 for ``--seconds`` each: requests/s, p50, p95,
    p99, errors (connection errors, timeouts and non-2xx answers), the server's CPU time per
-   request and the cores it kept busy (``/proc``); the server's resident memory (now and
-   peak).
+   request and the cores it kept busy (``/proc``), ``/v1/triage`` requests per pipeline
+   call (``/metrics``: concurrent requests that wait for a thread are served together); the
+   server's resident memory (now and peak).
 
 Load generator: ``wrk`` (C, epoll, one closed-loop connection per unit of concurrency) with
 a Lua script that cycles through the request bodies. It needs a few percent of one core at
@@ -273,6 +274,16 @@ def post(port: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return json.loads(response.read())  # type: ignore[no-any-return]
 
 
+def pipeline_calls(port: int) -> int:
+    """``/v1/triage`` pipeline calls so far (``triage_pipeline_call_requests_count``)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    prefix = 'triage_pipeline_call_requests_count{pipeline="triage"} '
+    return sum(
+        int(float(line[len(prefix) :])) for line in text.splitlines() if line.startswith(prefix)
+    )
+
+
 def wrk(
     port: int, path: str, bodies: Path, script: Path, *, concurrency: int, seconds: float
 ) -> dict[str, Any]:
@@ -357,9 +368,13 @@ def serve_backend(
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
+                calls_before = pipeline_calls(port)
                 cpu_before, wall_before = cpu_seconds(proc.pid), time.monotonic()
                 run = wrk(port, path, bodies, script, concurrency=concurrency, seconds=seconds)
                 cpu = cpu_seconds(proc.pid) - cpu_before
+                calls = pipeline_calls(port) - calls_before
+                # Requests per pipeline call (/v1/triage coalesces those that wait).
+                run["per_call"] = run["requests"] / calls if calls else None
                 # The server's CPU per answered request and the cores it kept busy: on two
                 # cores the rate at 32 connections is set by the first (README "Performance").
                 run["cpu_ms"] = 1000 * cpu / max(run["requests"], 1)
@@ -451,13 +466,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(
                 f"{'endpoint':<12} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
                 f"{'p99 ms':>8} {'errors':>7} {'/ raw torch b32':>16} {'CPU ms/req':>10} "
-                f"{'cores':>5}"
+                f"{'cores':>5} {'req/call':>8}"
             )
             for (path, concurrency), run in fig["runs"].items():
                 print(
                     f"{path:<12} {concurrency:>4} {run['rps']:>8.1f} {run['p50']:>8.1f} "
                     f"{run['p95']:>8.1f} {run['p99']:>8.1f} {run['errors']:>7} "
-                    f"{run['rps'] / torch32:>15.2f}x {run['cpu_ms']:>10.1f} {run['cores']:>5.2f}"
+                    f"{run['rps'] / torch32:>15.2f}x {run['cpu_ms']:>10.1f} {run['cores']:>5.2f} "
+                    + (f"{run['per_call']:>8.1f}" if run["per_call"] else f"{'-':>8}")
                 )
     print(f"\nraw torch fp32 encoder at batch 32: {torch32:.0f} sentences/s (this run)")
     print(f"load average at end (1, 5, 15 min): {load_average()}")
