@@ -13,6 +13,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from contextvars import ContextVar
 from typing import IO, Any, Literal
 
@@ -60,8 +61,9 @@ class BackgroundStreamHandler(logging.StreamHandler[IO[str]]):
     serving anyone for about a millisecond per request under load (README "Performance").
     Here the caller runs the handler's filters (the request id is read from its context) and
     renders the message, then queues the record; a daemon thread formats and writes the
-    records in order. ``flush`` returns once what was queued before it is written; ``close``
-    (``logging.shutdown`` at exit, or a new logging config) writes the rest first.
+    records in order, several at once under load. ``flush`` returns once what was queued
+    before it is written; ``close`` (``logging.shutdown`` at exit, or a new logging config)
+    writes the rest first.
     """
 
     def __init__(self, stream: IO[str] | None = None) -> None:
@@ -70,6 +72,9 @@ class BackgroundStreamHandler(logging.StreamHandler[IO[str]]):
             queue.SimpleQueue()
         )
         self._writer: threading.Thread | None = None
+
+    #: Seconds the thread waits after the first queued record for more to write at once.
+    LINGER_S = 0.01
 
     def emit(self, record: logging.LogRecord) -> None:
         """Queue the record (its message rendered now: arguments may change later)."""
@@ -87,17 +92,47 @@ class BackgroundStreamHandler(logging.StreamHandler[IO[str]]):
         self._queue.put(record)
 
     def _write_queued(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if isinstance(item, threading.Event):
-                item.set()
+        while True:
+            batch = [self._queue.get()]
+            # Lines that arrive meanwhile are written together, and queueing them wakes
+            # nobody: under load the caller never pays for waking this thread.
+            time.sleep(self.LINGER_S)
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            if not self._write(batch):
+                return
+
+    def _write(self, batch: list[logging.LogRecord | threading.Event | None]) -> bool:
+        """Write the records in order, setting each flush marker once what precedes it is
+        written; ``False`` when the batch holds the stop sentinel."""
+        lines: list[str] = []
+        stop = False
+        for item in batch:
+            if isinstance(item, logging.LogRecord):
+                try:
+                    lines.append(self.format(item) + self.terminator)
+                except Exception:
+                    self.handleError(item)
                 continue
-            try:
-                # Not under the handler's lock: a caller queueing a record must never wait
-                # for a write. This thread is the only one writing to the stream.
-                self.stream.write(self.format(item) + self.terminator)
-                self.stream.flush()
-            except Exception:
-                self.handleError(item)
+            self._write_lines(lines)
+            lines = []
+            if item is None:
+                stop = True
+            else:
+                item.set()
+        self._write_lines(lines)
+        return not stop
+
+    def _write_lines(self, lines: list[str]) -> None:
+        # Not under the handler's lock: a caller queueing a record must never wait for a
+        # write. This thread is the only one writing to the stream.
+        if not lines:
+            return
+        try:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+        except Exception:
+            self.handleError(logging.makeLogRecord({"msg": lines[0]}))
 
     def flush(self) -> None:
         """Wait (up to 5 s) until the records queued so far are written; flush the stream."""
@@ -110,10 +145,11 @@ class BackgroundStreamHandler(logging.StreamHandler[IO[str]]):
 
     def close(self) -> None:
         """Write what is queued, stop the thread, then close as a ``StreamHandler`` does."""
-        writer, self._writer = self._writer, None
+        writer = self._writer
         if writer is not None and writer.is_alive():
             self._queue.put(None)
             writer.join(timeout=5.0)
+        self._writer = None
         super().close()
 
 
