@@ -2,8 +2,9 @@
 
 The getters are ``async def``: they only read attributes, and FastAPI runs a plain ``def``
 dependency in its threadpool (a thread hop per dependency per request, measured at about a
-third of the service's own cost per ``/v1/triage`` request). Dependencies that may block
-(``authenticate``: database or Redis) stay plain ``def``.
+third of the service's own cost per ``/v1/triage`` request). ``authenticate`` may need the
+database or Redis: it answers on the loop when memory suffices and goes to the threadpool
+only when a lookup is needed.
 
 Routes ask for the part they need (``TriagePipelineDep``, ``ResponderDep``, ...), never for the
 whole ``Resources``, so a test can replace one part with ``app.dependency_overrides``.
@@ -16,11 +17,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from kb_index.shared_knowledge_base import SharedKnowledgeBase
 from service.auth.access_control import AccessControl
+from service.auth.auth_errors import LookupNeededError
 from service.auth.principal import Principal
 from service.auth.scopes import Scope
 from service.database import as_utc
@@ -218,7 +221,7 @@ async def get_access_control(request: Request) -> AccessControl:
 AccessControlDep = Annotated[AccessControl, Depends(get_access_control)]
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     access: AccessControlDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -227,12 +230,17 @@ def authenticate(
     """The caller's key, checked and charged to its rate limit; ``None`` when no key exists
     (open on loopback). Sets ``request.state.principal_name`` for audit records and logs.
 
-    Plain ``def``: the key lookup may query the database or Redis, off the event loop.
+    On the event loop when memory answers (no keys, a static or recently looked-up key, the
+    in-memory limiter): a threadpool round trip cost the loop more than the check itself.
+    A database or Redis lookup still runs in the threadpool, never on the loop.
     """
     key = bearer.credentials if bearer is not None else header_key
     client = request.client.host if request.client is not None else "unknown"
-    server = request.scope.get("server") or ("", 0)
-    principal = access.admit(key, client=client, server=str(server[0]))
+    server = str((request.scope.get("server") or ("", 0))[0])
+    try:
+        principal = access.admit(key, client=client, server=server, lookups=False)
+    except LookupNeededError:
+        principal = await run_in_threadpool(access.admit, key, client=client, server=server)
     if principal is not None:
         request.state.principal_name = principal.name
     return principal

@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
 from service.logging_config import request_id_var
+from service.random_ids import new_hex_id
 
 logger = logging.getLogger("service.requests")
 
@@ -35,7 +35,7 @@ def request_id_of(scope: Scope) -> str:
             if _SANE_ID.fullmatch(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return new_hex_id()
 
 
 def route_of(scope: Scope) -> str:

@@ -74,7 +74,7 @@ def serve(
         port=port or settings.port,
         workers=worker_count,
         log_level=settings.log_level,
-        log_config=logging_config(settings.log_level, fmt=settings.log_format),
+        log_config=logging_config(settings.log_level, fmt=settings.log_format, background=True),
         # A worker loading models holds the GIL for seconds and cannot answer uvicorn's
         # 5-second health ping; the supervisor then killed it over and over.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,

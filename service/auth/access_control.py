@@ -8,6 +8,7 @@ import math
 
 from service.auth.auth_errors import (
     AuthenticationError,
+    LookupNeededError,
     OpenAccessRefusedError,
     PermissionDeniedError,
     RateLimitedError,
@@ -49,11 +50,14 @@ class AccessControl:
         self.burst = burst
         self.failure_rate = failure_rate
 
-    def is_open(self) -> bool:
-        """No key exists: every route is open (the service then listens on loopback only)."""
-        return not self.authenticator.has_keys()
+    def is_open(self, *, lookup: bool = True) -> bool:
+        """No key exists: every route is open (the service then listens on loopback only).
+        ``lookup`` as for ``Authenticator.has_keys``."""
+        return not self.authenticator.has_keys(lookup=lookup)
 
-    def admit(self, key: str | None, *, client: str, server: str = "") -> Principal | None:
+    def admit(
+        self, key: str | None, *, client: str, server: str = "", lookups: bool = True
+    ) -> Principal | None:
         """The principal of ``key``; ``None`` when the API is open.
 
         Args:
@@ -61,14 +65,18 @@ class AccessControl:
             client: the client's address (failed attempts are counted per address).
             server: the local address the request arrived on; without any key only
                 loopback is served, whatever address the server was told to bind.
+            lookups: may ask the database or Redis. When false, the answer comes from
+                memory or ``LookupNeededError`` is raised before anything was charged, so
+                the caller can ask again with lookups (the event loop's fast path).
 
         Raises:
+            LookupNeededError: ``lookups`` is false and the answer needs a lookup.
             OpenAccessRefusedError: no key exists and the request came from the network.
             RateLimitedError: the client address failed too often, or the key is over its
                 rate.
             AuthenticationError: no key, or an unknown or revoked one.
         """
-        if self.is_open():
+        if self.is_open(lookup=lookups):
             if is_ip_address(server) and not is_loopback(server):
                 raise OpenAccessRefusedError(
                     f"this service has no API key, so it answers on loopback only; "
@@ -80,7 +88,9 @@ class AccessControl:
             # No guess was made (a page loading before sign-in, a misconfigured client):
             # nothing to throttle, and a team behind one address keeps its sign-in page.
             raise AuthenticationError(f"missing API key ({HOW_TO_SEND})")
-        principal = self.authenticator.authenticate(key)
+        principal = self.authenticator.authenticate(key, lookup=lookups)
+        if not (lookups or self.limiter.in_process):
+            raise LookupNeededError
         if principal is None:
             wait = self.limiter.acquire(failures_bucket, self.failure_rate)
             if wait > 0:

@@ -43,3 +43,9 @@ class OpenAccessRefusedError(PermissionDeniedError):
     """No API key exists and the request arrived on a non-loopback address (403)."""
 
     code = "no_api_key_configured"
+
+
+class LookupNeededError(Exception):
+    """``AccessControl.admit(..., lookups=False)`` cannot answer from memory: the answer
+    needs the database (key count, an uncached key) or Redis (rate limits). The caller asks
+    again where blocking is allowed; never reaches a client."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 from service.auth.api_key_material import hash_api_key
 from service.auth.api_key_store import ApiKeyStore
+from service.auth.auth_errors import LookupNeededError
 from service.auth.principal import Principal
 
 #: Most cached lookups (hits and misses); the oldest half goes when full.
@@ -42,10 +43,14 @@ class Authenticator:
         self._count: tuple[float, int] | None = None
         self._lock = threading.Lock()
 
-    def has_keys(self) -> bool:
+    def has_keys(self, *, lookup: bool = True) -> bool:
         """Any key is configured or was ever stored (revoked ones count: revoking the last
         key closes the API rather than opening it). Without any, the API is open, on
-        loopback only."""
+        loopback only.
+
+        Raises:
+            LookupNeededError: ``lookup`` is false and the answer needs the database.
+        """
         if self._static:
             return True
         if self._store is None:
@@ -54,12 +59,18 @@ class Authenticator:
         cached = self._count
         if cached is not None and now - cached[0] < self._cache_s:
             return cached[1] > 0
+        if not lookup:
+            raise LookupNeededError
         count = self._store.count()
         self._count = (now, count)
         return count > 0
 
-    def authenticate(self, key: str) -> Principal | None:
-        """The holder of ``key``, or ``None`` when it is unknown or revoked."""
+    def authenticate(self, key: str, *, lookup: bool = True) -> Principal | None:
+        """The holder of ``key``, or ``None`` when it is unknown or revoked.
+
+        Raises:
+            LookupNeededError: ``lookup`` is false and the answer needs the database.
+        """
         digest = hash_api_key(key)
         found = self._static.get(digest)
         if found is not None or self._store is None:
@@ -69,6 +80,8 @@ class Authenticator:
             cached = self._cache.get(digest)
         if cached is not None and now - cached[0] < self._cache_s:
             return cached[1]
+        if not lookup:
+            raise LookupNeededError
         principal = self._store.find(digest)
         with self._lock:
             if len(self._cache) >= MAX_CACHED:

@@ -19,6 +19,7 @@ class MemoryRateLimiter:
     effective rate is up to workers × rate: set ``TRIAGE_REDIS_URL`` to share them."""
 
     name = "memory"
+    in_process = True
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, max_buckets: int = MAX_BUCKETS

@@ -23,6 +23,8 @@ class RateLimiter(Protocol):
     """Token buckets keyed by a name (an API key's name, or a client address)."""
 
     name: str
+    #: ``acquire`` only touches this process's memory (it never waits on a network).
+    in_process: bool
 
     def acquire(self, bucket: str, rate: BucketRate) -> float:
         """Take one token from ``bucket``: 0 when taken, else the seconds until one is

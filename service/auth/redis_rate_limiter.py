@@ -51,6 +51,7 @@ class RedisRateLimiter:
     """
 
     name = "redis"
+    in_process = False
 
     def __init__(self, url: str, *, prefix: str, timeout_s: float = 0.5) -> None:
         self.prefix = prefix

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from service.auth.api_key_store import ApiKeyStore, KeyStoreUnavailableError
+from service.auth.auth_errors import LookupNeededError
 from service.auth.authenticator import Authenticator
 from service.auth.principal import Principal
 from service.database import Database
@@ -58,3 +59,29 @@ def test_a_database_that_is_down_is_unavailable_not_open() -> None:
         authenticator.has_keys()
     with pytest.raises(KeyStoreUnavailableError):
         authenticator.authenticate("some-key-0123456789")
+
+
+def test_without_lookups_only_a_fresh_answer_is_given(store: ApiKeyStore) -> None:
+    now = [100.0]
+    authenticator = Authenticator([], store=store, cache_s=5.0, clock=lambda: now[0])
+    with pytest.raises(LookupNeededError):
+        authenticator.has_keys(lookup=False)  # never asked yet
+    assert not authenticator.has_keys()
+    assert not authenticator.has_keys(lookup=False)  # cached
+    created = store.create("agent", scopes=["stats"])
+    with pytest.raises(LookupNeededError):
+        authenticator.authenticate(created.key, lookup=False)
+    principal = authenticator.authenticate(created.key)
+    assert authenticator.authenticate(created.key, lookup=False) == principal
+    now[0] += 6.0
+    with pytest.raises(LookupNeededError):
+        authenticator.has_keys(lookup=False)
+    with pytest.raises(LookupNeededError):
+        authenticator.authenticate(created.key, lookup=False)
+
+
+def test_static_keys_never_need_a_lookup(store: ApiKeyStore) -> None:
+    ops = Principal("ops", frozenset({"admin"}))
+    authenticator = Authenticator([("static-key-0123456789", ops)], store=store)
+    assert authenticator.has_keys(lookup=False)
+    assert authenticator.authenticate("static-key-0123456789", lookup=False) == ops
