@@ -24,6 +24,23 @@ def test_counts_are_the_word_then_char_hashing_vectorizers() -> None:
     np.testing.assert_array_equal(counts.toarray(), _hstack_counts(featurizer, TEXTS))
 
 
+def test_counts_stay_the_vectorizers_on_odd_text_and_across_memo_resets() -> None:
+    # Unicode white space and case, a dotted capital I (lower() makes two characters),
+    # digits, a long word, repeats: the memoised hashing must give scikit-learn's buckets.
+    odd = [
+        "ORDER\u00a0#12\u2028refund\x1c\x1cnow\u3000İstanbul ǅemal ß ẞ",
+        "a b c  a b c\tx" + " y" * 40,
+        "Zz" * 300,
+        "cafe\u0301 naïve 😀 order-12 order_12",
+    ]
+    featurizer = LexicalFeaturizer(n_buckets=2**12)
+    featurizer._feature_buckets.limit = featurizer._word_char_buckets.limit = 8
+    for texts in (odd, [*TEXTS, *odd], odd):  # the second pass meets known and reset memos
+        counts = featurizer._counts(texts)
+        assert counts.has_canonical_format and counts.dtype == np.float32
+        np.testing.assert_array_equal(counts.toarray(), _hstack_counts(featurizer, texts))
+
+
 def test_two_featurizers_share_the_counts_of_counted_texts() -> None:
     first = LexicalFeaturizer(n_buckets=2**12).fit([*TEXTS, "another order text"])
     second = LexicalFeaturizer(n_buckets=2**12).fit(["refund please", "order #1"])
