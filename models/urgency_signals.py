@@ -438,6 +438,26 @@ def elapsed_days(text: str) -> float | None:
     return best
 
 
+_ASCII_LETTERS: Final = bytes(range(65, 91)) + bytes(range(97, 123))
+_ASCII_CAPITALS: Final = bytes(range(65, 91))
+
+
+def _letters_and_capitals(text: str) -> tuple[int, int]:
+    """How many characters of ``text`` are letters, and how many of those upper case.
+
+    ASCII text (nearly all) is counted by deleting A-Z/a-z bytes in C, where ``isalpha``
+    and ``isupper`` hold exactly for those; a loop over the characters cost 20-40 us.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        return (
+            len(raw) - len(raw.translate(None, _ASCII_LETTERS)),
+            len(raw) - len(raw.translate(None, _ASCII_CAPITALS)),
+        )
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters), sum(ch.isupper() for ch in letters)
+
+
 class UrgencySignalExtractor:
     """Computes the signal vector of one message. Pure and thread-safe."""
 
@@ -450,8 +470,8 @@ class UrgencySignalExtractor:
         prior_contacts: int = 0,
     ) -> UrgencySignals:
         """Signals of ``text`` (the cleaned body) with its entities and sentiment score."""
-        letters = [ch for ch in text if ch.isalpha()]
-        caps = sum(ch.isupper() for ch in letters) / len(letters) if len(letters) >= 12 else 0.0
+        letters, upper = _letters_and_capitals(text)
+        caps = upper / letters if letters >= 12 else 0.0
         # Shouting a complaint is rage; shouting a joke or praise ("SO LONG LOL, i love it")
         # is not, hence the tone condition.
         shouting = caps >= 0.6 and sentiment <= _SHOUTING_TONE and not _JOKING.search(text)

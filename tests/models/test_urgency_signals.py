@@ -6,7 +6,13 @@ import pytest
 
 from models.entity_extractor import EntityExtractor
 from models.urgency_classifier import explain
-from models.urgency_signals import _CUES, UrgencySignalExtractor, elapsed_days, parse_amount
+from models.urgency_signals import (
+    _CUES,
+    UrgencySignalExtractor,
+    _letters_and_capitals,
+    elapsed_days,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -160,3 +166,11 @@ def test_cues_on_lower_cased_ascii_text_fire_as_ignoring_case(text: str) -> None
         expected = cue.pattern.search(text) is not None
         assert cue.search(text, text.lower()) == expected, cue.name
         assert cue.search(text, None) == expected, cue.name
+
+
+@pytest.mark.parametrize(
+    "text", ["", "WHERE IS MY ORDER?!", "where Is my ORDER 4411829 :)", "ÄRGER ǅemal İstanbul ß"]
+)
+def test_letters_and_capitals_count_as_isalpha_and_isupper(text: str) -> None:
+    letters = [ch for ch in text if ch.isalpha()]
+    assert _letters_and_capitals(text) == (len(letters), sum(ch.isupper() for ch in letters))
