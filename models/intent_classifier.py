@@ -44,7 +44,7 @@ from models.embedding_distances import (
     nearest_neighbours,
 )
 from models.errors import ArtifactError, InvalidInputError
-from models.lexical_features import LexicalFeaturizer
+from models.lexical_features import LexicalFeaturizer, sparse_product
 from models.protocols import Encoder
 
 logger = logging.getLogger(__name__)
@@ -350,9 +350,7 @@ class IntentClassifier:
             and h.lex_intercept is not None
         ):
             feats = self._lexical.transform(texts)
-            lex = (
-                np.asarray((feats @ self._lex_coef_t).todense(), dtype=np.float64) + h.lex_intercept
-            )
+            lex = sparse_product(feats, self._lex_coef_t).astype(np.float64) + h.lex_intercept
             z = z + h.fusion_weight * lex
         if h.vote_weight > 0 and h.prototype_labels is not None:
             found = neighbours if neighbours is not None else self.neighbours(embeddings)

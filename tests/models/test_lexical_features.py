@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from models.lexical_features import CountedTexts, LexicalFeaturizer
+from models.lexical_features import CountedTexts, LexicalFeaturizer, sparse_product
 
 TEXTS = ["Where is my order #4411829?", "refund refund refund pls", "", "Ünïcödé naïve café"]
 
@@ -83,3 +84,15 @@ def test_transform_is_l2_normalised_sublinear_tf_idf() -> None:
     assert actual.dtype == np.float32
     np.testing.assert_allclose(actual.toarray(), expected.toarray(), rtol=1e-5, atol=1e-7)
     assert actual[2].nnz == 0  # an empty text stays an empty row, no division by zero
+
+
+def test_sparse_product_is_scipys_product_to_the_bit() -> None:
+    rng = np.random.default_rng(7)
+    weights = sp.random(4096, 27, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    featurizer = LexicalFeaturizer(n_buckets=4096).fit([*TEXTS, "another order text"])
+    for texts in ([TEXTS[0]], TEXTS, [""], [*TEXTS, "Zz" * 200, "order order refund"]):
+        features = featurizer.transform(texts)
+        expected = (features @ weights).toarray()
+        actual = sparse_product(features, weights)
+        assert actual.dtype == expected.dtype
+        np.testing.assert_array_equal(actual, expected)
