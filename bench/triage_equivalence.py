@@ -134,7 +134,9 @@ def record(path: Path) -> None:
             text=r["text"],
             subject=r.get("subject"),
             channel=r.get("channel"),
-            history=tuple(ConversationTurn("customer", "any news?") for _ in range(r.get("prior", 0))),
+            history=tuple(
+                ConversationTurn("customer", "any news?") for _ in range(r.get("prior", 0))
+            ),
         )
         for r in rows
     ]
@@ -170,9 +172,7 @@ def record(path: Path) -> None:
                 found = intent.predict_embedded(vectors, texts)
                 signals = [a.signals for a in analyses]
                 urgency_proba = urgency.predict_proba(vectors, signals, intents=found, texts=texts)
-                emergency = (
-                    urgency.emergency.proba(vectors, texts) if urgency.emergency else None
-                )
+                emergency = urgency.emergency.proba(vectors, texts) if urgency.emergency else None
                 for j, a in enumerate(analyses):
                     row: dict[str, Any] = {
                         "signals": _floats(a.signals.values),
