@@ -106,10 +106,12 @@ def situation_similarity(
     """Best cosine of each embedding to each situation's descriptions, shape (n, k)."""
     sims = embeddings.astype(np.float64) @ prototypes.astype(np.float64).T
     out = np.full((embeddings.shape[0], k), -1.0, dtype=np.float64)
-    for j in range(k):
-        cols = owner == j
-        if np.any(cols):
-            out[:, j] = sims[:, cols].max(axis=1)
+    # One maximum per run of a situation's columns (sorted by situation), not a masked
+    # copy per situation: a tenth of the cost for one message, the same maxima.
+    order = np.argsort(owner, kind="stable")
+    present, starts = np.unique(owner[order], return_index=True)
+    if len(present) and sims.shape[0]:
+        out[:, present] = np.maximum.reduceat(sims[:, order], starts, axis=1)
     return out
 
 

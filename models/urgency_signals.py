@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
@@ -23,6 +23,10 @@ from models.entity_extractor import Entity
 _I = re.IGNORECASE
 
 
+#: A letter a pattern spells in upper case (not an escape such as ``\W``).
+_UPPER_LITERAL: Final = re.compile(r"(?<!\\)[A-Z]")
+
+
 @dataclass(frozen=True)
 class Cue:
     """A family of wordings that carry one urgency signal."""
@@ -30,6 +34,23 @@ class Cue:
     name: str
     phrase: str
     pattern: re.Pattern[str]
+    #: ``pattern`` without IGNORECASE, for lower-cased ASCII text: on such text it
+    #: matches where ``pattern`` matches the original (cue patterns spell lower-case
+    #: letters only, checked here), at about half the cost of matching ignoring case.
+    lowered: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if _UPPER_LITERAL.search(self.pattern.pattern):
+            raise ValueError(f"cue {self.name!r} spells an upper-case letter")
+        flags = self.pattern.flags & ~re.IGNORECASE
+        object.__setattr__(self, "lowered", re.compile(self.pattern.pattern, flags))
+
+    def search(self, text: str, lowered: str | None) -> bool:
+        """Whether the cue occurs in ``text``; ``lowered`` is ``text.lower()`` when
+        ``text`` is ASCII (lower-casing keeps every offset), else None."""
+        if lowered is not None:
+            return self.lowered.search(lowered) is not None
+        return self.pattern.search(text) is not None
 
 
 _CUES: Final = (
@@ -417,6 +438,26 @@ def elapsed_days(text: str) -> float | None:
     return best
 
 
+_ASCII_LETTERS: Final = bytes(range(65, 91)) + bytes(range(97, 123))
+_ASCII_CAPITALS: Final = bytes(range(65, 91))
+
+
+def _letters_and_capitals(text: str) -> tuple[int, int]:
+    """How many characters of ``text`` are letters, and how many of those upper case.
+
+    ASCII text (nearly all) is counted by deleting A-Z/a-z bytes in C, where ``isalpha``
+    and ``isupper`` hold exactly for those; a loop over the characters cost 20-40 us.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        return (
+            len(raw) - len(raw.translate(None, _ASCII_LETTERS)),
+            len(raw) - len(raw.translate(None, _ASCII_CAPITALS)),
+        )
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters), sum(ch.isupper() for ch in letters)
+
+
 class UrgencySignalExtractor:
     """Computes the signal vector of one message. Pure and thread-safe."""
 
@@ -429,15 +470,16 @@ class UrgencySignalExtractor:
         prior_contacts: int = 0,
     ) -> UrgencySignals:
         """Signals of ``text`` (the cleaned body) with its entities and sentiment score."""
-        letters = [ch for ch in text if ch.isalpha()]
-        caps = sum(ch.isupper() for ch in letters) / len(letters) if len(letters) >= 12 else 0.0
+        letters, upper = _letters_and_capitals(text)
+        caps = upper / letters if letters >= 12 else 0.0
         # Shouting a complaint is rage; shouting a joke or praise ("SO LONG LOL, i love it")
         # is not, hence the tone condition.
         shouting = caps >= 0.6 and sentiment <= _SHOUTING_TONE and not _JOKING.search(text)
+        lowered = text.lower() if text.isascii() else None
         fired = tuple(
             c.name
             for c in _CUES
-            if c.pattern.search(text) or (c.name == "strong_anger" and shouting)
+            if c.search(text, lowered) or (c.name == "strong_anger" and shouting)
         )
         days = elapsed_days(text)
         late = days is not None and bool(_LATE_WORDS.search(text))

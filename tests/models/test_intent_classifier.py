@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -134,3 +135,25 @@ def test_ambiguous_flag_when_top_two_are_close(
     assert not decision.out_of_scope
     assert decision.ambiguous
     assert decision.alternatives[0].label == "get_refund"
+
+
+@pytest.mark.parametrize("threshold", [-1.0, 0.0, 0.3, 0.6, 0.9, 2.0])
+def test_similarity_test_settled_by_the_best_intents_examples_decides_as_all_examples(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, threshold: float
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    assert clf.heads.prototypes is not None and clf.heads.vote_weight <= 0
+    clf = IntentClassifier(
+        replace(clf.heads, similarity_threshold=threshold),
+        encoder=hashing_encoder,
+        categories=clf.categories,
+    )
+    texts = ["where is my parcel", "refund please", "xyz qq", "reset my password", "hello"]
+    embeddings = hashing_encoder.encode(texts)
+    proba = clf.predict_proba_embedded(embeddings, texts)
+    similarity = clf.similarity(embeddings)
+    assert similarity is not None
+    for batch in ([0], [2], [0, 1, 2, 3, 4]):
+        fast = clf.predict_embedded(embeddings[batch], [texts[i] for i in batch])
+        full = clf.decide(proba[batch], similarity=similarity[batch])
+        assert fast == full

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from models.lexical_features import CountedTexts, LexicalFeaturizer
+from models.lexical_features import CountedTexts, LexicalFeaturizer, sparse_product
 
 TEXTS = ["Where is my order #4411829?", "refund refund refund pls", "", "Ünïcödé naïve café"]
 
@@ -22,6 +23,23 @@ def test_counts_are_the_word_then_char_hashing_vectorizers() -> None:
     counts = featurizer._counts(TEXTS)
     assert counts.has_canonical_format and counts.dtype == np.float32
     np.testing.assert_array_equal(counts.toarray(), _hstack_counts(featurizer, TEXTS))
+
+
+def test_counts_stay_the_vectorizers_on_odd_text_and_across_memo_resets() -> None:
+    # Unicode white space and case, a dotted capital I (lower() makes two characters),
+    # digits, a long word, repeats: the memoised hashing must give scikit-learn's buckets.
+    odd = [
+        "ORDER\u00a0#12\u2028refund\x1c\x1cnow\u3000İstanbul ǅemal ß ẞ",
+        "a b c  a b c\tx" + " y" * 40,
+        "Zz" * 300,
+        "cafe\u0301 naïve 😀 order-12 order_12",
+    ]
+    featurizer = LexicalFeaturizer(n_buckets=2**12)
+    featurizer._feature_buckets.limit = featurizer._word_char_buckets.limit = 8
+    for texts in (odd, [*TEXTS, *odd], odd):  # the second pass meets known and reset memos
+        counts = featurizer._counts(texts)
+        assert counts.has_canonical_format and counts.dtype == np.float32
+        np.testing.assert_array_equal(counts.toarray(), _hstack_counts(featurizer, texts))
 
 
 def test_two_featurizers_share_the_counts_of_counted_texts() -> None:
@@ -66,3 +84,15 @@ def test_transform_is_l2_normalised_sublinear_tf_idf() -> None:
     assert actual.dtype == np.float32
     np.testing.assert_allclose(actual.toarray(), expected.toarray(), rtol=1e-5, atol=1e-7)
     assert actual[2].nnz == 0  # an empty text stays an empty row, no division by zero
+
+
+def test_sparse_product_is_scipys_product_to_the_bit() -> None:
+    rng = np.random.default_rng(7)
+    weights = sp.random(4096, 27, density=0.05, format="csr", dtype=np.float32, random_state=rng)
+    featurizer = LexicalFeaturizer(n_buckets=4096).fit([*TEXTS, "another order text"])
+    for texts in ([TEXTS[0]], TEXTS, [""], [*TEXTS, "Zz" * 200, "order order refund"]):
+        features = featurizer.transform(texts)
+        expected = (features @ weights).toarray()
+        actual = sparse_product(features, weights)
+        assert actual.dtype == expected.dtype
+        np.testing.assert_array_equal(actual, expected)

@@ -6,7 +6,13 @@ import pytest
 
 from models.entity_extractor import EntityExtractor
 from models.urgency_classifier import explain
-from models.urgency_signals import UrgencySignalExtractor, elapsed_days, parse_amount
+from models.urgency_signals import (
+    _CUES,
+    UrgencySignalExtractor,
+    _letters_and_capitals,
+    elapsed_days,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +148,29 @@ def test_a_date_in_an_idle_question_is_no_deadline(text: str) -> None:
 )
 def test_time_running_out_for_a_need_is_a_deadline(text: str) -> None:
     assert "deadline" in UrgencySignalExtractor().extract(text).fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I NEVER AUTHORIZED this CHARGE, Fraud! Contact My Bank",
+        "Someone Logged Into my account, PASSWORD was changed and I didn't do it",
+        "Charged TWICE after I Cancelled; my Lawyer will hear of this. URGENT asap",
+        "The Heater caught FIRE, my kid is in Hospital. Wedding is on Saturday!",
+        "Still Waiting, 3 Weeks Late. Third Time i've Emailed. Want a Manager. Idiots.",
+        "Love the product, Thanks! Unsubscribe me from the Newsletter. How do I...?",
+    ],
+)
+def test_cues_on_lower_cased_ascii_text_fire_as_ignoring_case(text: str) -> None:
+    for cue in _CUES:
+        expected = cue.pattern.search(text) is not None
+        assert cue.search(text, text.lower()) == expected, cue.name
+        assert cue.search(text, None) == expected, cue.name
+
+
+@pytest.mark.parametrize(
+    "text", ["", "WHERE IS MY ORDER?!", "where Is my ORDER 4411829 :)", "ÄRGER ǅemal İstanbul ß"]
+)
+def test_letters_and_capitals_count_as_isalpha_and_isupper(text: str) -> None:
+    letters = [ch for ch in text if ch.isalpha()]
+    assert _letters_and_capitals(text) == (len(letters), sum(ch.isupper() for ch in letters))
