@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import itertools
+from pathlib import Path
+
 import pytest
 
 from models.entity_extractor import EntityExtractor
@@ -11,8 +15,14 @@ from models.urgency_signals import (
     UrgencySignalExtractor,
     _letters_and_capitals,
     elapsed_days,
+    lowered_cue_set,
     parse_amount,
 )
+
+
+def cues_ignoring_case(text: str) -> set[int]:
+    """What the cue patterns find, each on its own, on the text as written."""
+    return {i for i, cue in enumerate(_CUES) if cue.pattern.search(text)}
 
 
 @pytest.mark.parametrize(
@@ -162,10 +172,28 @@ def test_time_running_out_for_a_need_is_a_deadline(text: str) -> None:
     ],
 )
 def test_cues_on_lower_cased_ascii_text_fire_as_ignoring_case(text: str) -> None:
-    for cue in _CUES:
-        expected = cue.pattern.search(text) is not None
-        assert cue.search(text, text.lower()) == expected, cue.name
-        assert cue.search(text, None) == expected, cue.name
+    expected = cues_ignoring_case(text)
+    assert expected  # every text here carries some cue
+    assert {i for i, cue in enumerate(_CUES) if cue.lowered.search(text.lower())} == expected
+    assert lowered_cue_set().fired(text.lower()) == expected
+
+
+@pytest.mark.data
+def test_the_cue_set_fires_as_each_pattern_on_public_text(shared_data: Path) -> None:
+    texts = []
+    for name, column in (
+        ("bitext_customer_support.csv", "instruction"),
+        ("banking77_train.csv", "text"),
+        ("clinc150_train.csv", "text"),
+    ):
+        with (shared_data / name).open(encoding="utf-8", newline="") as handle:
+            texts += [row[column] for row in itertools.islice(csv.DictReader(handle), 2000)]
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 5000
+    cues = lowered_cue_set()
+    differing = [t for t in ascii_texts if cues.fired(t.lower()) != cues_ignoring_case(t)]
+    assert differing == []
+    assert sum(bool(cues_ignoring_case(t)) for t in ascii_texts) > 500  # cues do fire here
 
 
 @pytest.mark.parametrize(
