@@ -9,7 +9,6 @@ rather than passing for "no answer".
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -27,6 +26,7 @@ from service.drafting.reply_composer import ReplyComposer
 from service.drafting.reply_generator import Evidence, GeneratorContext, ReplyGenerator
 from service.drafting.reply_generator_factory import build_reply_generator
 from service.drafting.sentence_selector import FloatArray, ScoredPassages, SentenceSelector
+from service.random_ids import new_hex_id
 from service.settings import Settings
 
 HOLDING = "holding"
@@ -192,7 +192,7 @@ class SuggestionService:
         Raises:
             UnavailableError: the knowledge base cannot be searched right now.
         """
-        set_id = uuid.uuid4().hex
+        set_id = new_hex_id()
         found = self.check(request)
         versions = {"kb_index": self.index_version(), "gate": self.gate.version}
         usable = [i for i in range(len(found.passages)) if self._usable(found, i)]

@@ -6,7 +6,6 @@ reports the same state whichever process ran the job.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from models.errors import NotFoundError, UnavailableError
 from service.database import Database
 from service.jobs.job_record import JobRecord
+from service.random_ids import new_hex_id
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,12 @@ class JobStore:
         submitting again resumes what failed.
         """
         now = datetime.now(UTC)
-        key = key or uuid.uuid4().hex
+        key = key or new_hex_id()
         try:
             with self.database.session() as session, session.begin():
                 session.add(
                     JobRecord(
-                        id=uuid.uuid4().hex,
+                        id=new_hex_id(),
                         kind=kind,
                         key=key,
                         params=params,

@@ -7,7 +7,6 @@ writer's queue or in the table is already safe to keep.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ import numpy as np
 from models.triager import ConversationTurn, TriageResult
 from service.drafting.draft import Draft, DraftSet
 from service.privacy.redaction import redact
+from service.random_ids import new_hex_id
 
 #: Where a logged message came in.
 SOURCES = ("triage", "triage_batch", "respond", "suggest")
@@ -199,7 +199,7 @@ def message_entry(
     # Plain JSON values only: the writer thread must never meet an unserialisable value.
     detail = json.loads(json.dumps(detail, default=_plain))
     return MessageEntry(
-        id=uuid.uuid4().hex,
+        id=new_hex_id(),
         created_at=now or datetime.now(UTC),
         source=source,
         channel=channel,
