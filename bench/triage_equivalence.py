@@ -28,7 +28,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.serving_bench import SHARED_DATA, build_mix  # noqa: E402
+from bench.triage_stages import serving_resources  # noqa: E402
 
 TOLERANCE = 1e-9
 BATCHES = (1, 8)
@@ -125,8 +125,6 @@ def record(path: Path) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from models.lexical_features import CountedTexts
     from models.triager import ConversationTurn, TriageInput
-    from service.resources import build_serving_encoder, load_resources
-    from service.settings import Settings
 
     rows = public_messages()
     messages = [
@@ -140,60 +138,54 @@ def record(path: Path) -> None:
         )
         for r in rows
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
-        encoder = build_serving_encoder(settings)
-        resources = load_resources(settings, encoder=encoder)
-        try:
-            triager = resources.models.current.triager
-            intent, urgency = triager.intent, triager.urgency
-            assert urgency is not None
-            by_batch = {
-                b: [
-                    result_record(r)
-                    for start in range(0, len(messages), b)
-                    for r in triager.triage_many(messages[start : start + b])
-                ]
-                for b in BATCHES
-            }
-            raw: list[dict[str, Any]] = []
-            for start in range(0, len(messages), 8):
-                chunk = messages[start : start + 8]
-                analyses = [
-                    triager.analyzer.analyze(
-                        m.text, subject=m.subject, prior_contacts=m.prior_customer_messages
-                    )
-                    for m in chunk
-                ]
-                texts = CountedTexts(a.focus_text for a in analyses)
-                vectors = intent.encoder.encode(texts)
-                lexical = intent._lexical.transform(texts) if intent._lexical else None
-                intent_proba = intent.predict_proba_embedded(vectors, texts)
-                found = intent.predict_embedded(vectors, texts)
-                signals = [a.signals for a in analyses]
-                urgency_proba = urgency.predict_proba(vectors, signals, intents=found, texts=texts)
-                emergency = urgency.emergency.proba(vectors, texts) if urgency.emergency else None
-                for j, a in enumerate(analyses):
-                    row: dict[str, Any] = {
-                        "signals": _floats(a.signals.values),
-                        "fired": list(a.signals.fired),
-                        "signal_facts": [
-                            a.signals.days_waited,
-                            a.signals.days_late,
-                            a.signals.money_max,
-                            a.signals.money_text,
-                        ],
-                        "signal_text": a.signal_text,
-                        "intent_proba": _floats(intent_proba[j]),
-                        "urgency_proba": _floats(urgency_proba[j]),
-                        "emergency_proba": None if emergency is None else _floats(emergency[j]),
-                    }
-                    if lexical is not None:
-                        one = lexical[j]
-                        row["lexical"] = _digest(one.indices, one.data)
-                    raw.append(row)
-        finally:
-            resources.close()
+    with serving_resources() as resources:
+        triager = resources.models.current.triager
+        intent, urgency = triager.intent, triager.urgency
+        assert urgency is not None
+        by_batch = {
+            b: [
+                result_record(r)
+                for start in range(0, len(messages), b)
+                for r in triager.triage_many(messages[start : start + b])
+            ]
+            for b in BATCHES
+        }
+        raw: list[dict[str, Any]] = []
+        for start in range(0, len(messages), 8):
+            chunk = messages[start : start + 8]
+            analyses = [
+                triager.analyzer.analyze(
+                    m.text, subject=m.subject, prior_contacts=m.prior_customer_messages
+                )
+                for m in chunk
+            ]
+            texts = CountedTexts(a.focus_text for a in analyses)
+            vectors = intent.encoder.encode(texts)
+            lexical = intent._lexical.transform(texts) if intent._lexical else None
+            intent_proba = intent.predict_proba_embedded(vectors, texts)
+            found = intent.predict_embedded(vectors, texts)
+            signals = [a.signals for a in analyses]
+            urgency_proba = urgency.predict_proba(vectors, signals, intents=found, texts=texts)
+            emergency = urgency.emergency.proba(vectors, texts) if urgency.emergency else None
+            for j, a in enumerate(analyses):
+                row: dict[str, Any] = {
+                    "signals": _floats(a.signals.values),
+                    "fired": list(a.signals.fired),
+                    "signal_facts": [
+                        a.signals.days_waited,
+                        a.signals.days_late,
+                        a.signals.money_max,
+                        a.signals.money_text,
+                    ],
+                    "signal_text": a.signal_text,
+                    "intent_proba": _floats(intent_proba[j]),
+                    "urgency_proba": _floats(urgency_proba[j]),
+                    "emergency_proba": None if emergency is None else _floats(emergency[j]),
+                }
+                if lexical is not None:
+                    one = lexical[j]
+                    row["lexical"] = _digest(one.indices, one.data)
+                raw.append(row)
     with path.open("w", encoding="utf-8") as fh:
         for n, r in enumerate(rows):
             line = {
