@@ -5,7 +5,6 @@ Playwright (never Playwright's own browser download: it does not work offline)."
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from pydantic import SecretStr
 from service.main import create_app
 from service.resources import load_resources
 from tests.fixtures.hashing_encoder import HashingEncoder
+from tests.fixtures.ports import free_port
 from tests.service.conftest import tiny_settings
 
 API_KEY = "console-test-key"
@@ -27,13 +27,6 @@ READER_KEY = "console-reader-key"
 CHROMIUM = Path(os.environ.get("TRIAGE_CHROMIUM", "/usr/bin/chromium"))
 #: Where the screenshots of the main views go (the README's come from here).
 SCREENSHOT_DIR = os.environ.get("TRIAGE_CONSOLE_SCREENSHOTS")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +42,7 @@ def base_url(
         api_keys=[{"name": "reader", "key": READER_KEY, "scopes": ["kb:read"]}],
     )
     resources = load_resources(settings, encoder=HashingEncoder())
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, resources=resources),
