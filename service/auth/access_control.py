@@ -88,9 +88,9 @@ class AccessControl:
             # No guess was made (a page loading before sign-in, a misconfigured client):
             # nothing to throttle, and a team behind one address keeps its sign-in page.
             raise AuthenticationError(f"missing API key ({HOW_TO_SEND})")
-        principal = self.authenticator.authenticate(key, lookup=lookups)
-        if not (lookups or self.limiter.in_process):
+        if not (lookups or self.limiter.in_process):  # every answer below charges a bucket
             raise LookupNeededError
+        principal = self.authenticator.authenticate(key, lookup=lookups)
         if principal is None:
             wait = self.limiter.acquire(failures_bucket, self.failure_rate)
             if wait > 0:
