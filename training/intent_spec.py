@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from models.errors import InvalidInputError
+from models.language_detector import TRUSTED_BY_DEFAULT
 
 MIN_EXAMPLES = 3
 #: Reserved: the classifier's own label for messages that fit no intent.
@@ -77,7 +78,7 @@ class LanguagePolicy:
     ``language_supported: false`` sends it to ``queue``.
     """
 
-    supported: tuple[str, ...] = ("en",)
+    supported: tuple[str, ...] = TRUSTED_BY_DEFAULT
     queue: str = "multilingual"
 
 
