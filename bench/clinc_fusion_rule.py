@@ -23,11 +23,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.model_selection import StratifiedKFold
 
+from bench.clinc_oos_operating_point import OOS, SHARED, read_clinc150
 from models.embedding_distances import ClassGaussians, nearest_neighbours
 from models.intent_classifier import scope_features, softmax
 from models.lexical_features import LexicalFeaturizer
 from training.command_helpers import load_encoder
-from training.datasets import gibberish, read_labelled_csv
+from training.datasets import gibberish
 from training.intent_training import (
     ScopeEvidence,
     TrainingConfig,
@@ -40,9 +41,6 @@ from training.intent_training import (
 )
 from training.urgency_embedding_cache import EmbeddingCache
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-OOS = "out_of_scope"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -51,17 +49,7 @@ def main() -> None:
     parser.add_argument("--grid", default="0,1,2,3,5,8", help="default: TrainingConfig's")
     args = parser.parse_args()
     config = TrainingConfig(distance_scores=True)
-    train = read_labelled_csv(
-        args.data_dir / "clinc150_train.csv", text_column="text", label_column="label"
-    )
-    val = read_labelled_csv(
-        args.data_dir / "clinc150_val.csv", text_column="text", label_column="label"
-    )
-    labels = tuple(sorted(set(train.labels)))
-    index = {label: i for i, label in enumerate(labels)}
-    oos = index[OOS]
-    y = np.array([index[label] for label in train.labels])
-    yv = np.array([index[label] for label in val.labels])
+    train, val, labels, oos, y, yv = read_clinc150(args.data_dir)
     encoder = EmbeddingCache(load_encoder(), args.cache)
     neg_texts = [t for t, lab in zip(val.texts, val.labels, strict=True) if lab == OOS]
     neg_texts += gibberish(config.gibberish_negatives, seed=config.seed)

@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.model_selection import StratifiedKFold
 
 from models.embedding_distances import ClassGaussians, nearest_neighbours
 from models.intent_classifier import scope_features, softmax
 from models.lexical_features import LexicalFeaturizer
 from training.command_helpers import load_encoder
-from training.datasets import read_labelled_csv
+from training.datasets import LabelledTexts, read_labelled_csv
 from training.evaluation import wilson_interval
 from training.intent_training import (
     ScopeEvidence,
@@ -46,6 +48,32 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 OOS = "out_of_scope"
 
 
+class Clinc150(NamedTuple):
+    """CLINC150 train and validation, with every label (``out_of_scope`` among them) as its
+    index in ``labels``."""
+
+    train: LabelledTexts
+    val: LabelledTexts
+    labels: tuple[str, ...]
+    oos: int
+    y: npt.NDArray[np.int64]
+    yv: npt.NDArray[np.int64]
+
+
+def read_clinc150(data_dir: Path) -> Clinc150:
+    """``clinc150_train.csv`` and ``clinc150_val.csv`` from ``data_dir``, labels indexed."""
+    train, val = (
+        read_labelled_csv(
+            data_dir / f"clinc150_{part}.csv", text_column="text", label_column="label"
+        )
+        for part in ("train", "val")
+    )
+    labels = tuple(sorted(set(train.labels)))
+    index = {label: i for i, label in enumerate(labels)}
+    y, yv = (np.array([index[label] for label in part.labels]) for part in (train, val))
+    return Clinc150(train, val, labels, index[OOS], y, yv)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=SHARED)
@@ -53,17 +81,7 @@ def main() -> None:
     parser.add_argument("--fusion-weight", type=float, default=3.0)
     args = parser.parse_args()
     config = TrainingConfig()
-    train = read_labelled_csv(
-        args.data_dir / "clinc150_train.csv", text_column="text", label_column="label"
-    )
-    val = read_labelled_csv(
-        args.data_dir / "clinc150_val.csv", text_column="text", label_column="label"
-    )
-    labels = tuple(sorted(set(train.labels)))
-    index = {label: i for i, label in enumerate(labels)}
-    oos = index[OOS]
-    y = np.array([index[label] for label in train.labels])
-    yv = np.array([index[label] for label in val.labels])
+    train, val, labels, oos, y, yv = read_clinc150(args.data_dir)
     encoder = load_encoder()
     emb = encode_texts(encoder, train.texts).astype(np.float32)
     vemb = encode_texts(encoder, val.texts).astype(np.float32)
