@@ -6,7 +6,7 @@ and queue reads.
 1. Request path. The service's triager (default settings: onnx-int8 encoder, shipped
    models) on ``--n`` Bitext requests (read from ../shared/data at run time, seed 13), one
    message per call as ``/v1/triage`` does: ``Triager.triage`` alone, then
-   ``RecordingTriager.triage`` (redact, build the entry with its float16 embedding, hand it
+   ``RecordingTriager.triage_each`` (redact, build the entry with its float16 embedding, hand it
    to the background writer, which is running and storing into SQLite meanwhile). Median
    and p95 per call, interleaved so both see the same machine load.
 2. Writer throughput. ``--rows`` entries built from those triage results handed over at
@@ -82,7 +82,7 @@ def request_path(texts: list[str], settings: Settings, database: Database) -> li
         results.append(triager.triage(message))
         plain.append(time.perf_counter() - start)
         start = time.perf_counter()
-        recording.triage(message)
+        recording.triage_each([message])
         logged.append(time.perf_counter() - start)
     log.close()
     added = statistics.median(logged) - statistics.median(plain)
@@ -90,7 +90,7 @@ def request_path(texts: list[str], settings: Settings, database: Database) -> li
         f"1. request path ({len(texts)} Bitext messages, one per call, {settings.encoder_backend})"
     )
     print(f"   Triager.triage            {ms(plain)}")
-    print(f"   RecordingTriager.triage   {ms(logged)}")
+    print(f"   RecordingTriager.triage_each {ms(logged)}")
     print(
         f"   added by the log (median) {added * 1000:.2f} ms; writer dropped {log.writer.dropped}"
     )

@@ -25,10 +25,6 @@ class RecordingTriager:
         self.triager = triager
         self.recorder = recorder
 
-    def triage(self, message: TriageInput) -> TriageResult:
-        """Triage and log one message."""
-        return self._triage([message], source="triage")[0]
-
     def triage_each(self, messages: Sequence[TriageInput]) -> list[TriageResult]:
         """Triage and log messages that came one per request (``/v1/triage`` requests served
         together, ``service/request_coalescer.py``); results keep the input order."""
