@@ -513,19 +513,16 @@ class UrgencySignalExtractor:
         # Shouting a complaint is rage; shouting a joke or praise ("SO LONG LOL, i love it")
         # is not, hence the tone condition.
         shouting = caps >= 0.6 and sentiment <= _SHOUTING_TONE and not _JOKING.search(text)
-        if text.isascii():
-            found = lowered_cue_set().fired(text.lower())
-            fired = tuple(
-                c.name
-                for i, c in enumerate(_CUES)
-                if i in found or (c.name == "strong_anger" and shouting)
-            )
-        else:
-            fired = tuple(
-                c.name
-                for c in _CUES
-                if c.pattern.search(text) or (c.name == "strong_anger" and shouting)
-            )
+        found = (
+            lowered_cue_set().fired(text.lower())
+            if text.isascii()
+            else {i for i, c in enumerate(_CUES) if c.pattern.search(text)}
+        )
+        fired = tuple(
+            c.name
+            for i, c in enumerate(_CUES)
+            if i in found or (c.name == "strong_anger" and shouting)
+        )
         days = elapsed_days(text)
         late = days is not None and bool(_LATE_WORDS.search(text))
         amounts = [
