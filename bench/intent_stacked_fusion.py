@@ -72,8 +72,6 @@ weights, penalised, fit noise; a finer accuracy grid climbs the OOF rows it is f
 from __future__ import annotations
 
 import argparse
-import csv
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -87,25 +85,6 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 VOTE_TOLERANCE = 0.001  # TrainingConfig.vote_tolerance: the bar for keeping a part
-
-
-def read_rows(path: Path) -> tuple[list[str], list[str]]:
-    """Texts and labels of a ``triage split`` CSV."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [
-            (r["text"].strip(), r["label"].strip())
-            for r in csv.DictReader(fh)
-            if r["text"].strip() and r["label"].strip()
-        ]
-    return [t for t, _ in rows], [lab for _, lab in rows]
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson interval of a proportion."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 @dataclass(frozen=True)
@@ -465,8 +444,13 @@ def main() -> None:
 
     threadpool_limits(1)
     started = time.perf_counter()
-    texts, labels = read_rows(args.train)
-    test_texts, test_labels = read_rows(args.test)
+    from training.datasets import read_labelled_csv
+    from training.evaluation import wilson_interval
+
+    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
+    texts, labels = list(train_data.texts), list(train_data.labels)
+    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
+    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
     names = tuple(sorted(set(labels)))
     index = {lab: i for i, lab in enumerate(names)}
     y = np.array([index[lab] for lab in labels], dtype=np.int64)
@@ -529,7 +513,7 @@ def main() -> None:
     n = len(y_test)
     for name, pred in test_pred.items():
         k = int((pred == y_test).sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_interval(k, n)
         mark = "chosen" if name == chosen else "record only"
         print(
             f"20 % split (n={n}) {name:20s}: {k / n:.4f} [{lo:.3f}, {hi:.3f}] ({mark})",

@@ -61,7 +61,6 @@ of one more trainable layer are not the missing evidence either.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import time
@@ -78,17 +77,6 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 FROZEN_LAYERS = 5  # layers 0-4; hidden_states[5] is their output, layer 5's input
-
-
-def read_rows(path: Path) -> tuple[list[str], list[str]]:
-    """Texts and labels of a ``triage split`` CSV."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = [
-            (r["text"].strip(), r["label"].strip())
-            for r in csv.DictReader(fh)
-            if r["text"].strip() and r["label"].strip()
-        ]
-    return [t for t, _ in rows], [lab for _, lab in rows]
 
 
 @dataclass(frozen=True)
@@ -344,14 +332,6 @@ def existing_model(
     return oof, test, result.classifier.labels
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson interval of a proportion."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
 def serving_cost(states: TokenStates, model: Any, *, scale: float, repeats: int = 200) -> float:
     """CPU milliseconds for one message's layer 5 + pooling + head in numpy (20 tokens)."""
     from scipy.special import erf
@@ -442,8 +422,13 @@ def main() -> None:
         lr_head=args.lr_head,
         label_smoothing=args.label_smoothing,
     )
-    texts, labels = read_rows(args.train)
-    test_texts, test_labels = read_rows(args.test)
+    from training.datasets import read_labelled_csv
+    from training.evaluation import wilson_interval
+
+    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
+    texts, labels = list(train_data.texts), list(train_data.labels)
+    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
+    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
     names = tuple(sorted(set(labels)))
     index = {lab: i for i, lab in enumerate(names)}
     y = np.array([index[lab] for lab in labels], dtype=np.int64)
@@ -549,7 +534,7 @@ def main() -> None:
         (f"fused, weight {weight}", fused.argmax(1)),
     ):
         k = int((pred == y_test).sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_interval(k, n)
         print(f"20 % split (n={n}) {name}: accuracy {k / n:.4f} [{lo:.3f}, {hi:.3f}]")
 
 
