@@ -47,7 +47,18 @@ Results (2026-12-01, one core shared with other jobs and often paused; n=1,601 o
 - Fusion weight on fold 0: 0 -> 0.9263, 0.1 -> 0.9257, 0.25 -> 0.9269, 0.5 -> 0.9257,
   0.75 -> 0.9269, 1 -> 0.9250, 1.5 -> 0.9250, 2 -> 0.9238, 3 -> 0.9250, 4 -> 0.9232: at
   best one row of 1,601 (0.06 point), below the trainer's bar for keeping a part (0.1 point).
-  The run was stopped there (no out-of-fold gain, as the top-layer experiment).
+- The other setting, fold 0 only (5 epochs, the rest the same; 2,544 s wall on the paused
+  core, ~700 s CPU): alone 0.9182 (lower than 3 epochs; training loss 0.873 against 0.951);
+  errors still overlap (both wrong 96, only existing 22, only fine-tuned 35). Fusion: 0 ->
+  0.9263, 0.1 -> 0.9275, 0.25 -> 0.9269, 0.5 -> 0.9282 (chosen), 0.75 -> 0.9269, 1 ->
+  0.9282, 1.5 -> 0.9269, 2 -> 0.9275, 3 -> 0.9275, 4 -> 0.9263: three rows (0.19 point),
+  within the noise of one fold (weights next to each other differ by one or two rows).
+- 20 % split (n=1,998), 5 epochs refitted on all 8,005 rows (671 s, 129-141 s an epoch),
+  weight 0.5 chosen on fold 0 only: existing model 0.9364 [0.925, 0.946]; fine-tuned alone
+  0.9364 [0.925, 0.946]; fused 0.9409 [0.930, 0.950], nine messages more. Not used to pick
+  anything, only to judge how fragile that is: every weight from 0.5 to 4 gives 0.9399-0.9419
+  there (0.1 -> 0.9389), and the two models' errors overlap as on fold 0 (both wrong 97, only
+  one of them 30 each).
 """
 
 from __future__ import annotations
