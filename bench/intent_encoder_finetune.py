@@ -27,7 +27,7 @@ fold's and the refit's log-probabilities).
     nice -n 15 taskset -c 1 .venv/bin/python bench/intent_encoder_finetune.py \
         --cache /tmp/ft-cache --run-folds 1 --no-refit --epochs 5
     # the figures below: 5 epochs, folds 0-2, refit, 20 % figures and cost:
-    nice -n 15 taskset -c 1 .venv/bin/python bench/intent_encoder_finetune.py \\
+    nice -n 15 taskset -c 1 .venv/bin/python bench/intent_encoder_finetune.py \
         --cache /tmp/ft-cache --run-folds 3 --epochs 5
     # the whole protocol (5 folds, refit, 20 % figures, cost), about an hour on a free core:
     nice -n 15 taskset -c 1 .venv/bin/python bench/intent_encoder_finetune.py --cache /tmp/ft-cache
