@@ -86,7 +86,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from bench.intent_top_layer import existing_model, read_rows, wilson
+from bench.intent_top_layer import existing_model
+from training.datasets import read_labelled_csv
+from training.evaluation import wilson_interval
 
 if TYPE_CHECKING:
     import torch
@@ -357,8 +359,10 @@ def main() -> None:
         lr_head=args.lr_head,
         label_smoothing=args.label_smoothing,
     )
-    texts, labels = read_rows(args.train)
-    test_texts, test_labels = read_rows(args.test)
+    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
+    texts, labels = list(train_data.texts), list(train_data.labels)
+    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
+    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
     names = tuple(sorted(set(labels)))
     index = {lab: i for i, lab in enumerate(names)}
     y = np.array([index[lab] for lab in labels], dtype=np.int64)
@@ -442,7 +446,7 @@ def main() -> None:
         (f"fused, weight {weight}", fused.argmax(1)),
     ):
         k = int((pred == y_test).sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_interval(k, n)
         print(f"20 % split (n={n}) {name}: accuracy {k / n:.4f} [{lo:.3f}, {hi:.3f}]")
 
 
