@@ -325,6 +325,12 @@ def main() -> None:
         help="out-of-fold predictions from the first N folds only (time)",
     )
     parser.add_argument(
+        "--fold",
+        type=int,
+        default=None,
+        help="only fit and cache fold K, then stop (to run folds side by side, one per core)",
+    )
+    parser.add_argument(
         "--no-refit",
         action="store_true",
         help="stop after the out-of-fold figures (no fit on all of the 80 %%, no 20 %% figures)",
@@ -382,6 +388,21 @@ def main() -> None:
         return
     print(f"{config}", flush=True)
 
+    def fold_log_proba(k: int) -> LogProba:
+        """Fold ``k``'s out-of-fold log-probabilities, fitted once and cached."""
+        tr, te = folds[k]
+        fold_file = args.cache / f"ft-oof-{config.tag}-fold{k}.npy"
+        if not fold_file.is_file():
+            t0 = time.perf_counter()
+            model = fit_classifier(tokens, y, tr, len(names), config)
+            np.save(fold_file, log_proba(model, tokens, te))
+            print(f"  fold {k} fitted in {time.perf_counter() - t0:.0f} s", flush=True)
+        return np.asarray(np.load(fold_file), dtype=np.float64)
+
+    if args.fold is not None:
+        fold_log_proba(args.fold)
+        return
+
     ex_file = args.cache / f"existing-{args.backend}.npz"
     if not ex_file.is_file():
         t0 = time.perf_counter()
@@ -395,17 +416,10 @@ def main() -> None:
 
     # Out-of-fold predictions first, one fold at a time (each cached), so that a fold
     # without any fusion gain can stop the run before the refit.
-    tag = config.tag
     done = np.zeros(len(y), dtype=bool)
     ft_oof = np.zeros((len(y), len(names)))
-    for k, (tr, te) in enumerate(folds[: args.run_folds]):
-        fold_file = args.cache / f"ft-oof-{tag}-fold{k}.npy"
-        if not fold_file.is_file():
-            t0 = time.perf_counter()
-            model = fit_classifier(tokens, y, tr, len(names), config)
-            np.save(fold_file, log_proba(model, tokens, te))
-            print(f"  fold {k} fitted in {time.perf_counter() - t0:.0f} s", flush=True)
-        ft_oof[te] = np.load(fold_file)
+    for k, (_, te) in enumerate(folds[: args.run_folds]):
+        ft_oof[te] = fold_log_proba(k)
         done[te] = True
         print(
             f"  fold {k}: fine-tuned {(ft_oof[te].argmax(1) == y[te]).mean():.4f}, "
@@ -429,7 +443,7 @@ def main() -> None:
     if args.no_refit:
         return
 
-    final_file = args.cache / f"ft-test-{tag}.npy"
+    final_file = args.cache / f"ft-test-{config.tag}.npy"
     if not final_file.is_file():
         t0 = time.perf_counter()
         final = fit_classifier(tokens, y, np.arange(len(y)), len(names), config)
