@@ -86,8 +86,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from bench.intent_split import read_split
 from bench.intent_top_layer import existing_model
-from training.datasets import read_labelled_csv
 from training.evaluation import wilson_interval
 
 if TYPE_CHECKING:
@@ -365,14 +365,9 @@ def main() -> None:
         lr_head=args.lr_head,
         label_smoothing=args.label_smoothing,
     )
-    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
-    texts, labels = list(train_data.texts), list(train_data.labels)
-    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
-    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
-    names = tuple(sorted(set(labels)))
-    index = {lab: i for i, lab in enumerate(names)}
-    y = np.array([index[lab] for lab in labels], dtype=np.int64)
-    y_test = np.array([index[lab] for lab in test_labels], dtype=np.int64)
+    split = read_split(args.train, args.test)
+    texts, labels, test_texts = split.texts, split.labels, split.test_texts
+    names, y, y_test = split.names, split.y, split.y_test
     tokens = cached_ids(args.cache, "banking77-train", texts, max_length=config.max_length)
     test_tokens = cached_ids(args.cache, "banking77-test", test_texts, max_length=config.max_length)
     # The same folds as the existing model's trainer (StratifiedKFold, seed 0, on y).

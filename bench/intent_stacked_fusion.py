@@ -444,17 +444,12 @@ def main() -> None:
 
     threadpool_limits(1)
     started = time.perf_counter()
-    from training.datasets import read_labelled_csv
+    from bench.intent_split import read_split
     from training.evaluation import wilson_interval
 
-    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
-    texts, labels = list(train_data.texts), list(train_data.labels)
-    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
-    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
-    names = tuple(sorted(set(labels)))
-    index = {lab: i for i, lab in enumerate(names)}
-    y = np.array([index[lab] for lab in labels], dtype=np.int64)
-    y_test = np.array([index[lab] for lab in test_labels], dtype=np.int64)
+    split = read_split(args.train, args.test)
+    texts, test_texts = split.texts, split.test_texts
+    names, y, y_test = split.names, split.y, split.y_test
 
     heads_file = args.cache / f"heads-{args.backend}.npz"
     if not heads_file.is_file():

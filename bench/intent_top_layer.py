@@ -422,17 +422,12 @@ def main() -> None:
         lr_head=args.lr_head,
         label_smoothing=args.label_smoothing,
     )
-    from training.datasets import read_labelled_csv
+    from bench.intent_split import read_split
     from training.evaluation import wilson_interval
 
-    train_data = read_labelled_csv(args.train, text_column="text", label_column="label")
-    texts, labels = list(train_data.texts), list(train_data.labels)
-    test_data = read_labelled_csv(args.test, text_column="text", label_column="label")
-    test_texts, test_labels = list(test_data.texts), list(test_data.labels)
-    names = tuple(sorted(set(labels)))
-    index = {lab: i for i, lab in enumerate(names)}
-    y = np.array([index[lab] for lab in labels], dtype=np.int64)
-    y_test = np.array([index[lab] for lab in test_labels], dtype=np.int64)
+    split = read_split(args.train, args.test)
+    texts, labels, test_texts = split.texts, split.labels, split.test_texts
+    names, y, y_test = split.names, split.y, split.y_test
     states, sentence = cached_states(args.cache, "banking77-train", texts)
     test_states, _ = cached_states(args.cache, "banking77-test", test_texts)
     if args.cost_only:
