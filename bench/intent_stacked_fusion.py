@@ -187,14 +187,26 @@ class MetaModel(Protocol):
     def describe(self) -> str: ...
 
 
-class GlobalWeights:
+class _TwoGlobalWeights:
+    """Today's form of the fusion: ``log p + w * lexical + v * log vote``; subclasses choose
+    ``w`` and ``v``."""
+
+    def __init__(self) -> None:
+        self.w = self.v = 0.0
+
+    def logits(self, heads: HeadOutputs) -> FloatArray:
+        log_p, lex, vote = heads.scores
+        return np.asarray(log_p + self.w * lex + self.v * vote)
+
+    def describe(self) -> str:
+        return f"lexical {self.w:g}, vote {self.v:g}"
+
+
+class GlobalWeights(_TwoGlobalWeights):
     """(a) The trainer's rule: lexical weight by temperature-scaled log-loss on its grid,
     then the vote weight by accuracy, kept only above the trainer's tolerance."""
 
     name = "global (trainer)"
-
-    def __init__(self) -> None:
-        self.w = self.v = 0.0
 
     def fit(self, heads: HeadOutputs, y: IntArray) -> GlobalWeights:
         from training.intent_training import TrainingConfig, choose_fusion_weight
@@ -209,24 +221,14 @@ class GlobalWeights:
         self.v = grid[best] if accs[best] - accs[0] > config.vote_tolerance else 0.0
         return self
 
-    def logits(self, heads: HeadOutputs) -> FloatArray:
-        log_p, lex, vote = heads.scores
-        return np.asarray(log_p + self.w * lex + self.v * vote)
 
-    def describe(self) -> str:
-        return f"lexical {self.w:g}, vote {self.v:g}"
-
-
-class FineGrid:
+class FineGrid(_TwoGlobalWeights):
     """(f) Global weights on a finer grid, both chosen together by OOF accuracy (ties: the
     smaller weights): the trainer's two-step rule without its coarse grid."""
 
     name = "fine grid (accuracy)"
     lexical_grid = tuple(np.round(np.arange(0.0, 5.01, 0.25), 2))
     vote_grid = tuple(np.round(np.arange(0.0, 3.01, 0.125), 3))
-
-    def __init__(self) -> None:
-        self.w = self.v = 0.0
 
     def fit(self, heads: HeadOutputs, y: IntArray) -> FineGrid:
         log_p, lex, vote = heads.scores
@@ -238,13 +240,6 @@ class FineGrid:
                 if acc > best + 1e-12:
                     best, self.w, self.v = acc, float(w), float(v)
         return self
-
-    def logits(self, heads: HeadOutputs) -> FloatArray:
-        log_p, lex, vote = heads.scores
-        return np.asarray(log_p + self.w * lex + self.v * vote)
-
-    def describe(self) -> str:
-        return f"lexical {self.w:g}, vote {self.v:g}"
 
 
 class ScoreFusion:
