@@ -28,11 +28,12 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.model_selection import StratifiedKFold
 
+from bench.intent_split import read_split
 from models.embedding_distances import ClassGaussians, nearest_neighbours
 from models.intent_classifier import scope_features, softmax
 from models.lexical_features import LexicalFeaturizer
 from training.command_helpers import load_encoder
-from training.datasets import LabelledTexts, read_labelled_csv
+from training.datasets import LabelledTexts
 from training.evaluation import wilson_interval
 from training.intent_training import (
     ScopeEvidence,
@@ -62,16 +63,9 @@ class Clinc150(NamedTuple):
 
 def read_clinc150(data_dir: Path) -> Clinc150:
     """``clinc150_train.csv`` and ``clinc150_val.csv`` from ``data_dir``, labels indexed."""
-    train, val = (
-        read_labelled_csv(
-            data_dir / f"clinc150_{part}.csv", text_column="text", label_column="label"
-        )
-        for part in ("train", "val")
-    )
-    labels = tuple(sorted(set(train.labels)))
-    index = {label: i for i, label in enumerate(labels)}
-    y, yv = (np.array([index[label] for label in part.labels]) for part in (train, val))
-    return Clinc150(train, val, labels, index[OOS], y, yv)
+    split = read_split(data_dir / "clinc150_train.csv", data_dir / "clinc150_val.csv")
+    oos = split.names.index(OOS)
+    return Clinc150(split.train, split.test, split.names, oos, split.y, split.y_test)
 
 
 def main() -> None:

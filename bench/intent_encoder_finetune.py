@@ -376,7 +376,8 @@ def main() -> None:
         label_smoothing=args.label_smoothing,
     )
     split = read_split(args.train, args.test)
-    texts, labels, test_texts = split.texts, split.labels, split.test_texts
+    texts, labels = list(split.train.texts), list(split.train.labels)
+    test_texts = list(split.test.texts)
     names, y, y_test = split.names, split.y, split.y_test
     tokens = cached_ids(args.cache, "banking77-train", texts, max_length=config.max_length)
     test_tokens = cached_ids(args.cache, "banking77-test", test_texts, max_length=config.max_length)

@@ -443,7 +443,7 @@ def main() -> None:
     from training.evaluation import wilson_interval
 
     split = read_split(args.train, args.test)
-    texts, test_texts = split.texts, split.test_texts
+    texts, test_texts = list(split.train.texts), list(split.test.texts)
     names, y, y_test = split.names, split.y, split.y_test
 
     heads_file = args.cache / f"heads-{args.backend}.npz"

@@ -426,7 +426,8 @@ def main() -> None:
     from training.evaluation import wilson_interval
 
     split = read_split(args.train, args.test)
-    texts, labels, test_texts = split.texts, split.labels, split.test_texts
+    texts, labels = list(split.train.texts), list(split.train.labels)
+    test_texts = list(split.test.texts)
     names, y, y_test = split.names, split.y, split.y_test
     states, sentence = cached_states(args.cache, "banking77-train", texts)
     test_states, _ = cached_states(args.cache, "banking77-test", test_texts)
