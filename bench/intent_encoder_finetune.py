@@ -89,56 +89,26 @@ import argparse
 import math
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bench.intent_split import read_split
 from bench.intent_top_layer import existing_model
+from training.encoder_fine_tuning import (
+    FineTuneConfig,
+    TokenIds,
+    build_classifier,
+    fit_classifier,
+    tokenize,
+    tuned_log_proba,
+)
 from training.evaluation import wilson_interval
 
-if TYPE_CHECKING:
-    import torch
-
-IntArray = npt.NDArray[np.int64]
 LogProba = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class TokenIds:
-    """Token ids of many texts, stored flat: text i owns ``ids[offsets[i]:offsets[i + 1]]``."""
-
-    ids: IntArray
-    offsets: IntArray
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def lengths(self, rows: IntArray) -> IntArray:
-        """Token count of each of ``rows``."""
-        return self.offsets[rows + 1] - self.offsets[rows]
-
-    def batch(self, rows: IntArray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Padded ids ``(b, t)`` (pad id 0) and the 0/1 attention mask, padded to the
-        longest of ``rows`` only (dynamic padding)."""
-        import torch
-
-        lengths = self.lengths(rows)
-        ids = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for j, (i, n) in enumerate(zip(rows, lengths, strict=True)):
-            ids[j, :n] = self.ids[self.offsets[i] : self.offsets[i] + n]
-            mask[j, :n] = 1
-        return torch.from_numpy(ids), torch.from_numpy(mask)
-
-
-def _encoder_path() -> str:
-    from models.sentence_encoder import default_encoder_path
-
-    return str(default_encoder_path())
 
 
 def cached_ids(cache: Path, name: str, texts: list[str], *, max_length: int) -> TokenIds:
@@ -147,148 +117,15 @@ def cached_ids(cache: Path, name: str, texts: list[str], *, max_length: int) -> 
     if file.is_file():
         with np.load(file) as data:
             return TokenIds(data["ids"], data["offsets"])
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(_encoder_path())
-    encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-    tokens = TokenIds(
-        np.concatenate([np.asarray(e, dtype=np.int64) for e in encoded]),
-        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-    )
+    tokens = tokenize(texts, max_length=max_length)
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(file, ids=tokens.ids, offsets=tokens.offsets)
     return tokens
 
 
-@dataclass(frozen=True)
-class FinetuneConfig:
-    """Hyper-parameters, fixed before any run (not tuned on the 20 % part)."""
-
-    epochs: int = 3
-    batch_size: int = 32
-    lr_encoder: float = 5e-5
-    lr_head: float = 2e-3
-    weight_decay: float = 0.01
-    label_smoothing: float = 0.1
-    warmup: float = 0.1  # share of the steps with a linear learning-rate ramp
-    scale: float = 20.0  # logits = scale * normalised pooled vector @ W (cosine-like head)
-    max_length: int = 64
-    seed: int = 0
-
-    @property
-    def tag(self) -> str:
-        """Cache-file tag of the settings that change the predictions."""
-        return f"e{self.epochs}-l{self.lr_encoder}-h{self.lr_head}-s{self.label_smoothing}"
-
-
-def build_classifier(n_labels: int, config: FinetuneConfig) -> Any:
-    """The pretrained encoder (all weights trainable), mean pooling, L2 normalisation and a
-    linear head: at initialisation the pooled vector is the shipped sentence embedding."""
-    from torch import nn
-    from transformers import AutoModel
-
-    class EncoderClassifier(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = AutoModel.from_pretrained(_encoder_path())
-            self.head = nn.Linear(self.encoder.config.hidden_size, n_labels)
-            nn.init.normal_(self.head.weight, std=0.02)
-            nn.init.zeros_(self.head.bias)
-
-        def pooled(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-            m = mask.unsqueeze(-1).to(h.dtype)
-            return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-
-        def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            z = nn.functional.normalize(self.pooled(ids, mask), dim=-1)
-            return config.scale * self.head(z)
-
-    return EncoderClassifier()
-
-
-def fit_classifier(
-    tokens: TokenIds,
-    y: IntArray,
-    rows: IntArray,
-    n_labels: int,
-    config: FinetuneConfig,
-    *,
-    max_steps: int | None = None,
-) -> Any:
-    """Fine-tune encoder and head on ``rows``; ``max_steps`` stops early (epoch timing)."""
-    import torch
-    from torch import nn
-
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    model = build_classifier(n_labels, config)
-    optimiser = torch.optim.AdamW(
-        [
-            {"params": model.encoder.parameters(), "lr": config.lr_encoder},
-            {"params": model.head.parameters(), "lr": config.lr_head},
-        ],
-        weight_decay=config.weight_decay,
-    )
-    per_epoch = math.ceil(len(rows) / config.batch_size)
-    steps = config.epochs * per_epoch
-    warm = max(1, int(config.warmup * steps))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm)))
-    )
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    target = torch.from_numpy(y)
-    lengths = tokens.lengths(rows)
-    model.train()
-    done = 0
-    for epoch in range(config.epochs):
-        t0 = time.perf_counter()
-        total = 0.0
-        # Batches of similar length (sorted with random ties, then shuffled as batches), so
-        # a batch is padded to about its own texts' length, not to the longest text.
-        order = rows[np.lexsort((rng.random(len(rows)), lengths + rng.integers(0, 3, len(rows))))]
-        batches = [
-            order[start : start + config.batch_size]
-            for start in range(0, len(order), config.batch_size)
-        ]
-        for b in rng.permutation(len(batches)):
-            ids, mask = tokens.batch(batches[b])
-            loss = loss_fn(model(ids, mask), target[batches[b]])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item()
-            done += 1
-            if max_steps is not None and done >= max_steps:
-                per_step = (time.perf_counter() - t0) / done
-                print(
-                    f"  {done} steps: {per_step:.2f} s a step, one epoch of {len(rows)} "
-                    f"rows ~{per_step * per_epoch:.0f} s",
-                    flush=True,
-                )
-                return model.eval()
-        print(
-            f"    epoch {epoch + 1}: mean loss {total / len(batches):.3f}, "
-            f"{time.perf_counter() - t0:.0f} s",
-            flush=True,
-        )
-    return model.eval()
-
-
-def log_proba(model: Any, tokens: TokenIds, rows: IntArray) -> LogProba:
-    """Log-probabilities of the fine-tuned classifier for ``rows`` (length-sorted batches)."""
-    import torch
-
-    order = np.argsort(tokens.lengths(rows), kind="stable")
-    out = np.zeros((len(rows), model.head.out_features))
-    with torch.inference_mode():
-        for start in range(0, len(order), 128):
-            at = order[start : start + 128]
-            ids, mask = tokens.batch(rows[at])
-            out[at] = torch.log_softmax(model(ids, mask), dim=-1).double().numpy()
-    return out
+def tag(config: FineTuneConfig) -> str:
+    """Cache-file tag of the settings that change the predictions."""
+    return f"e{config.epochs}-l{config.lr_encoder}-h{config.lr_head}-s{config.label_smoothing}"
 
 
 def serving_cost(model: Any, tokens: TokenIds, *, n_tokens: int = 20, repeats: int = 100) -> float:
@@ -357,23 +194,25 @@ def main() -> None:
         help="only time one message through the (untrained) classifier: the cost does not "
         "depend on the weights",
     )
-    parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
-    parser.add_argument("--lr-encoder", type=float, default=FinetuneConfig.lr_encoder)
-    parser.add_argument("--lr-head", type=float, default=FinetuneConfig.lr_head)
-    parser.add_argument("--label-smoothing", type=float, default=FinetuneConfig.label_smoothing)
+    parser.add_argument("--epochs", type=int, default=FineTuneConfig.epochs)
+    parser.add_argument("--lr-encoder", type=float, default=FineTuneConfig.lr_encoder)
+    parser.add_argument("--lr-head", type=float, default=FineTuneConfig.lr_head)
+    parser.add_argument("--label-smoothing", type=float, default=FineTuneConfig.label_smoothing)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (one core each)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from sklearn.model_selection import StratifiedKFold
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     config = replace(
-        FinetuneConfig(),
+        FineTuneConfig(),
         epochs=args.epochs,
         lr_encoder=args.lr_encoder,
         lr_head=args.lr_head,
         label_smoothing=args.label_smoothing,
+        threads=args.threads,
     )
     split = read_split(args.train, args.test)
     texts, labels = list(split.train.texts), list(split.train.labels)
@@ -390,18 +229,26 @@ def main() -> None:
         report_cost(model, tokens)
         return
     if args.time_steps is not None:
-        fit_classifier(tokens, y, folds[0][0], len(names), config, max_steps=args.time_steps)
+        # Two runs, so the model's load and first steps cancel out of the difference.
+        timed = []
+        for steps in (5, 5 + args.time_steps):
+            t0 = time.perf_counter()
+            fit_classifier(tokens, y, folds[0][0], len(names), config, max_steps=steps)
+            timed.append(time.perf_counter() - t0)
+        per_step = (timed[1] - timed[0]) / args.time_steps
+        per_epoch = per_step * math.ceil(len(folds[0][0]) / config.batch_size)
+        print(f"  {per_step:.2f} s a step, one epoch of {len(folds[0][0])} rows ~{per_epoch:.0f} s")
         return
     print(f"{config}", flush=True)
 
     def fold_log_proba(k: int) -> LogProba:
         """Fold ``k``'s out-of-fold log-probabilities, fitted once and cached."""
         tr, te = folds[k]
-        fold_file = args.cache / f"ft-oof-{config.tag}-fold{k}.npy"
+        fold_file = args.cache / f"ft-oof-{tag(config)}-fold{k}.npy"
         if not fold_file.is_file():
             t0 = time.perf_counter()
             model = fit_classifier(tokens, y, tr, len(names), config)
-            np.save(fold_file, log_proba(model, tokens, te))
+            np.save(fold_file, tuned_log_proba(model, tokens, te))
             print(f"  fold {k} fitted in {time.perf_counter() - t0:.0f} s", flush=True)
         return np.asarray(np.load(fold_file), dtype=np.float64)
 
@@ -449,12 +296,12 @@ def main() -> None:
     if args.no_refit:
         return
 
-    final_file = args.cache / f"ft-test-{config.tag}.npy"
+    final_file = args.cache / f"ft-test-{tag(config)}.npy"
     if not final_file.is_file():
         t0 = time.perf_counter()
         final = fit_classifier(tokens, y, np.arange(len(y)), len(names), config)
         print(f"  refit on all {len(y)} rows: {time.perf_counter() - t0:.0f} s", flush=True)
-        np.save(final_file, log_proba(final, test_tokens, np.arange(len(y_test))))
+        np.save(final_file, tuned_log_proba(final, test_tokens))
         report_cost(final, tokens)
     ft_test = np.load(final_file)
 

@@ -23,6 +23,7 @@ import logging
 import platform
 import shutil
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,7 +219,15 @@ def _export_fp32(source: Path, work: Path) -> Path:
     dummy = torch.ones(2, 16, dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
     raw = work / "raw.onnx"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Tracing reports every Python-level branch it freezes (shapes are dynamic axes
+        # here, so none of them matters); they would drown the build's own output.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx\..*")
+        # dynamo=False on purpose (the fusion pass recognises the TorchScript graph).
+        warnings.filterwarnings(
+            "ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning
+        )
         torch.onnx.export(
             _LastHiddenState(model),
             (dummy, dummy, torch.zeros_like(dummy)),

@@ -46,6 +46,7 @@ from models.embedding_distances import (
 from models.errors import ArtifactError, InvalidInputError
 from models.lexical_features import LexicalFeaturizer, sparse_product
 from models.protocols import Encoder
+from models.tuned_encoder_head import TunedEncoderHead
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ class IntentHeads:
     #: One-hidden-layer head whose log-probabilities are added with ``adapter_weight``.
     adapter: EmbeddingAdapter | None = None
     adapter_weight: float = 0.0
+    #: A fine-tuned copy of the encoder with its own head, added with ``tuned_weight``.
+    tuned: TunedEncoderHead | None = None
+    tuned_weight: float = 0.0
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -147,6 +151,10 @@ class IntentHeads:
             self.adapter.dimension != self.emb_coef.shape[1] or self.adapter.n_labels != n
         ):
             raise ArtifactError("embedding adapter does not match the embedding head or labels")
+        if self.tuned_weight > 0 and self.tuned is None:
+            raise ArtifactError("a tuned-encoder weight needs the tuned encoder")
+        if self.tuned is not None and self.tuned.n_labels != n:
+            raise ArtifactError("tuned encoder head does not match the label set")
 
     @property
     def neighbours_needed(self) -> int:
@@ -361,6 +369,8 @@ class IntentClassifier:
                 )
         if h.adapter is not None and h.adapter_weight > 0:
             z = z + h.adapter_weight * h.adapter.log_proba(embeddings)
+        if h.tuned is not None and h.tuned_weight > 0:
+            z = z + h.tuned_weight * h.tuned.log_proba(texts)
         return z
 
     def predict_proba_embedded(
@@ -566,6 +576,8 @@ class IntentClassifier:
                 np.save(tmp / "gaussian_precision.npy", h.gaussians.precision.astype(np.float32))
             if h.adapter is not None:
                 h.adapter.save(tmp)
+            if h.tuned is not None:
+                h.tuned.save(tmp)
 
         all_params = {
             "oos_label": h.oos_label,
@@ -586,6 +598,8 @@ class IntentClassifier:
             "detector": h.detector.to_json() if h.detector is not None else None,
             "adapter": list(ADAPTER_FILES) if h.adapter is not None else None,
             "adapter_weight": h.adapter_weight,
+            "tuned_encoder": h.tuned.params() if h.tuned is not None else None,
+            "tuned_weight": h.tuned_weight,
             "categories": self.categories,
             **dict(params or {}),
         }
@@ -640,6 +654,11 @@ class IntentClassifier:
             )
             detector = ScopeDetector.from_json(p["detector"]) if p.get("detector") else None
             adapter = EmbeddingAdapter.load(folder) if p.get("adapter") else None
+            tuned = (
+                TunedEncoderHead.load(folder, dict(p["tuned_encoder"]))
+                if p.get("tuned_encoder")
+                else None
+            )
             heads = IntentHeads(
                 labels=labels,
                 emb_coef=np.load(folder / "emb_coef.npy"),
@@ -664,6 +683,8 @@ class IntentClassifier:
                 detector=detector,
                 adapter=adapter,
                 adapter_weight=float(p.get("adapter_weight", 0.0)),
+                tuned=tuned,
+                tuned_weight=float(p.get("tuned_weight", 0.0)),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read intent classifier ({exc})") from exc

@@ -12,7 +12,7 @@ import itertools
 import logging
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +43,7 @@ from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
 from models.protocols import Encoder
 from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts
+from training.encoder_fine_tuning import FineTuneConfig
 from training.evaluation import wilson_interval
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ Progress = Callable[[str], None]
 
 #: The adapter weights ``--adapter`` offers.
 ADAPTER_GRID: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+#: The tuned encoder's weights ``--fine-tune-encoder`` offers (added to the uncalibrated
+#: fused scores, so wider than the 0.25-3 that suited calibrated log-probabilities).
+TUNED_GRID: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 FusionRule = Literal["log_loss", "accuracy_tolerance"]
@@ -107,6 +111,13 @@ class TrainingConfig:
     adapter_grid: tuple[float, ...] = ()
     adapter_tolerance: float = 0.001
     adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    #: Fine-tune a copy of the encoder on the intents (``training/encoder_fine_tuning.py``)
+    #: and add its log-probabilities with a weight from ``tuned_grid``, kept only when it
+    #: lifts held-out accuracy by more than ``tuned_tolerance``. Opt-in
+    #: (``--fine-tune-encoder``): a fit per fold and a second encoder pass per message.
+    fine_tune: FineTuneConfig | None = None
+    tuned_grid: tuple[float, ...] = TUNED_GRID
+    tuned_tolerance: float = 0.001
 
 
 @dataclass(frozen=True)
@@ -182,6 +193,54 @@ def _fit_temperature(logits: FloatArray, y: npt.NDArray[np.int64]) -> float:
 def _log_loss(logits: FloatArray, y: npt.NDArray[np.int64]) -> float:
     z = logits - logits.max(axis=1, keepdims=True)
     return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """Held-out scores of one optional part added to the fused logits (vote, adapter,
+    tuned encoder), the weights tried for it (0 first) and the lift it must bring."""
+
+    scores: FloatArray
+    grid: tuple[float, ...]
+    tolerance: float
+
+
+def choose_part_weights(
+    logits: FloatArray, parts: Sequence[ScorePart], y: npt.NDArray[np.int64]
+) -> tuple[tuple[int, ...], npt.NDArray[np.float64]]:
+    """Grid indices of each part's weight, and the held-out accuracy of every combination.
+
+    Parts are offered in order. Part ``p`` is switched on (with whatever earlier parts
+    serve it best) only when the best combination with it, later parts off, beats the
+    current choice by more than its tolerance; an earlier part then stays only if dropping
+    it would cost more than that part's tolerance. So a part is never kept for a lift
+    smaller than its bar, and a cheap part (the vote) is decided before a costly one.
+    """
+    shape = tuple(len(part.grid) for part in parts)
+    accuracy = np.zeros(shape)
+    for combo in itertools.product(*(range(k) for k in shape)):
+        z = logits
+        for part, i in zip(parts, combo, strict=True):
+            if part.grid[i]:
+                z = z + part.grid[i] * part.scores
+        accuracy[combo] = float((np.argmax(z, axis=1) == y).mean())
+    chosen = (0,) * len(parts)
+    for p in range(len(parts)):
+        if shape[p] < 2:
+            continue
+        later_off = (0,) * (len(parts) - p - 1)
+        sub = accuracy[(slice(None),) * p + (slice(1, None),) + later_off]
+        at = np.unravel_index(int(np.argmax(sub)), sub.shape)
+        best = [int(i) for i in at[:p]] + [int(at[p]) + 1, *later_off]
+        if accuracy[tuple(best)] - accuracy[chosen] <= parts[p].tolerance:
+            continue
+        for q in range(p):
+            without = list(best)
+            without[q] = 0
+            if best[q] and accuracy[tuple(best)] - accuracy[tuple(without)] <= parts[q].tolerance:
+                best[q] = 0
+        chosen = tuple(best)
+    return chosen, accuracy
 
 
 @dataclass(frozen=True)
@@ -522,6 +581,18 @@ def train_intent_classifier(
     use_vote = oos_index is None and any(v > 0 for v in config.vote_grid)
     use_adapter = any(a > 0 for a in config.adapter_grid)
     adapter: EmbeddingAdapter | None = None
+    tuning = config.fine_tune
+    tuned_model: Any = None
+    if tuning is not None:
+        from training.encoder_fine_tuning import (
+            export_tuned_head,
+            fit_classifier,
+            tokenize,
+            tuned_log_proba,
+        )
+
+        tokens = tokenize(train.texts, max_length=tuning.max_length)
+        neg_tokens = tokenize(neg_texts, max_length=tuning.max_length)
 
     def near(
         q_emb: FloatArray, ref: npt.NDArray[np.int64]
@@ -556,6 +627,14 @@ def train_intent_classifier(
         if use_adapter:
             adapter = fit_adapter(embeddings, y, len(labels), config.adapter)
             held_adapter = adapter.log_proba(v_emb)
+        if tuning is not None:
+            tuned_model = fit_classifier(tokens, y, np.arange(len(y)), len(labels), tuning)
+            held_tuned = np.vstack(
+                [
+                    tuned_log_proba(tuned_model, tokenize(val.texts, max_length=tuning.max_length)),
+                    tuned_log_proba(tuned_model, neg_tokens),
+                ]
+            )
         held_nsims, held_nlab, held_maha = near(v_emb, np.flatnonzero(in_scope_rows))
         held_y = np.array(
             [
@@ -582,6 +661,7 @@ def train_intent_classifier(
         held_nlab = np.zeros(held_nsims.shape, dtype=np.int64)
         held_maha = np.zeros(n + n_neg)
         held_adapter = np.zeros((n + n_neg, len(labels)))
+        held_tuned = np.zeros((n + n_neg, len(labels)))
         neg_fold = np.arange(n_neg) % folds
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
         for k, (tr, te) in enumerate(
@@ -607,6 +687,15 @@ def train_intent_classifier(
             if use_adapter:
                 adapter_k = fit_adapter(embeddings[tr], y[tr], len(labels), config.adapter)
                 held_adapter[rows] = adapter_k.log_proba(q_emb)
+            if tuning is not None:
+                tuned_k = fit_classifier(tokens, y, tr, len(labels), tuning)
+                held_tuned[rows] = np.vstack(
+                    [
+                        tuned_log_proba(tuned_k, tokens, te),
+                        tuned_log_proba(tuned_k, neg_tokens, neg_rows),
+                    ]
+                )
+                del tuned_k
         held_y = np.concatenate([y, -np.ones(n_neg, dtype=np.int64)])
         heads = fit(slice(None))
 
@@ -632,45 +721,47 @@ def train_intent_classifier(
     )
     vote_grid = tuple(sorted(set(config.vote_grid) | {0.0})) if use_vote else (0.0,)
     adapter_grid = tuple(sorted(set(config.adapter_grid) | {0.0})) if use_adapter else (0.0,)
+    tuned_grid = tuple(sorted(set(config.tuned_grid) | {0.0})) if tuning is not None else (0.0,)
     if not use_adapter:
         held_adapter = np.zeros_like(held_log_p)
-    # Accuracy of every (vote weight, adapter weight) pair; each part is kept only when it
-    # beats going without it by more than its tolerance.
-    pair_accs = np.array(
-        [
-            [
-                float(
-                    (
-                        np.argmax(
-                            logits[labelled] + v * held_vote[labelled] + a * held_adapter[labelled],
-                            axis=1,
-                        )
-                        == held_y[labelled]
-                    ).mean()
-                )
-                for a in adapter_grid
-            ]
-            for v in vote_grid
-        ]
+    if tuning is None:
+        held_tuned = np.zeros_like(held_log_p)
+    # Each part is kept only when it beats going without it by more than its tolerance.
+    parts = (
+        ScorePart(held_vote, vote_grid, config.vote_tolerance),
+        ScorePart(held_adapter, adapter_grid, config.adapter_tolerance),
+        ScorePart(held_tuned, tuned_grid, config.tuned_tolerance),
     )
-    vote_accs = [float(a) for a in pair_accs[:, 0]]
-    vote_i = 0
-    if max(vote_accs) - vote_accs[0] > config.vote_tolerance:
-        vote_i = int(np.argmax(vote_accs))
-    adapter_i = 0
-    if len(adapter_grid) > 1:
-        best_v, best_a = np.unravel_index(int(np.argmax(pair_accs[:, 1:])), pair_accs[:, 1:].shape)
-        best_a += 1
-        if pair_accs[best_v, best_a] - pair_accs[vote_i, 0] > config.adapter_tolerance:
-            adapter_i = int(best_a)
-            with_vote = pair_accs[best_v, best_a] - pair_accs[0, best_a] > config.vote_tolerance
-            vote_i = int(best_v) if with_vote else 0
+    (vote_i, adapter_i, tuned_i), part_accs = choose_part_weights(
+        logits[labelled],
+        [replace(part, scores=part.scores[labelled]) for part in parts],
+        held_y[labelled],
+    )
     vote_weight = float(vote_grid[vote_i])
     adapter_weight = float(adapter_grid[adapter_i])
-    logits = logits + vote_weight * held_vote + adapter_weight * held_adapter
-    adapter_accs = [float(a) for a in pair_accs[vote_i, :]]
+    tuned_weight = float(tuned_grid[tuned_i])
+    logits = (
+        logits + vote_weight * held_vote + adapter_weight * held_adapter + tuned_weight * held_tuned
+    )
+    # Each part's accuracy by weight, the parts before it at their chosen weights.
+    vote_accs = [float(a) for a in part_accs[:, 0, 0]]
+    adapter_accs = [float(a) for a in part_accs[vote_i, :, 0]]
+    tuned_accs = [float(a) for a in part_accs[vote_i, adapter_i, :]]
     if adapter_weight > 0 and val is None:
         adapter = fit_adapter(embeddings, y, len(labels), config.adapter)
+    tuned = None
+    tuned_metrics: dict[str, Any] = {}
+    if tuning is not None and tuned_weight > 0:
+        if tuned_model is None:
+            tuned_model = fit_classifier(tokens, y, np.arange(len(y)), len(labels), tuning)
+        tuned, tuned_metrics = export_tuned_head(
+            tuned_model,
+            tuning,
+            texts=train.texts,
+            tokens=tokens,
+            quantized="+onnx-int8" in encoder.model_id,
+        )
+    del tuned_model
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
     held_sim = held_nsims[:, 0] if held_nsims.shape[1] else np.full(len(held_y), -1.0)
@@ -767,6 +858,8 @@ def train_intent_classifier(
         detector=detector,
         adapter=adapter if adapter_weight > 0 else None,
         adapter_weight=adapter_weight,
+        tuned=tuned,
+        tuned_weight=tuned_weight if tuned is not None else 0.0,
     )
     classifier = IntentClassifier(
         fitted,
@@ -798,6 +891,10 @@ def train_intent_classifier(
         "adapter_accuracy_by_weight": dict(
             zip([str(a) for a in adapter_grid], [round(a, 4) for a in adapter_accs], strict=True)
         ),
+        "tuned_accuracy_by_weight": dict(
+            zip([str(t) for t in tuned_grid], [round(a, 4) for a in tuned_accs], strict=True)
+        ),
+        **tuned_metrics,
         **scope_metrics,
         **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
     }
@@ -817,6 +914,9 @@ def train_intent_classifier(
         "adapter_grid": list(config.adapter_grid),
         "adapter_tolerance": config.adapter_tolerance,
         "adapter_config": asdict(config.adapter),
+        "fine_tune": asdict(tuning) if tuning is not None else None,
+        "tuned_grid": list(tuned_grid),
+        "tuned_tolerance": config.tuned_tolerance,
     }
     return TrainingResult(
         classifier=classifier,
