@@ -21,7 +21,7 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,19 +220,44 @@ def fit_classifier(
 
 def tuned_log_proba(model: Any, tokens: TokenIds, rows: IntArray | None = None) -> LogProba:
     """Log-probabilities of the fine-tuned classifier for ``rows`` (default: all of
-    ``tokens``), in length-sorted batches."""
+    ``tokens``)."""
+    import torch
+
+    return _in_batches(
+        tokens,
+        rows,
+        model.head.out_features,
+        lambda ids, mask: torch.log_softmax(model(ids, mask), dim=-1).double().numpy(),
+    ).astype(np.float64)
+
+
+def embed(model: Any, tokens: TokenIds) -> npt.NDArray[np.float32]:
+    """The fine-tuned encoder's normalised pooled vectors (what the export must reproduce)."""
+    return _in_batches(
+        tokens,
+        None,
+        model.head.in_features,
+        lambda ids, mask: model.normalised(ids, mask).float().numpy(),
+    ).astype(np.float32)
+
+
+def _in_batches(
+    tokens: TokenIds,
+    rows: IntArray | None,
+    width: int,
+    step: Callable[[torch.Tensor, torch.Tensor], npt.NDArray[Any]],
+) -> npt.NDArray[Any]:
+    """``step`` over ``rows`` in batches of similar length, outside autograd; one output
+    row per input row, in ``rows`` order."""
     import torch
 
     rows = np.arange(len(tokens)) if rows is None else rows
-    out = np.zeros((len(rows), model.head.out_features))
-    if not len(rows):
-        return out
+    out = np.zeros((len(rows), width))
     order = np.argsort(tokens.lengths(rows), kind="stable")
     with torch.inference_mode():
         for start in range(0, len(order), 128):
             at = order[start : start + 128]
-            ids, mask = tokens.batch(rows[at])
-            out[at] = torch.log_softmax(model(ids, mask), dim=-1).double().numpy()
+            out[at] = step(*tokens.batch(rows[at]))
     return out
 
 
@@ -310,18 +335,3 @@ def export_tuned_head(
             if key in manifest.metrics:
                 metrics[f"tuned_export_{key}"] = manifest.metrics[key]
     return head, metrics
-
-
-def embed(model: Any, tokens: TokenIds) -> npt.NDArray[np.float32]:
-    """The fine-tuned encoder's normalised pooled vectors (what the export must reproduce)."""
-    import torch
-
-    rows = np.arange(len(tokens))
-    out = np.zeros((len(rows), model.head.in_features), dtype=np.float32)
-    order = np.argsort(tokens.lengths(rows), kind="stable")
-    with torch.inference_mode():
-        for start in range(0, len(order), 128):
-            at = order[start : start + 128]
-            ids, mask = tokens.batch(rows[at])
-            out[at] = model.normalised(ids, mask).float().numpy()
-    return out
