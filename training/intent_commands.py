@@ -90,7 +90,7 @@ def train(
         "--fine-tune-encoder/--no-fine-tune-encoder",
         help="Offer a fine-tuned copy of the encoder with its own head (torch at training "
         "time, ONNX in the artifact); kept only where it lifts held-out accuracy. Costs a fit "
-        "per fold (BANKING77: about 30 minutes on 2 cores) and a second encoder pass per "
+        "per fold (BANKING77: over an hour on 2 cores) and a second encoder pass per "
         "message when served.",
     ),
     fine_tune_epochs: int = typer.Option(
