@@ -60,6 +60,19 @@ def length_buckets(lengths: Sequence[int], *, batch_size: int) -> list[list[int]
     return chunks
 
 
+def load_tokenizer(path: Path, max_length: int) -> Tokenizer:
+    """The word-piece tokenizer in ``path`` (a ``tokenizer.json``) as the encoder feeds it:
+    truncated to ``max_length``, unpadded. Training code that tokenises for a graph served
+    here uses it too, so both see the same ids."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    # The packaged tokenizer.json pads and truncates to 128; the model reads 256.
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.no_padding()
+    return tokenizer
+
+
 class OnnxEncoder:
     """Sentence encoder running an exported ONNX graph.
 
@@ -103,15 +116,11 @@ class OnnxEncoder:
             if self._session is not None:
                 return self
             import onnxruntime as ort
-            from tokenizers import Tokenizer
 
             manifest = read_manifest(self.folder, expected_type=ARTIFACT_TYPE)
             if manifest.encoder is None:
                 raise ArtifactError(f"{self.folder}: manifest names no source encoder")
-            tokenizer = Tokenizer.from_file(str(self.folder / TOKENIZER_FILE))
-            # The packaged tokenizer.json pads and truncates to 128; the model reads 256.
-            tokenizer.enable_truncation(max_length=self.max_seq_length)
-            tokenizer.no_padding()
+            tokenizer = load_tokenizer(self.folder / TOKENIZER_FILE, self.max_seq_length)
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.intra_op_threads
             options.inter_op_num_threads = 1

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import log_softmax
 
 from models.errors import ArtifactError
 from models.onnx_encoder import OnnxEncoder
@@ -88,8 +89,7 @@ class TunedEncoderHead:
         """Log-probabilities over the classifier's labels, shape ``(n, n_labels)``."""
         vectors = self.encoder.encode(texts)
         z = (self.scale * (vectors @ self.weight.T + self.bias)).astype(np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), dtype=np.float64)
+        return np.asarray(log_softmax(z, axis=1), dtype=np.float64)
 
     def params(self) -> dict[str, Any]:
         """What the intent manifest records about it."""

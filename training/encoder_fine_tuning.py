@@ -97,13 +97,10 @@ class TokenIds:
 def tokenize(texts: Sequence[str], *, max_length: int, source: Path | None = None) -> TokenIds:
     """Token ids of ``texts`` with the packaged tokenizer (the one the ONNX export serves
     with), truncated to ``max_length`` word pieces."""
-    from tokenizers import Tokenizer
-
+    from models.onnx_encoder import TOKENIZER_FILE, load_tokenizer
     from models.sentence_encoder import default_encoder_path
 
-    tokenizer = Tokenizer.from_file(str((source or default_encoder_path()) / "tokenizer.json"))
-    tokenizer.enable_truncation(max_length=max_length)
-    tokenizer.no_padding()
+    tokenizer = load_tokenizer((source or default_encoder_path()) / TOKENIZER_FILE, max_length)
     encoded = [e.ids for e in tokenizer.encode_batch(list(texts))]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)
     flat = (
