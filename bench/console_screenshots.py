@@ -14,7 +14,7 @@ four questions the help centre does not answer, edited by agents), and the knowl
 from __future__ import annotations
 
 import argparse
-import socket
+import sys
 import tempfile
 import threading
 import time
@@ -28,6 +28,11 @@ from service.main import create_app
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.local_ports import free_port  # noqa: E402
+
 JANE = {"email": "jane@example.com", "name": "Jane"}
 OMAR = {"email": "omar@example.com", "name": "Omar"}
 SESSION = [
@@ -76,14 +81,6 @@ GAP_REPLY = (
     "Hi, yes: we wrap any order in recycled paper for 3 euros. Choose gift wrapping at "
     "checkout and add a note; the packing slip then shows no prices."
 )
-
-
-def free_port() -> int:
-    """An unused local port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def scripted_session(client: httpx.Client) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,13 +33,12 @@ import httpx
 from sqlalchemy import create_engine, text
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.local_ports import free_port  # noqa: E402
+
 DEADLINE_S = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_worker(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.local_ports import free_port  # noqa: E402
+
 MESSAGES = [
     {"text": "Where is my order 4411829? It should have arrived by now."},
     {"text": "I want to cancel my subscription to the newsletter"},
@@ -40,14 +44,6 @@ MESSAGES = [
     {"text": "Can I get an invoice for order 5512093?", "subject": "Invoice"},
     {"text": "I was charged twice for the same order!"},
 ]
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def variant(source: Path, target: Path, version: str) -> Path:

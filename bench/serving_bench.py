@@ -41,7 +41,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.local_ports import free_port  # noqa: E402
+
 SHARED_DATA = Path(os.environ.get("TRIAGE_SHARED_DATA", REPO.parent / "shared" / "data"))
 URGENCY_DATA = REPO / "training" / "data" / "urgency" / "urgency_messages.jsonl"
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -186,13 +190,6 @@ def raw_encoder(
 
 
 # -- the service -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A port nothing listens on (loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(
