@@ -592,7 +592,21 @@ def train_intent_classifier(
         )
 
         tokens = tokenize(train.texts, max_length=tuning.max_length)
-        neg_tokens = tokenize(neg_texts, max_length=tuning.max_length)
+    # The service runs a fine-tuned copy as exported: int8 on an int8 backend, where the
+    # export moves some of its decisions, so held-out rows are scored by such an export of
+    # each fold's copy (its weight is then chosen for what is served); an fp32 export gives
+    # torch's scores, so those are read from torch directly.
+    quantized = "+onnx-int8" in encoder.model_id
+
+    def tuned_scores(model: Any, texts: Sequence[str]) -> FloatArray:
+        """Held-out log-probabilities of a fine-tuned copy for ``texts``."""
+        assert tuning is not None
+        if not quantized:
+            return tuned_log_proba(model, tokenize(texts, max_length=tuning.max_length))
+        served, _ = export_tuned_head(
+            model, tuning, texts=train.texts, tokens=tokens, quantized=True
+        )
+        return served.log_proba(texts)
 
     def near(
         q_emb: FloatArray, ref: npt.NDArray[np.int64]
@@ -629,12 +643,7 @@ def train_intent_classifier(
             held_adapter = adapter.log_proba(v_emb)
         if tuning is not None:
             tuned_model = fit_classifier(tokens, y, np.arange(len(y)), len(labels), tuning)
-            held_tuned = np.vstack(
-                [
-                    tuned_log_proba(tuned_model, tokenize(val.texts, max_length=tuning.max_length)),
-                    tuned_log_proba(tuned_model, neg_tokens),
-                ]
-            )
+            held_tuned = tuned_scores(tuned_model, [*val.texts, *neg_texts])
         held_nsims, held_nlab, held_maha = near(v_emb, np.flatnonzero(in_scope_rows))
         held_y = np.array(
             [
@@ -689,11 +698,8 @@ def train_intent_classifier(
                 held_adapter[rows] = adapter_k.log_proba(q_emb)
             if tuning is not None:
                 tuned_k = fit_classifier(tokens, y, tr, len(labels), tuning)
-                held_tuned[rows] = np.vstack(
-                    [
-                        tuned_log_proba(tuned_k, tokens, te),
-                        tuned_log_proba(tuned_k, neg_tokens, neg_rows),
-                    ]
+                held_tuned[rows] = tuned_scores(
+                    tuned_k, [train.texts[i] for i in te] + [neg_texts[i] for i in neg_rows]
                 )
                 del tuned_k
         held_y = np.concatenate([y, -np.ones(n_neg, dtype=np.int64)])
@@ -759,7 +765,7 @@ def train_intent_classifier(
             tuning,
             texts=train.texts,
             tokens=tokens,
-            quantized="+onnx-int8" in encoder.model_id,
+            quantized=quantized,
         )
     del tuned_model
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
@@ -895,6 +901,11 @@ def train_intent_classifier(
             zip([str(t) for t in tuned_grid], [round(a, 4) for a in tuned_accs], strict=True)
         ),
         **tuned_metrics,
+        **(
+            {"tuned_heldout_scored_with": "onnx-int8 export" if quantized else "torch"}
+            if tuning is not None
+            else {}
+        ),
         **scope_metrics,
         **{f"heldout_{k}": round(v, 4) for k, v in at_threshold.items()},
     }

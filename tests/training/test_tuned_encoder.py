@@ -83,6 +83,8 @@ def test_fine_tuned_encoder_round_trips_through_the_artifact(tmp_path: Path) -> 
     assert heads.tuned is not None and heads.tuned_weight == 1.0
     # Served like the default backend: an int8 export, checked against torch.
     assert "+onnx-int8" in heads.tuned.model_id
+    # Its weight was chosen on held-out scores of what is served: each fold's int8 export.
+    assert result.metrics["tuned_heldout_scored_with"] == "onnx-int8 export"
     assert result.metrics["tuned_export_top1_agreement"] >= 0.9
     assert result.metrics["tuned_export_cosine_to_torch_mean"] > 0.95
     texts = ["where is my parcel", "I want my money back", "refund please"]
