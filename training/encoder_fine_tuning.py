@@ -273,10 +273,9 @@ def export_tuned_head(
     The encoder is saved as a Hugging Face folder with the packaged tokenizer and exported
     like the shipped encoder (``models/encoder_export.py``): fp32, or int8 with this CPU's
     quantisation config when ``quantized`` (as the service's default backend is). The
-    head's weights are copied as they are. Held-out scores were computed in torch, so the
-    export is checked on the first training ``texts`` (``tokens`` are theirs): cosine of
-    the vectors (also in the export's manifest) and top-1 agreement of the two
-    classifiers. The exported files live in a temporary folder that goes away with the
+    head's weights are copied as they are. The export is checked against torch on the
+    first training ``texts`` (``tokens`` are theirs): cosine of the vectors (also in the
+    export's manifest) and top-1 agreement of the two classifiers. The exported files live in a temporary folder that goes away with the
     head (saving the classifier copies them).
     """
     import shutil
