@@ -275,8 +275,8 @@ def export_tuned_head(
     quantisation config when ``quantized`` (as the service's default backend is). The
     head's weights are copied as they are. The export is checked against torch on the
     first training ``texts`` (``tokens`` are theirs): cosine of the vectors (also in the
-    export's manifest) and top-1 agreement of the two classifiers. The exported files live in a temporary folder that goes away with the
-    head (saving the classifier copies them).
+    export's manifest) and top-1 agreement of the two classifiers. The exported files live
+    in a temporary folder that goes away with the head (saving the classifier copies them).
     """
     import shutil
     import weakref
