@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from models.errors import (
     ArtifactError,
@@ -34,6 +35,8 @@ from service.auth.auth_errors import (
 from service.schemas import ErrorOut
 
 logger = logging.getLogger(__name__)
+#: Methods a 405's ``Allow`` header can name, in its order.
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 _STATUS_BY_ERROR: dict[type[TriageError], int] = {
     InvalidInputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -178,10 +181,18 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error"
         )
+        headers = getattr(exc, "headers", None)
+        allow = (
+            allowed_methods(request)
+            if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED
+            else None
+        )
+        if allow is not None:
+            headers = {**(headers or {}), "Allow": allow}
         return JSONResponse(
             status_code=exc.status_code,
             content=error_body(code, str(exc.detail)),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -192,3 +203,21 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
             content=error_body("internal_error", "internal error; the incident was logged"),
         )
+
+
+def allowed_methods(request: Request) -> str | None:
+    """The ``Allow`` header of a 405: every method some route accepts on this path.
+
+    RFC 9110 asks a 405 to list all of them; Starlette lists only those of the first route
+    whose path matched (``/v1/kb/documents/{id}`` has a GET, a PUT and a DELETE route, and
+    a 405 named only one of them). Each method is tried against the app's routes with their
+    public ``matches``; mounted apps (the console's static files) answer for themselves."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed) or None

@@ -166,7 +166,15 @@ def test_streamed_body_over_the_limit_is_a_413(app_resources) -> None:  # type: 
 
 def test_unknown_route_and_wrong_method(client: TestClient) -> None:
     assert client.post("/v1/nothing", json={}).status_code == 404
-    assert client.get("/v1/triage").status_code == 405
+    wrong = client.get("/v1/triage")
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "POST"
+    # A path served by several routes names all their methods (RFC 9110), not the first's.
+    document = client.request("OPTIONS", "/v1/kb/documents/any-id")
+    assert document.status_code == 405
+    assert document.headers["allow"] == "DELETE, GET, PUT"
+    assert client.post("/v1/kb/fusion").headers["allow"] == "GET, PUT"
 
 
 def test_health_and_readiness_name_versions(client: TestClient) -> None:
