@@ -114,7 +114,10 @@ class TurnIn(WireModel):
 
     role: Literal["customer", "agent"]
     text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
-    at: datetime | None = None
+    at: datetime | None = Field(
+        default=None,
+        description="When it was sent: an ISO-8601 date-time or Unix seconds, kept as given.",
+    )
 
 
 History = Annotated[
