@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.special import log_softmax
 
 from models.artifact_manifest import (
     ArtifactManifest,
@@ -165,9 +164,14 @@ class IntentHeads:
         return max(self.knn_k, self.vote_k if self.vote_weight > 0 else 1)
 
 
+def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
 def softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Row-wise softmax, numerically stable."""
-    return np.exp(log_softmax(z, axis=1))
+    return np.exp(_log_softmax(z))
 
 
 def max_similarity(
@@ -345,9 +349,8 @@ class IntentClassifier:
     ) -> npt.NDArray[np.float64]:
         """Uncalibrated fused scores, shape ``(n, n_labels)``."""
         h = self.heads
-        z = log_softmax(
-            embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept,
-            axis=1,
+        z = _log_softmax(
+            embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept
         )
         if (
             self._lexical is not None
