@@ -165,6 +165,8 @@ class IntentHeads:
 
 
 def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Row-wise log-softmax. Not ``scipy.special.log_softmax``: the same numbers, but its
+    input checks and infinity guards cost 0.1 ms of CPU a message on the request path."""
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
