@@ -263,20 +263,18 @@ def export_tuned_head(
     config: FineTuneConfig,
     *,
     texts: Sequence[str],
-    tokens: TokenIds,
     quantized: bool,
     source: Path | None = None,
-) -> tuple[TunedEncoderHead, dict[str, float | int]]:
-    """The fine-tuned classifier as a :class:`TunedEncoderHead` on ONNX Runtime, and how
-    closely the export follows the torch model.
+) -> TunedEncoderHead:
+    """The fine-tuned classifier as a :class:`TunedEncoderHead` on ONNX Runtime.
 
     The encoder is saved as a Hugging Face folder with the packaged tokenizer and exported
     like the shipped encoder (``models/encoder_export.py``): fp32, or int8 with this CPU's
-    quantisation config when ``quantized`` (as the service's default backend is). The
-    head's weights are copied as they are. The export is checked against torch on the
-    first training ``texts`` (``tokens`` are theirs): cosine of the vectors (also in the
-    export's manifest) and top-1 agreement of the two classifiers. The exported files live
-    in a temporary folder that goes away with the head (saving the classifier copies them).
+    quantisation config when ``quantized`` (as the service's default backend is); the
+    export's manifest records the vectors' cosine to torch on the first training ``texts``.
+    The head's weights are copied as they are. The exported files live in a temporary
+    folder that goes away with the head (saving the classifier copies them). How closely
+    its decisions follow torch is :func:`export_agreement`'s, asked only of the copy kept.
     """
     import shutil
     import weakref
@@ -286,8 +284,6 @@ def export_tuned_head(
 
     source = source or default_encoder_path()
     model = model.eval()
-    n_check = min(len(texts), CHECK_ROWS)
-    check_rows = np.arange(n_check)
     probe = tokenize(texts[:PROBE_ROWS], max_length=config.max_length, source=source)
     variant: Variant = "onnx-int8" if quantized else "onnx-fp32"
     home = Path(tempfile.mkdtemp(prefix="tuned-encoder-"))
@@ -319,15 +315,25 @@ def export_tuned_head(
         shutil.rmtree(home, ignore_errors=True)
         raise
     weakref.finalize(head, shutil.rmtree, home, True)
-    torch_top = tuned_log_proba(model, tokens, check_rows).argmax(axis=1)
+    return head
+
+
+def export_agreement(
+    model: Any, head: TunedEncoderHead, *, texts: Sequence[str], tokens: TokenIds
+) -> dict[str, float | int]:
+    """How closely an export follows the torch model it came from, on the first training
+    ``texts`` (``tokens`` are theirs): top-1 agreement of the two classifiers, and the
+    vector cosine its export measured (for the intent manifest)."""
+    n_check = min(len(texts), CHECK_ROWS)
+    torch_top = tuned_log_proba(model.eval(), tokens, np.arange(n_check)).argmax(axis=1)
     export_top = head.log_proba(list(texts[:n_check])).argmax(axis=1)
-    manifest = head.encoder.manifest
     metrics: dict[str, float | int] = {
         "tuned_export_check_rows": n_check,
         "tuned_export_top1_agreement": round(float((torch_top == export_top).mean()), 4),
     }
+    manifest = head.encoder.manifest
     if manifest is not None:
         for key in ("cosine_to_torch_mean", "cosine_to_torch_min"):
             if key in manifest.metrics:
                 metrics[f"tuned_export_{key}"] = manifest.metrics[key]
-    return head, metrics
+    return metrics

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from models.artifact_manifest import numeric_family
 from models.embedding_adapter import EmbeddingAdapter
 from models.embedding_distances import (
     ClassGaussians,
@@ -585,6 +586,7 @@ def train_intent_classifier(
     tuned_model: Any = None
     if tuning is not None:
         from training.encoder_fine_tuning import (
+            export_agreement,
             export_tuned_head,
             fit_classifier,
             tokenize,
@@ -596,17 +598,14 @@ def train_intent_classifier(
     # export moves some of its decisions, so held-out rows are scored by such an export of
     # each fold's copy (its weight is then chosen for what is served); an fp32 export gives
     # torch's scores, so those are read from torch directly.
-    quantized = "+onnx-int8" in encoder.model_id
+    quantized = numeric_family(encoder.model_id) == "int8"
 
     def tuned_scores(model: Any, texts: Sequence[str]) -> FloatArray:
         """Held-out log-probabilities of a fine-tuned copy for ``texts``."""
         assert tuning is not None
         if not quantized:
             return tuned_log_proba(model, tokenize(texts, max_length=tuning.max_length))
-        served, _ = export_tuned_head(
-            model, tuning, texts=train.texts, tokens=tokens, quantized=True
-        )
-        return served.log_proba(texts)
+        return export_tuned_head(model, tuning, texts=train.texts, quantized=True).log_proba(texts)
 
     def near(
         q_emb: FloatArray, ref: npt.NDArray[np.int64]
@@ -760,13 +759,8 @@ def train_intent_classifier(
     if tuning is not None and tuned_weight > 0:
         if tuned_model is None:
             tuned_model = fit_classifier(tokens, y, np.arange(len(y)), len(labels), tuning)
-        tuned, tuned_metrics = export_tuned_head(
-            tuned_model,
-            tuning,
-            texts=train.texts,
-            tokens=tokens,
-            quantized=quantized,
-        )
+        tuned = export_tuned_head(tuned_model, tuning, texts=train.texts, quantized=quantized)
+        tuned_metrics = export_agreement(tuned_model, tuned, texts=train.texts, tokens=tokens)
     del tuned_model
     temperature = _fit_temperature(logits[labelled], held_y[labelled])
     proba = softmax(logits / temperature)
