@@ -34,7 +34,6 @@ flagged ones had, and the model scores worse on them without those examples. Not
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -61,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from models.encoder_factory import build_encoder
-    from training.datasets import LabelledTexts, read_labelled_csv
+    from training.datasets import read_labelled_csv
     from training.intent_training import TrainingConfig, train_intent_classifier
     from training.urgency_embedding_cache import EmbeddingCache
 
@@ -72,15 +71,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     y = np.array([labels.index(label) for label in data.labels])
     config = TrainingConfig(distance_scores=True)
 
-    def rows_of(rows: npt.NDArray[np.int64]) -> LabelledTexts:
-        return dataclasses.replace(
-            data,
-            texts=tuple(data.texts[i] for i in rows),
-            labels=tuple(data.labels[i] for i in rows),
-        )
-
     def accuracy(train_rows: npt.NDArray[np.int64], held: npt.NDArray[np.int64]) -> float:
-        model = train_intent_classifier(rows_of(train_rows), encoder=encoder, config=config)
+        model = train_intent_classifier(data.subset(train_rows), encoder=encoder, config=config)
         decisions = model.classifier.predict_embedded(
             embeddings[held].astype(np.float32), [data.texts[i] for i in held]
         )
