@@ -51,7 +51,7 @@ clean:
 
 SHARED_DATA ?= ../shared/data
 INTENT_MODEL ?= models/artifacts/intent-bitext
-INTENT_VERSION ?= 1.2.0
+INTENT_VERSION ?= 1.3.0
 # The shipped heads were fitted on PyTorch fp32 vectors and are served on every backend
 # (README "Performance"); on int8 vectors the same command picks other weights.
 DEFAULT_MODEL_BACKEND ?= torch

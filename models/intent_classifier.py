@@ -18,6 +18,7 @@ accuracy (fine-grained intents).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,13 +45,16 @@ from models.embedding_distances import (
     nearest_neighbours,
 )
 from models.errors import ArtifactError, InvalidInputError
-from models.lexical_features import LexicalFeaturizer, sparse_product
+from models.lexical_features import CountedTexts, LexicalFeaturizer, sparse_product
 from models.protocols import Encoder
+from models.spelling_corrector import SpellingCorrector
 from models.tuned_encoder_head import TunedEncoderHead
 
 logger = logging.getLogger(__name__)
 
 ARTIFACT_TYPE = "intent-classifier"
+#: The training words and their counts (``IntentHeads.vocabulary``).
+VOCABULARY_FILE = "vocabulary.json"
 DEFAULT_OOS_LABEL = "out_of_scope"
 
 FloatArray = npt.NDArray[np.float32]
@@ -120,6 +124,9 @@ class IntentHeads:
     #: A fine-tuned copy of the encoder with its own head, added with ``tuned_weight``.
     tuned: TunedEncoderHead | None = None
     tuned_weight: float = 0.0
+    #: Words of the training texts and their counts: the model reads a message with its
+    #: typos corrected towards these (``models/spelling_corrector.py``); ``None``: as typed.
+    vocabulary: Mapping[str, int] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -292,6 +299,12 @@ class IntentClassifier:
         )
         # The prototypes grouped by intent, made on first use (``_examples``).
         self._examples_of: list[npt.NDArray[np.int64]] | None = None
+        self._speller = SpellingCorrector(heads.vocabulary) if heads.vocabulary else None
+
+    def reading(self, text: str) -> str:
+        """The text as this model reads it: typos corrected towards its training words
+        when the artifact stores them, else ``text`` itself."""
+        return self._speller.correct(text) if self._speller is not None else text
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -413,8 +426,9 @@ class IntentClassifier:
         return max_similarity(embeddings, self._prototypes)
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Calibrated probabilities over ``labels`` for each text."""
-        return self.predict_proba_embedded(self.encoder.encode(texts), texts)
+        """Calibrated probabilities over ``labels`` for each text (as the model reads it)."""
+        read = CountedTexts(self.reading(text) for text in texts)
+        return self.predict_proba_embedded(self.encoder.encode(read), read)
 
     def _examples(self, prototypes: FloatArray) -> list[npt.NDArray[np.int64]]:
         """Each intent's rows among the prototypes: their own labels, else the embedding
@@ -482,6 +496,21 @@ class IntentClassifier:
         )
         return self.decide(proba, similarity=similarity, top_k=top_k)
 
+    def predict_read(
+        self, texts: Sequence[str], embeddings: FloatArray, *, top_k: int = 3
+    ) -> list[IntentPrediction]:
+        """Decisions for ``texts`` whose vectors as typed are at hand (evaluation encodes in
+        bulk, once for several models): only the texts this model reads otherwise (typos
+        corrected, ``reading``) are encoded again."""
+        read = CountedTexts(self.reading(text) for text in texts)
+        changed = [
+            i for i, (typed, seen) in enumerate(zip(texts, read, strict=True)) if typed != seen
+        ]
+        if changed:
+            embeddings = np.array(embeddings, copy=True)
+            embeddings[changed] = self.encoder.encode([read[i] for i in changed])
+        return self.predict_embedded(embeddings, read, top_k=top_k)
+
     def predict(self, texts: Sequence[str], *, top_k: int = 3) -> list[IntentPrediction]:
         """Decide the intent of each text."""
         for i, text in enumerate(texts):
@@ -489,7 +518,8 @@ class IntentClassifier:
                 raise InvalidInputError(f"text #{i} is empty")
         if not texts:
             return []
-        return self.predict_embedded(self.encoder.encode(texts), texts, top_k=top_k)
+        read = CountedTexts(self.reading(text) for text in texts)
+        return self.predict_embedded(self.encoder.encode(read), read, top_k=top_k)
 
     def decide(
         self,
@@ -580,6 +610,10 @@ class IntentClassifier:
                 h.adapter.save(tmp)
             if h.tuned is not None:
                 h.tuned.save(tmp)
+            if h.vocabulary is not None:
+                (tmp / VOCABULARY_FILE).write_text(
+                    json.dumps(dict(h.vocabulary), ensure_ascii=False), encoding="utf-8"
+                )
 
         all_params = {
             "oos_label": h.oos_label,
@@ -602,6 +636,7 @@ class IntentClassifier:
             "adapter_weight": h.adapter_weight,
             "tuned_encoder": h.tuned.params() if h.tuned is not None else None,
             "tuned_weight": h.tuned_weight,
+            "vocabulary": h.vocabulary is not None,
             "categories": self.categories,
             **dict(params or {}),
         }
@@ -687,6 +722,11 @@ class IntentClassifier:
                 adapter_weight=float(p.get("adapter_weight", 0.0)),
                 tuned=tuned,
                 tuned_weight=float(p.get("tuned_weight", 0.0)),
+                vocabulary=(
+                    json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+                    if p.get("vocabulary")
+                    else None
+                ),
             )
         except (OSError, KeyError, ValueError, TypeError) as exc:
             raise ArtifactError(f"{folder}: cannot read intent classifier ({exc})") from exc

@@ -67,8 +67,9 @@ class TriageResult:
     #: What the models read: subject plus the customer's new text, or for long
     #: messages its most request-like sentences.
     focus_text: str = ""
-    #: The sentence embedding of ``focus_text`` the models read, kept so the message log
-    #: can store it for clustering without encoding the text a second time.
+    #: The sentence embedding the models read: of ``focus_text`` as the intent model reads
+    #: it (typos corrected), kept so the message log can store it for clustering and
+    #: drafting can search with it, without encoding the text a second time.
     embedding: npt.NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -127,8 +128,8 @@ class Triager:
             for m in messages
         ]
         # The intent head and the emergency detector both read these texts' hashed n-grams:
-        # counted once (``CountedTexts``).
-        texts = CountedTexts(a.focus_text for a in analyses)
+        # counted once (``CountedTexts``), with typos corrected as the intent model reads them.
+        texts = CountedTexts(self.intent.reading(a.focus_text) for a in analyses)
         # One encoder pass serves the intent and the urgency model.
         embeddings = self.intent.encoder.encode(texts)
         intents = self.intent.predict_embedded(embeddings, texts)

@@ -71,6 +71,12 @@ def train(
         "clinc150_val.csv); its in-scope rows are ignored. Repeatable.",
     ),
     lexical: bool = typer.Option(True, "--lexical/--no-lexical", help="Fuse n-gram features."),
+    spelling: bool = typer.Option(
+        True,
+        "--spelling/--no-spelling",
+        help="Store the training words, so the model reads messages with typos corrected "
+        "towards them.",
+    ),
     distance_scores: bool = typer.Option(
         False,
         "--distance-scores/--no-distance-scores",
@@ -189,6 +195,7 @@ def train(
                 seed=seed,
                 max_in_scope_drop=max_in_scope_drop,
                 distance_scores=distance_scores,
+                spelling=spelling,
                 adapter_grid=ADAPTER_GRID if adapter else (),
                 fine_tune=FineTuneConfig(epochs=fine_tune_epochs, seed=seed)
                 if fine_tune_encoder
@@ -293,7 +300,7 @@ def evaluate(
     except TriageError as exc:
         raise fail(str(exc)) from exc
     embeddings = encode_texts(encoder, dataset.texts, desc="encoding evaluation data")
-    decisions = classifier.predict_embedded(embeddings.astype("float32"), dataset.texts)
+    decisions = classifier.predict_read(dataset.texts, embeddings.astype("float32"))
     predicted = [d.label for d in decisions]
     result = evaluate_labels(dataset.labels, predicted, oos_label=oos_label)
     if report is not None:

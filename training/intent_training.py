@@ -42,6 +42,7 @@ from models.intent_classifier import (
 )
 from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
 from models.protocols import Encoder
+from models.spelling_corrector import SpellingCorrector, word_counts
 from training.adapter_training import AdapterConfig, fit_adapter
 from training.datasets import LabelledTexts
 from training.encoder_fine_tuning import FineTuneConfig
@@ -95,6 +96,9 @@ class TrainingConfig:
     #: default: it wins on CLINC150 but lost out-of-scope recall and naturally phrased
     #: messages on the Bitext default model (README "Intent classifier").
     distance_scores: bool = False
+    #: Store the training words, so the model reads messages with their typos corrected
+    #: towards them (``models/spelling_corrector.py``; README "Intent classifier").
+    spelling: bool = True
     knn_k: int = 5
     mahalanobis_shrinkage: float = 0.01
     #: Weights tried for the nearest-example vote; it is kept only when it lifts held-out
@@ -557,7 +561,18 @@ def train_intent_classifier(
 
     synthetic_texts = gibberish(config.gibberish_negatives, seed=config.seed)
     n_gibberish = len(synthetic_texts)
-    neg_texts = list(negatives) + synthetic_texts
+    # The served model reads every text with typos corrected towards the training words,
+    # so it is trained and tuned on texts read the same way: the training rows (their own
+    # typos, "acount" beside "account"), the negatives and the validation rows.
+    vocabulary = word_counts(train.texts) if config.spelling else None
+    speller = SpellingCorrector(vocabulary) if vocabulary else None
+    if speller is not None:
+        train = replace(train, texts=tuple(speller.correct(text) for text in train.texts))
+    neg_texts = [
+        speller.correct(text) if speller else text for text in [*negatives, *synthetic_texts]
+    ]
+    if val is not None and speller is not None:
+        val = replace(val, texts=tuple(speller.correct(text) for text in val.texts))
     embeddings = encode_texts(encoder, train.texts, desc="encoding training data")
     neg_emb = encode_texts(encoder, neg_texts, desc="encoding negatives")
     featurizer = (
@@ -858,6 +873,7 @@ def train_intent_classifier(
         detector=detector,
         adapter=adapter if adapter_weight > 0 else None,
         adapter_weight=adapter_weight,
+        vocabulary=vocabulary,
         tuned=tuned,
         tuned_weight=tuned_weight if tuned is not None else 0.0,
     )
@@ -913,6 +929,7 @@ def train_intent_classifier(
         "gibberish_negatives": config.gibberish_negatives,
         "seed": config.seed,
         "distance_scores": config.distance_scores,
+        "spelling": config.spelling,
         "mahalanobis_shrinkage": config.mahalanobis_shrinkage,
         "vote_grid": list(config.vote_grid),
         "vote_tolerance": config.vote_tolerance,

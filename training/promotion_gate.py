@@ -205,7 +205,7 @@ def compare_models(
         score_model(
             model.version,
             gold,
-            model.predict_embedded(vectors, texts),
+            model.predict_read(texts, vectors),
             oos_label=candidate.oos_label,
             from_corrections=from_corrections,
         )

@@ -196,7 +196,7 @@ def suggest(
         if model is not None or labels is None:
             folder = model or Settings().intent_model_dir
             classifier = IntentClassifier.from_artifact(folder, encoder=encoder)
-            decisions = classifier.predict_embedded(embeddings.astype("float32"), texts)
+            decisions = classifier.predict_read(texts, embeddings.astype("float32"))
             uncovered = [u and d.out_of_scope for u, d in zip(uncovered, decisions, strict=True)]
             how.append(f"out of scope for {classifier.version}")
         report = IntentSuggester(min_cluster_size=min_size, distance_threshold=distance).suggest(

@@ -138,7 +138,7 @@ def prepare(
     ``Triager`` and its category probabilities become the intent features.
     """
     analyses = [analyzer.analyze(e.text, prior_contacts=e.prior_contacts) for e in examples]
-    texts = [a.focus_text for a in analyses]
+    texts = [intent.reading(a.focus_text) if intent else a.focus_text for a in analyses]
     embeddings = encoder.encode(texts)
     intents: list[IntentPrediction] | None = None
     if intent is not None:

@@ -157,3 +157,42 @@ def test_similarity_test_settled_by_the_best_intents_examples_decides_as_all_exa
         fast = clf.predict_embedded(embeddings[batch], [texts[i] for i in batch])
         full = clf.decide(proba[batch], similarity=similarity[batch])
         assert fast == full
+
+
+def test_a_model_reads_typos_as_its_training_words_and_stores_them(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    manifest = json.loads((tiny_intent_dir / "manifest.json").read_text())
+    assert manifest["params"]["vocabulary"] is True
+    assert "vocabulary.json" in manifest["files"]
+    assert clf.reading("where is my parcle") == "where is my parcel"
+    typed, clean = (
+        clf.predict_proba(["where is my parcle"]),
+        clf.predict_proba(["where is my parcel"]),
+    )
+    assert np.allclose(typed, clean)
+    # Evaluation hands in vectors of the texts as typed; the typo'd one is encoded again.
+    texts = ["where is my parcle", "i want a refund"]
+    as_typed = hashing_encoder.encode(texts)
+    read = clf.predict_read(texts, as_typed)
+    assert [d.label for d in read] == [d.label for d in clf.predict(texts)]
+    assert np.allclose(as_typed, hashing_encoder.encode(texts))  # the caller's array untouched
+    copy = tmp_path / "copy"
+    clf.save(copy)
+    assert IntentClassifier.from_artifact(copy, encoder=hashing_encoder).reading(
+        "where is my parcle"
+    ) == ("where is my parcel")
+
+
+def test_an_artifact_without_training_words_reads_messages_as_typed(
+    tiny_intent_dir: Path, hashing_encoder: HashingEncoder, tmp_path: Path
+) -> None:
+    clf = IntentClassifier.from_artifact(tiny_intent_dir, encoder=hashing_encoder)
+    older = IntentClassifier(
+        replace(clf.heads, vocabulary=None), encoder=hashing_encoder, categories=clf.categories
+    )
+    older.save(tmp_path / "older")
+    assert not (tmp_path / "older" / "vocabulary.json").exists()
+    again = IntentClassifier.from_artifact(tmp_path / "older", encoder=hashing_encoder)
+    assert again.reading("where is my parcle") == "where is my parcle"

@@ -28,6 +28,24 @@ def test_triage_answers_track_order_for_the_readme_example(client: TestClient) -
 
 
 @pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("i want to teack my parcel", "track_order"),
+        ("how can i cancle my purchse", "cancel_order"),
+        ("i cant remmeber my pasword", "recover_password"),
+    ],
+)
+def test_typos_are_read_as_the_words_meant(client: TestClient, text: str, label: str) -> None:
+    # intent-bitext@1.2.0, which read messages as typed, called each of these out of scope.
+    response = client.post("/v1/triage", json={"text": text})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["intent"]["label"] == label
+    assert body["intent"]["out_of_scope"] is False
+    assert body["focus_text"] == text  # the answer shows the message as typed
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "what's the weather like in paris tomorrow",

@@ -41,9 +41,9 @@ def test_list_registers_the_shipped_defaults_first(data_dir: Path) -> None:
     assert intent["active"] == ModelRegistry(data_dir / "registry").active("intent").version
     versions = intent["versions"]
     assert isinstance(versions, list)
-    assert [v["name"] for v in versions] == ["intent-bitext@1.2.0"]
+    assert [v["name"] for v in versions] == ["intent-bitext@1.3.0"]
     assert listing["gate"]["versions"] == []  # the service adopts the gate for its encoder
-    assert "intent-bitext@1.2.0" in _models("list")
+    assert "intent-bitext@1.3.0" in _models("list")
 
 
 def test_register_promote_and_rollback_without_the_encoder_check(
