@@ -306,6 +306,9 @@ class IntentClassifier:
         when the artifact stores them, else ``text`` itself."""
         return self._speller.correct(text) if self._speller is not None else text
 
+    def _read(self, texts: Sequence[str]) -> CountedTexts:
+        return CountedTexts(self.reading(text) for text in texts)
+
     # -- identity -----------------------------------------------------------------
     @property
     def languages(self) -> tuple[str, ...] | None:
@@ -427,7 +430,7 @@ class IntentClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Calibrated probabilities over ``labels`` for each text (as the model reads it)."""
-        read = CountedTexts(self.reading(text) for text in texts)
+        read = self._read(texts)
         return self.predict_proba_embedded(self.encoder.encode(read), read)
 
     def _examples(self, prototypes: FloatArray) -> list[npt.NDArray[np.int64]]:
@@ -502,7 +505,7 @@ class IntentClassifier:
         """Decisions for ``texts`` whose vectors as typed are at hand (evaluation encodes in
         bulk, once for several models): only the texts this model reads otherwise (typos
         corrected, ``reading``) are encoded again."""
-        read = CountedTexts(self.reading(text) for text in texts)
+        read = self._read(texts)
         changed = [
             i for i, (typed, seen) in enumerate(zip(texts, read, strict=True)) if typed != seen
         ]
@@ -518,7 +521,7 @@ class IntentClassifier:
                 raise InvalidInputError(f"text #{i} is empty")
         if not texts:
             return []
-        read = CountedTexts(self.reading(text) for text in texts)
+        read = self._read(texts)
         return self.predict_embedded(self.encoder.encode(read), read, top_k=top_k)
 
     def decide(
