@@ -25,8 +25,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench.clinc_oos_operating_point import OOS, SHARED, read_clinc150
 from models.embedding_distances import ClassGaussians, nearest_neighbours
-from models.intent_classifier import scope_features, softmax
+from models.intent_classifier import scope_features
 from models.lexical_features import LexicalFeaturizer
+from models.probabilities import softmax
 from training.command_helpers import load_encoder
 from training.datasets import gibberish
 from training.intent_training import (

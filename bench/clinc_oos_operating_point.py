@@ -30,8 +30,9 @@ from sklearn.model_selection import StratifiedKFold
 
 from bench.intent_split import read_split
 from models.embedding_distances import ClassGaussians, nearest_neighbours
-from models.intent_classifier import scope_features, softmax
+from models.intent_classifier import scope_features
 from models.lexical_features import LexicalFeaturizer
+from models.probabilities import softmax
 from training.command_helpers import load_encoder
 from training.datasets import LabelledTexts
 from training.evaluation import wilson_interval

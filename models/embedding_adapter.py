@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import ArtifactError
+from models.probabilities import log_softmax
 
 FloatArray = npt.NDArray[np.float32]
 #: The files of an adapter in an artifact folder, in the order of the fields they hold.
@@ -53,9 +54,7 @@ class EmbeddingAdapter:
     def log_proba(self, embeddings: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
         """Log-probabilities, shape ``(n, n_labels)``; float32 matmuls (a few µs a row)."""
         hidden = np.maximum(embeddings.astype(np.float32, copy=False) @ self.w1 + self.b1, 0.0)
-        z = (hidden @ self.w2 + self.b2).astype(np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        return np.asarray(z - np.log(np.exp(z).sum(axis=1, keepdims=True)), dtype=np.float64)
+        return log_softmax((hidden @ self.w2 + self.b2).astype(np.float64))
 
     def save(self, folder: Path) -> None:
         """Write the four ``.npy`` files (the manifest hashes them with the rest)."""

@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import ArtifactError
-from models.intent_classifier import softmax
 from models.lexical_features import LexicalScorer
+from models.probabilities import softmax
 
 NO_EMERGENCY: Final = "none"
 FILES: Final = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from models.embedding_distances import (
 )
 from models.errors import ArtifactError, InvalidInputError
 from models.lexical_features import CountedTexts, LexicalFeaturizer, sparse_product
+from models.probabilities import log_softmax, softmax
 from models.protocols import Encoder
 from models.spelling_corrector import SpellingCorrector
 from models.tuned_encoder_head import TunedEncoderHead
@@ -171,18 +172,6 @@ class IntentHeads:
         return max(self.knn_k, self.vote_k if self.vote_weight > 0 else 1)
 
 
-def _log_softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Row-wise log-softmax. Not ``scipy.special.log_softmax``: the same numbers, but its
-    input checks and infinity guards cost 0.1 ms of CPU a message on the request path."""
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
-def softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Row-wise softmax, numerically stable."""
-    return np.exp(_log_softmax(z))
-
-
 def max_similarity(
     queries: npt.NDArray[np.floating[Any]],
     prototypes: npt.NDArray[np.floating[Any]],
@@ -306,7 +295,9 @@ class IntentClassifier:
         when the artifact stores them, else ``text`` itself."""
         return self._speller.correct(text) if self._speller is not None else text
 
-    def _read(self, texts: Sequence[str]) -> CountedTexts:
+    def read(self, texts: Iterable[str]) -> CountedTexts:
+        """``texts`` as this model reads them (``reading``), ready to share their hashed
+        n-gram counts with other featurizers."""
         return CountedTexts(self.reading(text) for text in texts)
 
     # -- identity -----------------------------------------------------------------
@@ -367,7 +358,7 @@ class IntentClassifier:
     ) -> npt.NDArray[np.float64]:
         """Uncalibrated fused scores, shape ``(n, n_labels)``."""
         h = self.heads
-        z = _log_softmax(
+        z = log_softmax(
             embeddings.astype(np.float64) @ h.emb_coef.T.astype(np.float64) + h.emb_intercept
         )
         if (
@@ -430,7 +421,7 @@ class IntentClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Calibrated probabilities over ``labels`` for each text (as the model reads it)."""
-        read = self._read(texts)
+        read = self.read(texts)
         return self.predict_proba_embedded(self.encoder.encode(read), read)
 
     def _examples(self, prototypes: FloatArray) -> list[npt.NDArray[np.int64]]:
@@ -505,7 +496,7 @@ class IntentClassifier:
         """Decisions for ``texts`` whose vectors as typed are at hand (evaluation encodes in
         bulk, once for several models): only the texts this model reads otherwise (typos
         corrected, ``reading``) are encoded again."""
-        read = self._read(texts)
+        read = self.read(texts)
         changed = [
             i for i, (typed, seen) in enumerate(zip(texts, read, strict=True)) if typed != seen
         ]
@@ -521,7 +512,7 @@ class IntentClassifier:
                 raise InvalidInputError(f"text #{i} is empty")
         if not texts:
             return []
-        read = self._read(texts)
+        read = self.read(texts)
         return self.predict_embedded(self.encoder.encode(read), read, top_k=top_k)
 
     def decide(

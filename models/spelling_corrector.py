@@ -27,6 +27,7 @@ into a set once per process.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -58,11 +59,7 @@ def english_words() -> frozenset[str]:
 def word_counts(texts: list[str] | tuple[str, ...]) -> dict[str, int]:
     """Lower-case letter-only words of ``texts`` and how often each occurs (what
     :class:`SpellingCorrector` is built from; an intent artifact stores it)."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        for word in _WORD.findall(text):
-            key = word.lower()
-            counts[key] = counts.get(key, 0) + 1
+    counts = Counter(word.lower() for text in texts for word in _WORD.findall(text))
     return dict(sorted(counts.items()))
 
 
@@ -80,7 +77,8 @@ class SpellingCorrector:
             if len(word) >= MIN_REPLACEMENT_LETTERS:
                 self._index.create_dictionary_entry(word, count)
         # Training texts have typos of their own ("acount" 8 times beside "account" 706):
-        # such a word is neither a word to keep nor one to correct towards.
+        # such a word is neither a word to keep nor one to correct towards. (Found before
+        # any is excluded: a typo cannot be ten times as frequent as another typo's word.)
         self._typos: frozenset[str] = frozenset()
         self._typos = frozenset(
             word
@@ -89,7 +87,7 @@ class SpellingCorrector:
             and word not in self._known
             and self._nearest(word, min_count=TYPO_RATIO * count) is not None
         )
-        self._vocabulary = {w: c for w, c in counts.items() if w not in self._typos}
+        self._words = frozenset(counts) - self._typos
 
     def _nearest(self, word: str, *, min_count: int = 1) -> str | None:
         """The most frequent training word one edit from ``word`` (not a typo itself)."""
@@ -100,12 +98,13 @@ class SpellingCorrector:
                 return str(found.term)
         return None
 
+    def _known_or_trained(self, word: str) -> bool:
+        return word in self._known or word in self._words
+
     def _is_word(self, word: str) -> bool:
-        if word in self._known or word in self._vocabulary:
-            return True
-        return any(
-            word.endswith(suffix)
-            and (word[: -len(suffix)] in self._known or word[: -len(suffix)] in self._vocabulary)
+        """A word, a training word, or an inflection of either."""
+        return self._known_or_trained(word) or any(
+            word.endswith(suffix) and self._known_or_trained(word[: -len(suffix)])
             for suffix in _INFLECTIONS
         )
 

@@ -14,7 +14,6 @@ from models.entity_extractor import Entity, order_ids_of
 from models.errors import InvalidInputError
 from models.intent_classifier import IntentClassifier, IntentPrediction
 from models.language_detector import LanguageDetector, LanguageGuess
-from models.lexical_features import CountedTexts
 from models.message_analyzer import MessageAnalyzer
 from models.routing_policy import RoutingDecision, RoutingPolicy
 from models.sentiment_analyzer import Sentiment
@@ -129,7 +128,7 @@ class Triager:
         ]
         # The intent head and the emergency detector both read these texts' hashed n-grams:
         # counted once (``CountedTexts``), with typos corrected as the intent model reads them.
-        texts = CountedTexts(self.intent.reading(a.focus_text) for a in analyses)
+        texts = self.intent.read(a.focus_text for a in analyses)
         # One encoder pass serves the intent and the urgency model.
         embeddings = self.intent.encoder.encode(texts)
         intents = self.intent.predict_embedded(embeddings, texts)

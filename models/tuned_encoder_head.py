@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import log_softmax
 
 from models.errors import ArtifactError
 from models.onnx_encoder import OnnxEncoder
+from models.probabilities import log_softmax
 
 #: Where the exported encoder sits inside an intent artifact folder.
 TUNED_ENCODER_FOLDER = "tuned_encoder"
@@ -89,7 +89,7 @@ class TunedEncoderHead:
         """Log-probabilities over the classifier's labels, shape ``(n, n_labels)``."""
         vectors = self.encoder.encode(texts)
         z = (self.scale * (vectors @ self.weight.T + self.bias)).astype(np.float64)
-        return np.asarray(log_softmax(z, axis=1), dtype=np.float64)
+        return log_softmax(z)
 
     def params(self) -> dict[str, Any]:
         """What the intent manifest records about it."""

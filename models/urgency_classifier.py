@@ -47,9 +47,9 @@ from models.intent_classifier import (
     DEFAULT_OOS_LABEL,
     IntentClassifier,
     IntentPrediction,
-    softmax,
 )
 from models.lexical_features import LexicalScorer
+from models.probabilities import softmax
 from models.protocols import Encoder
 from models.urgency_signals import FEATURE_NAMES, UrgencySignals, cue_phrase
 

@@ -37,10 +37,10 @@ from models.intent_classifier import (
     IntentClassifier,
     IntentHeads,
     scope_features,
-    softmax,
     threshold_groups,
 )
 from models.lexical_features import DEFAULT_BUCKETS, LexicalFeaturizer
+from models.probabilities import softmax
 from models.protocols import Encoder
 from models.spelling_corrector import SpellingCorrector, word_counts
 from training.adapter_training import AdapterConfig, fit_adapter
@@ -565,14 +565,13 @@ def train_intent_classifier(
     # so it is trained and tuned on texts read the same way: the training rows (their own
     # typos, "acount" beside "account"), the negatives and the validation rows.
     vocabulary = word_counts(train.texts) if config.spelling else None
-    speller = SpellingCorrector(vocabulary) if vocabulary else None
-    if speller is not None:
-        train = replace(train, texts=tuple(speller.correct(text) for text in train.texts))
-    neg_texts = [
-        speller.correct(text) if speller else text for text in [*negatives, *synthetic_texts]
-    ]
-    if val is not None and speller is not None:
-        val = replace(val, texts=tuple(speller.correct(text) for text in val.texts))
+    neg_texts = [*negatives, *synthetic_texts]
+    if vocabulary:
+        speller = SpellingCorrector(vocabulary)
+        train = replace(train, texts=tuple(map(speller.correct, train.texts)))
+        neg_texts = [speller.correct(text) for text in neg_texts]
+        if val is not None:
+            val = replace(val, texts=tuple(map(speller.correct, val.texts)))
     embeddings = encode_texts(encoder, train.texts, desc="encoding training data")
     neg_emb = encode_texts(encoder, neg_texts, desc="encoding negatives")
     featurizer = (

@@ -33,9 +33,9 @@ from models.emergency_detector import (
     emergency_inputs,
 )
 from models.emergency_situations import SITUATION_NAMES, SITUATIONS
-from models.intent_classifier import softmax
 from models.lexical_features import LexicalFeaturizer
 from models.message_analyzer import MessageAnalyzer
+from models.probabilities import softmax
 from models.protocols import Encoder
 from training.urgency_public_sets import PublicMessage
 from training.urgency_training import UrgencyExample

@@ -22,9 +22,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from models.intent_classifier import IntentClassifier, IntentPrediction, softmax
+from models.intent_classifier import IntentClassifier, IntentPrediction
 from models.lexical_features import LexicalFeaturizer
 from models.message_analyzer import MessageAnalyzer
+from models.probabilities import softmax
 from models.protocols import Encoder
 from models.urgency_classifier import (
     INTENT_CATEGORIES,
