@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         language = triager.language
         backend = encoder.inner
         analyses = [analyzer.analyze(m.text, subject=m.subject, prior_contacts=0) for m in messages]
-        texts = [a.focus_text for a in analyses]
+        # The models read the focus text with its typos corrected, as the triager does.
+        texts = list(intent.read(a.focus_text for a in analyses))
         vectors = [backend.encode([t]) for t in texts]
         results = [triager.triage(m) for m in messages]
 
@@ -92,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 lambda i: analyzer.analyze(
                     messages[i].text, subject=messages[i].subject, prior_contacts=0
                 ),
+            ),
+            (
+                "typo correction of the focus text (`IntentClassifier.read`)",
+                lambda i: intent.read([analyses[i].focus_text]),
             ),
             (
                 f"encoder ({backend.model_id.rpartition('+')[2] or 'torch'}), one text",
