@@ -77,16 +77,14 @@ def tfidf_similarity(
 
 def main() -> None:
     """Out-of-fold and 20 % accuracy of the trainer's fusion with each lexical vote added."""
+    from bench.intent_split import add_split_arguments, read_split
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", type=Path, default=Path("/tmp/banking/train.csv"))
-    parser.add_argument("--test", type=Path, default=Path("/tmp/banking/test.csv"))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/lexvote-cache"))
-    parser.add_argument("--backend", default="onnx-int8")
+    add_split_arguments(parser, split=Path("/tmp/banking"), cache=Path("/tmp/lexvote-cache"))
     args = parser.parse_args()
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.model_selection import StratifiedKFold
 
-    from bench.intent_split import read_split
     from bench.intent_stacked_fusion import (
         GlobalWeights,
         cached_embeddings,

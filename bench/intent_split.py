@@ -8,6 +8,7 @@ benches and their caches.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,3 +36,12 @@ def read_split(train: Path, test: Path) -> IntentSplit:
     index = {label: i for i, label in enumerate(names)}
     y, y_test = (np.array([index[lab] for lab in p.labels], dtype=np.int64) for p in parts)
     return IntentSplit(parts[0], parts[1], names, y, y_test)
+
+
+def add_split_arguments(parser: argparse.ArgumentParser, *, split: Path, cache: Path) -> None:
+    """The options every split experiment takes: the two CSVs of a ``triage split`` in
+    ``split``, a folder for its cached vectors and the encoder backend that makes them."""
+    parser.add_argument("--train", type=Path, default=split / "train.csv")
+    parser.add_argument("--test", type=Path, default=split / "test.csv")
+    parser.add_argument("--cache", type=Path, default=cache)
+    parser.add_argument("--backend", default="onnx-int8")

@@ -427,11 +427,10 @@ def build_models() -> list[MetaModel]:
 
 def main() -> None:
     """Compute (or load) the heads' outputs, compare the meta-models, print the figures."""
+    from bench.intent_split import add_split_arguments, read_split
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/stack-cache"))
-    parser.add_argument("--train", type=Path, default=Path("/tmp/stack-split/train.csv"))
-    parser.add_argument("--test", type=Path, default=Path("/tmp/stack-split/test.csv"))
-    parser.add_argument("--backend", default="onnx-int8")
+    add_split_arguments(parser, split=Path("/tmp/stack-split"), cache=Path("/tmp/stack-cache"))
     parser.add_argument("--meta-folds", type=int, default=5)
     args = parser.parse_args()
     from sklearn.model_selection import StratifiedKFold
@@ -439,7 +438,6 @@ def main() -> None:
 
     threadpool_limits(1)
     started = time.perf_counter()
-    from bench.intent_split import read_split
     from training.evaluation import wilson_interval
 
     split = read_split(args.train, args.test)
