@@ -86,11 +86,12 @@ def shared_data() -> Path:
 def app_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Service settings with embedded defaults and a throw-away data directory.
 
-    ``/readyz`` waits up to 5 s for the database here, not the default 1 s: this one test
-    process keeps the real models and every test's leftovers on a heap it never freezes
-    (only ``triage serve`` does, ``service/heap_freeze.py``), and once in a full CI run a
-    probe missed the 1 s while nothing was wrong with the database. The timeout itself is
-    tested with its own setting (``tests/service/test_database_faults.py``).
+    ``/readyz`` waits up to 5 s for the database here, not the default 1 s: once in a full
+    CI run a probe missed the 1 s while nothing was wrong with the database. The cause was
+    not pinned down; unlike ``triage serve`` (``service/heap_freeze.py``) this one test
+    process never freezes its heap, which holds the real models and every test's leftovers,
+    so a full collection can hold the GIL for long. The timeout itself is tested with its
+    own setting (``tests/service/test_database_faults.py``).
     """
     from service.settings import Settings
 
