@@ -55,14 +55,12 @@ TOLERANCE = 0.001
 
 
 def vote_shares(sim: FloatArray, ref_y: IntArray, n_labels: int, k: int = 10) -> FloatArray:
-    """Log vote shares of each row's ``k`` most similar references (the trainer's vote)."""
-    from models.embedding_distances import knn_vote
+    """Log vote shares of each row's ``k`` most similar references (the trainer's vote,
+    its neighbours picked as the models pick them)."""
+    from models.embedding_distances import best_first, knn_vote
 
-    idx = np.argpartition(-sim, k, axis=1)[:, :k]
-    top = np.take_along_axis(sim, idx, 1)
-    order = np.argsort(-top, 1)
-    sims = np.take_along_axis(top, order, 1)
-    return knn_vote(sims, np.take_along_axis(idx, order, 1), ref_y, n_labels, k=k, tau=0.05)
+    sims, idx = best_first(sim, k)
+    return knn_vote(sims, idx, ref_y, n_labels, k=k, tau=0.05)
 
 
 def tfidf_similarity(

@@ -28,6 +28,27 @@ _VOTE_FLOOR = 1e-4
 _ONE_PASS_CELLS = 1 << 20
 
 
+def best_first(
+    sims: npt.NDArray[np.floating[Any]], k: int
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """Each row's ``k`` highest similarities and their column indices, best first. Any
+    similarity will do (cosine, TF-IDF), so benches that score other similarities pick
+    neighbours exactly as the models do."""
+    k = max(1, min(k, sims.shape[1]))
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return _sorted_best_first(np.take_along_axis(sims, top, axis=1), top)
+
+
+def _sorted_best_first(
+    sims: npt.NDArray[np.floating[Any]], indices: npt.NDArray[np.int64]
+) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    order = np.argsort(-sims, axis=1, kind="stable")
+    return (
+        np.take_along_axis(sims, order, axis=1).astype(np.float64),
+        np.take_along_axis(indices, order, axis=1).astype(np.int64, copy=False),
+    )
+
+
 def nearest_neighbours(
     queries: npt.NDArray[np.floating[Any]],
     prototypes: npt.NDArray[np.floating[Any]],
@@ -56,27 +77,21 @@ def nearest_neighbours(
         if k == 1:
             best = np.argmax(sims, axis=1)[:, None]
             return np.take_along_axis(sims, best, axis=1).astype(np.float64), best
-        best_i = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        best_s = np.take_along_axis(sims, best_i, axis=1)
-    else:
-        best_s = np.zeros((n, 0), dtype=np.float32)
-        best_i = np.zeros((n, 0), dtype=np.int64)
-        for start in range(0, len(prototypes), block):
-            part = prototypes[start : start + block].astype(np.float32, copy=False)
-            sims = q @ part.T
-            take = min(k, sims.shape[1])
-            idx = np.argpartition(-sims, take - 1, axis=1)[:, :take]
-            best_s = np.concatenate([best_s, np.take_along_axis(sims, idx, axis=1)], axis=1)
-            best_i = np.concatenate([best_i, idx + start], axis=1)
-            if best_s.shape[1] > k:
-                keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
-                best_s = np.take_along_axis(best_s, keep, axis=1)
-                best_i = np.take_along_axis(best_i, keep, axis=1)
-    order = np.argsort(-best_s, axis=1, kind="stable")
-    return (
-        np.take_along_axis(best_s, order, axis=1).astype(np.float64),
-        np.take_along_axis(best_i, order, axis=1).astype(np.int64, copy=False),
-    )
+        return best_first(sims, k)
+    best_s = np.zeros((n, 0), dtype=np.float32)
+    best_i = np.zeros((n, 0), dtype=np.int64)
+    for start in range(0, len(prototypes), block):
+        part = prototypes[start : start + block].astype(np.float32, copy=False)
+        sims = q @ part.T
+        take = min(k, sims.shape[1])
+        idx = np.argpartition(-sims, take - 1, axis=1)[:, :take]
+        best_s = np.concatenate([best_s, np.take_along_axis(sims, idx, axis=1)], axis=1)
+        best_i = np.concatenate([best_i, idx + start], axis=1)
+        if best_s.shape[1] > k:
+            keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
+            best_s = np.take_along_axis(best_s, keep, axis=1)
+            best_i = np.take_along_axis(best_i, keep, axis=1)
+    return _sorted_best_first(best_s, best_i)
 
 
 def knn_similarity(sims: FloatArray, k: int) -> FloatArray:
